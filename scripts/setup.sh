@@ -7,7 +7,7 @@ PY=${PYTHON:-python3.11}
 stamp_py=.venv/.stamp-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if [ ! -f "$stamp_py" ]; then
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade "pip==26.0.1" 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q --upgrade "pip==26.3" 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -c "import foodtrace, web3, eth, fastapi, sqlalchemy" 
   rm -f .venv/.stamp-*; touch "$stamp_py"

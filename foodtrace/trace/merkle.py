@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 Node = tuple[int, int]
-"""A perfect, aligned subtree: ``(level, index)`` covers leaves ``[index<<level, (index+1)<<level)``."""
+"""A perfect aligned subtree (level, index): leaves [index << level, (index + 1) << level)."""
 
 NodeReader = Callable[[Sequence[Node]], Sequence[bytes]]
 """Returns the hashes of the given perfect subtrees, in the order asked."""
