@@ -1,0 +1,1 @@
+"""The FastAPI application: routers per audience, schemas, templates and static files."""

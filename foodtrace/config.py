@@ -1,0 +1,57 @@
+"""Settings, from the environment (``FOODTRACE_*``) or a ``.env`` file, with embedded defaults.
+
+Defaults run everything on one machine with nothing else installed: a SQLite file and the
+in-process chain, both under ``data_dir``. Named constants for tuning live here, in one place.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Group commit: a batch closes at this many entries or after this long, whichever is first.
+BATCH_MAX_ENTRIES = 256
+BATCH_MAX_WAIT_S = 0.010
+# Anchoring: a new checkpoint is anchored every N entries or T seconds.
+ANCHOR_EVERY_ENTRIES = 10_000
+ANCHOR_EVERY_SECONDS = 60.0
+ANCHOR_CONFIRMATIONS = 1
+# Request limits.
+MAX_ENTRY_BYTES = 64 * 1024
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FOODTRACE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: sqlite file in data_dir
+    log_origin: str = "foodtrace.example/log"
+    log_key_file: Path | None = None  # empty: data_dir/log.key, created on first use
+    chain_url: str = ""  # empty: the embedded chain in data_dir/chain.sqlite
+    chain_public_url: str = ""  # an RPC URL browsers may call (needs CORS), shown on pages
+    contract_address: str = ""  # empty: deployed on first use, recorded in the database
+    anchor_every_entries: int = ANCHOR_EVERY_ENTRIES
+    anchor_every_seconds: float = ANCHOR_EVERY_SECONDS
+    anchor_confirmations: int = ANCHOR_CONFIRMATIONS
+    batch_max_entries: int = BATCH_MAX_ENTRIES
+    batch_max_wait_s: float = BATCH_MAX_WAIT_S
+    public_base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'foodtrace.db').resolve()}"
+
+    @cached_property
+    def resolved_log_key_file(self) -> Path:
+        return self.log_key_file or self.data_dir / "log.key"
+
+    @cached_property
+    def chain_db_path(self) -> Path:
+        return self.data_dir / "chain.sqlite"

@@ -1,0 +1,1 @@
+"""Anchoring: the TraceAnchor contract artifact, web3 client, embedded chain and anchorer."""

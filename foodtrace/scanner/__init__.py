@@ -1,0 +1,1 @@
+"""The scanner: QR decoding and an independent verification client that trusts no server."""

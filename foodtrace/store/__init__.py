@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy tables, Alembic migrations and the persistent Merkle log."""
