@@ -68,7 +68,7 @@ def verifier_key(name: str, key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 
 
 def parse_verifier_key(text: str) -> VerifierKey:
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key itself may contain "+"
     if len(parts) != 3 or not _valid_name(parts[0]) or len(parts[1]) != 8:
         raise CheckpointError(f"malformed verifier key {text!r}: expected name+hex8+base64")
     name, hash_hex, b64 = parts
