@@ -1,0 +1,119 @@
+"""The FastAPI application: problem+json errors, the body-size limit, a database session per
+request, and the routers each area contributes.
+
+Areas add their routes without this module importing them directly: each module listed in
+``ROUTER_MODULES`` exposes ``router(settings: Settings) -> APIRouter`` (imported lazily, as
+the CLI does), and tests or embedders pass extra factories to :func:`create_app`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from foodtrace import __version__
+from foodtrace.api.limits import BodySizeLimit
+from foodtrace.api.problems import Problem, install_problem_handlers, problem_responses
+from foodtrace.config import MAX_REQUEST_BYTES, Settings
+from foodtrace.store.db import make_engine, session_factory
+
+RouterFactory = Callable[[Settings], APIRouter]
+
+# Modules exposing ``router(settings: Settings) -> APIRouter``, included in this order.
+ROUTER_MODULES: tuple[str, ...] = ()
+
+TITLE = "FoodTrace 食安链 API"
+DESCRIPTION = (
+    "Blockchain-anchored food traceability. Every error is RFC 9457 "
+    "`application/problem+json` with an `errors` list of `{pointer, detail}`."
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    routers: Iterable[RouterFactory] = (),
+    engine: Engine | None = None,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
+) -> FastAPI:
+    """Build the API. ``engine`` defaults to one made from ``settings.resolved_database_url``
+    (and disposed on shutdown); pass one to share it with the caller (tests)."""
+    settings = settings or Settings()
+    owned = engine is None
+    engine = engine or make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            engine.dispose()
+
+    app = FastAPI(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
+    app.include_router(_health_router(), responses=problem_responses(500, 503))
+    for factory in (*_module_routers(), *routers):
+        app.include_router(factory(settings), responses=problem_responses())
+    return app
+
+
+def _module_routers() -> list[RouterFactory]:
+    factories: list[RouterFactory] = []
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        factories.append(module.router)
+    return factories
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: committed when the route returns, rolled back if it raises.
+
+    Use through :data:`SessionDep`, whose ``scope="function"`` commits before the response
+    is sent, so a client never sees success for a write that then failed to commit.
+    """
+    with request.app.state.sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness and database reachability")
+    def healthz(session: SessionDep) -> dict[str, str]:
+        try:
+            session.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise Problem(503, "Service Unavailable", "The database is not reachable.") from exc
+        return {"status": "ok"}
+
+    return router

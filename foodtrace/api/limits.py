@@ -1,0 +1,98 @@
+"""Refuse request bodies over a size limit with 413 problem+json, before anything buffers them.
+
+A declared ``Content-Length`` over the limit is refused before the application runs. A body
+without one (chunked) or with a lying one is counted while it streams: once the count
+passes the limit the application's next ``receive()`` raises, whatever it was about to answer
+is dropped, and the client gets the 413 instead. At most ``limit`` bytes plus one chunk are
+ever passed on.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.config import MAX_REQUEST_BYTES
+
+
+class RequestTooLarge(Exception):
+    """Raised from ``receive()`` once the streamed body passes the limit."""
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "Content Too Large",
+        f"The request body is larger than the limit of {limit} bytes.",
+        problem_type("too-large"),
+        [FieldProblem("/body", f"expected at most {limit} bytes")],
+        headers={"Connection": "close"},
+    )
+
+
+def _bad_length(value: str) -> Problem:
+    return Problem(
+        400,
+        "Bad Request",
+        "The Content-Length header is not a non-negative integer.",
+        problem_type("bad-content-length"),
+        [FieldProblem("/header/content-length", f"expected a byte count, got {value!r:.40}")],
+    )
+
+
+class BodySizeLimit:
+    """ASGI middleware: at most ``max_bytes`` of request body per HTTP request."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_REQUEST_BYTES) -> None:
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path")
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None:
+            if not declared.strip().isdigit():
+                await _bad_length(declared).response(path)(scope, receive, send)
+                return
+            if int(declared) > self.max_bytes:
+                await too_large(self.max_bytes).response(path)(scope, receive, send)
+                return
+
+        limit = self.max_bytes
+        received = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            if exceeded:
+                raise RequestTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise RequestTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # the application's answer to a truncated body; the 413 replaces it
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not exceeded or started:
+                raise
+        if exceeded and not started:
+            await too_large(limit).response(path)(scope, receive, send)

@@ -1,0 +1,77 @@
+"""The ``api_tokens`` table, the roles a token may carry, and the authenticated principal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from foodtrace.store.base import Base
+
+
+class Role(StrEnum):
+    """What a token may do. ``producer`` covers every supply-chain party (producer,
+    processor, logistics, retailer, restaurant): they all write their own records."""
+
+    REGULATOR = "regulator"
+    INSPECTOR = "inspector"
+    LAB = "lab"
+    PRODUCER = "producer"
+
+
+_KIND_ROLE = {
+    "regulator": Role.REGULATOR,
+    "inspector": Role.INSPECTOR,
+    "lab": Role.LAB,
+    "producer": Role.PRODUCER,
+    "processor": Role.PRODUCER,
+    "logistics": Role.PRODUCER,
+    "retailer": Role.PRODUCER,
+    "restaurant": Role.PRODUCER,
+}
+
+
+def role_for_party_kind(kind: str) -> Role:
+    """The role a party of this kind gets; raises ``ValueError`` naming the known kinds."""
+    try:
+        return _KIND_ROLE[kind]
+    except KeyError:
+        known = sorted(_KIND_ROLE)
+        raise ValueError(f"unknown party kind {kind!r}, expected one of {known}") from None
+
+
+TOKEN_PREFIX_CHARS = 11  # "ft_" and 8 random characters: public, for lookup and listings
+
+
+class ApiToken(Base):
+    """A party's API token. Only its SHA-256 is kept; the plaintext is shown once.
+
+    ``party_id`` is the party's id as it appears in entries (``author``); it carries no
+    foreign key so tokens do not depend on how parties are stored.
+    """
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({', '.join(repr(r.value) for r in Role)})", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_id: Mapped[str] = mapped_column(String(128), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(TOKEN_PREFIX_CHARS), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the whole token
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    label: Mapped[str] = mapped_column(String(200), default="")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who an authenticated request acts for."""
+
+    party_id: str
+    role: Role
+    token_id: int
