@@ -19,6 +19,8 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "foodtrace.store.commands",
     "foodtrace.ledger.commands",
+    "foodtrace.record.commands",
+    "foodtrace.epcis.commands",
     "foodtrace.api.commands",
     "foodtrace.scanner.commands",
 )

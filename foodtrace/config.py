@@ -18,6 +18,8 @@ BATCH_MAX_WAIT_S = 0.010
 ANCHOR_EVERY_ENTRIES = 10_000
 ANCHOR_EVERY_SECONDS = 60.0
 ANCHOR_CONFIRMATIONS = 1
+ANCHOR_POLL_SECONDS = 1.0
+ANCHOR_BACKOFF_MAX_SECONDS = 60.0
 # Request limits.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -41,6 +43,13 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Bulk appends (ingest, `foodtrace append`) commit this many entries per transaction.
+    bulk_batch_max_entries: int = 16_384
+    chain_key_file: Path | None = None  # external chains only; empty: data_dir/chain.key
+    # The anchorer wakes this often to check whether an anchor is due or final.
+    anchor_poll_seconds: float = ANCHOR_POLL_SECONDS
+    # While the chain is unreachable it retries after 1, 2, 4, ... seconds, at most this long.
+    anchor_backoff_max_seconds: float = ANCHOR_BACKOFF_MAX_SECONDS
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -55,3 +64,7 @@ class Settings(BaseSettings):
     @cached_property
     def chain_db_path(self) -> Path:
         return self.data_dir / "chain.sqlite"
+
+    @cached_property
+    def resolved_chain_key_file(self) -> Path:
+        return self.chain_key_file or self.data_dir / "chain.key"
