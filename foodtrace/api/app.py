@@ -22,11 +22,20 @@ from foodtrace.api.limits import BodySizeLimit
 from foodtrace.api.problems import Problem, install_problem_handlers, problem_responses
 from foodtrace.config import MAX_REQUEST_BYTES, Settings
 from foodtrace.store.db import make_engine, session_factory
+from foodtrace.store.log import MerkleLog
 
 RouterFactory = Callable[[Settings], APIRouter]
 
 # Modules exposing ``router(settings: Settings) -> APIRouter``, included in this order.
-ROUTER_MODULES: tuple[str, ...] = ()
+ROUTER_MODULES: tuple[str, ...] = (
+    "foodtrace.record.views",
+    "foodtrace.party.views",
+    "foodtrace.product.views",
+    "foodtrace.report.views",
+    "foodtrace.health.views",
+    "foodtrace.inspection.views",
+    "foodtrace.epcis.views",
+)
 
 TITLE = "FoodTrace 食安链 API"
 DESCRIPTION = (
@@ -48,9 +57,15 @@ def create_app(
     owned = engine is None
     engine = engine or make_engine(settings.resolved_database_url)
 
+    # The log shares the database; it does not migrate here (``foodtrace migrate`` does).
+    log = MerkleLog(
+        engine.url.render_as_string(hide_password=False), settings=settings, migrate=False
+    )
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        log.close()
         if owned:
             engine.dispose()
 
@@ -65,6 +80,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.log = log
     app.state.sessions = session_factory(engine)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)

@@ -1,0 +1,390 @@
+"""Capturing EPCIS documents: each event becomes one signed ``epcis.event`` entry, a
+document one atomic group, and the projector below fills the index tables.
+
+The entry body is ``{"event": …, "hash_id": "ni:///sha-256;…?ver=CBV2.0"}``. The event is
+kept as its author wrote it, plus what a repository adds on capture: ``recordTime``, the
+document's ``@context`` (so namespaced extension fields keep their meaning outside the
+document) and, when the author gave none, ``eventID`` set to the hash id. The hash is
+checked against the event when the entry is written, so a client-signed entry cannot claim
+another event's id.
+
+Whether the caller's role may write, whether the author is the caller, and whether the
+signature verifies are checked by the one write path (:mod:`foodtrace.record.service`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.auth.models import Principal, Role
+from foodtrace.config import MAX_ENTRY_BYTES, Settings
+from foodtrace.epcis.models import (
+    CaptureJob,
+    EpcisEvent,
+    EpcisEventEpc,
+    EpcisEventParty,
+    EpcisSensorReading,
+)
+from foodtrace.record import registry
+from foodtrace.record.service import sign_custodial, submit
+from foodtrace.store.log import MerkleLog
+from foodtrace.trace.entry import Entry, now_rfc3339
+from foodtrace.trace.epcis import events, gs1keys, hashing, validate
+
+ENTRY_TYPE: Final = "epcis.event"
+WRITER_ROLES: Final = frozenset({Role.PRODUCER, Role.INSPECTOR, Role.REGULATOR})
+"""Supply-chain parties record their own events; inspectors record inspections and
+sampling, regulators recalls (disposition ``recalled``). Labs write test reports instead."""
+HASH_ID_PATTERN: Final = r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$"
+ENTRY_OVERHEAD_BYTES: Final = 1024  # envelope, hash id and signature around the event
+
+SessionFactory = Callable[[], Session]
+
+
+class EventBody(BaseModel):
+    """The body of an ``epcis.event`` entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: dict[str, Any] = Field(description="The EPCIS 2.0 event as stored")
+    hash_id: str = Field(pattern=HASH_ID_PATTERN, description="Its CBV 2.0 event hash id")
+
+    @model_validator(mode="after")
+    def _valid_and_hashed(self) -> EventBody:
+        found = validate.problems(single_event_document(self.event))
+        if found:
+            raise ValueError("event is not valid EPCIS 2.0: " + "; ".join(map(str, found[:5])))
+        computed = hashing.event_hash_id(self.event)
+        if computed != self.hash_id:
+            raise ValueError(f"hash_id is not the event's CBV 2.0 hash id, expected {computed}")
+        return self
+
+
+def single_event_document(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A minimal EPCISDocument around one stored event, to validate it on its own."""
+    return {
+        "@context": event.get("@context", validate.CONTEXT_URLS[0]),
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": event.get("recordTime") or event.get("eventTime"),
+        "epcisBody": {"eventList": [dict(event)]},
+    }
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """An event of a document, ready to be signed: where it was, its id, what is stored."""
+
+    pointer: str
+    hash_id: str
+    declares_error: bool
+    stored: dict[str, Any]
+
+    @property
+    def event_id(self) -> str:
+        return str(self.stored["eventID"])
+
+    def body(self) -> dict[str, Any]:
+        return {"event": self.stored, "hash_id": self.hash_id}
+
+
+def prepare(document: Mapping[str, Any], record_time: str) -> list[PreparedEvent]:
+    """The events of a valid document as they will be stored (pure)."""
+    base = validate.event_list_pointer(document)
+    context = document.get("@context")
+    out = []
+    for i, event in enumerate(events.event_list(document)):
+        hash_id = hashing.event_hash_id(event)
+        stored: dict[str, Any] = {}
+        if context is not None and "@context" not in event:
+            stored["@context"] = context
+        stored.update(event)
+        stored.setdefault("eventID", hash_id)
+        stored["recordTime"] = record_time
+        out.append(PreparedEvent(f"{base}/{i}", hash_id, "errorDeclaration" in event, stored))
+    return out
+
+
+def document_problems(document: object) -> list[FieldProblem]:
+    """Every reason to refuse a document before anything is signed: schema and CBV
+    problems, no events, the same event twice, an event too large for one entry."""
+    found = [FieldProblem(p.pointer or "/", p.message) for p in validate.problems(document)]
+    if found or not isinstance(document, dict):
+        return found
+    prepared = prepare(document, now_rfc3339())
+    if not prepared:
+        where = validate.event_list_pointer(document)
+        return [FieldProblem(where, "expected at least one event to capture")]
+    first: dict[tuple[str, bool], str] = {}
+    for p in prepared:
+        key = (p.hash_id, p.declares_error)
+        if key in first:
+            found.append(
+                FieldProblem(p.pointer, f"is the same event as {first[key]} (hash id {p.hash_id})")
+            )
+        first.setdefault(key, p.pointer)
+        size = len(json.dumps(p.stored, ensure_ascii=False).encode()) + ENTRY_OVERHEAD_BYTES
+        if size > MAX_ENTRY_BYTES:
+            found.append(
+                FieldProblem(
+                    p.pointer,
+                    f"is about {size} bytes; one event may be at most "
+                    f"{MAX_ENTRY_BYTES - ENTRY_OVERHEAD_BYTES} bytes",
+                )
+            )
+    return found
+
+
+def already_stored(session: Session, prepared: Sequence[PreparedEvent]) -> list[FieldProblem]:
+    """Events of ``prepared`` the store already holds, each named with its entry index."""
+    ids = {p.hash_id for p in prepared}
+    rows = session.execute(
+        select(EpcisEvent.hash_id, EpcisEvent.declares_error, EpcisEvent.entry_index).where(
+            EpcisEvent.hash_id.in_(ids)
+        )
+    ).all()
+    stored = {(h, bool(d)): i for h, d, i in rows}
+    return [
+        FieldProblem(p.pointer, duplicate_detail(p.hash_id, p.declares_error, index))
+        for p in prepared
+        if (index := stored.get((p.hash_id, p.declares_error))) is not None
+    ]
+
+
+def duplicate_detail(hash_id: str, declares_error: bool, index: int) -> str:
+    what = "an error declaration of event" if declares_error else "event"
+    return f"{what} {hash_id} is already stored (entry {index}): duplicates are refused"
+
+
+# --- capture jobs --------------------------------------------------------------------------
+
+
+def job_json(job: CaptureJob) -> dict[str, Any]:
+    """A capture job as the API shows it."""
+    return {
+        "captureID": job.id,
+        "status": job.status,
+        "running": job.status == "accepted",
+        "success": job.status == "succeeded",
+        "party": job.party_id,
+        "documentID": job.document_id,
+        "eventCount": job.event_count,
+        "entryIndices": json.loads(job.entry_indices),
+        "eventIDs": json.loads(job.event_ids),
+        "errors": json.loads(job.errors),
+        "createdAt": _iso(job.created_at),
+        "finishedAt": _iso(job.finished_at) if job.finished_at else None,
+    }
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def get_job(session: Session, capture_id: str) -> CaptureJob | None:
+    return session.get(CaptureJob, capture_id)
+
+
+def _finish(
+    sessions: SessionFactory,
+    job_id: str,
+    status: str,
+    *,
+    indices: Sequence[int] = (),
+    errors: Sequence[FieldProblem] = (),
+    reason: str | None = None,
+) -> CaptureJob:
+    with sessions() as session, session.begin():
+        job = session.get(CaptureJob, job_id)
+        assert job is not None
+        job.status = status
+        job.entry_indices = json.dumps(list(indices))
+        listed = [{"pointer": e.pointer, "detail": e.detail} for e in errors]
+        if reason and not listed:
+            listed = [{"pointer": "/", "detail": reason}]
+        job.errors = json.dumps(listed, ensure_ascii=False)
+        job.finished_at = datetime.now(UTC)
+        session.flush()
+        session.expunge(job)
+        return job
+
+
+def capture(
+    log: MerkleLog,
+    sessions: SessionFactory,
+    principal: Principal,
+    document: dict[str, Any],
+    *,
+    settings: Settings | None = None,
+) -> CaptureJob:
+    """Capture a document that passed :func:`document_problems`, synchronously: every
+    event signed with the caller's server-held key and appended as one atomic group. The
+    returned job says what was stored or exactly why nothing was."""
+    prepared = prepare(document, now_rfc3339())
+    job_id = str(uuid.uuid4())
+    with sessions() as session, session.begin():
+        session.add(
+            CaptureJob(
+                id=job_id,
+                party_id=principal.party_id,
+                status="accepted",
+                document_id=document.get("id") if isinstance(document.get("id"), str) else None,
+                event_count=len(prepared),
+                entry_indices="[]",
+                event_ids=json.dumps([p.event_id for p in prepared]),
+                errors="[]",
+                created_at=datetime.now(UTC),
+            )
+        )
+    with sessions() as session:
+        duplicates = already_stored(session, prepared)
+        if duplicates:
+            return _finish(sessions, job_id, "failed", errors=duplicates)
+        try:
+            entries = [
+                sign_custodial(session, principal.party_id, ENTRY_TYPE, p.body(), settings=settings)
+                for p in prepared
+            ]
+        except Problem as exc:  # no server-held key that may sign now
+            reason = FieldProblem("/", exc.detail or exc.title)
+            return _finish(sessions, job_id, "failed", errors=[reason])
+    return _append(log, sessions, principal, job_id, prepared, entries)
+
+
+def _append(
+    log: MerkleLog,
+    sessions: SessionFactory,
+    principal: Principal,
+    job_id: str,
+    prepared: Sequence[PreparedEvent],
+    entries: Sequence[Entry],
+) -> CaptureJob:
+    pointers = [p.pointer for p in prepared]
+    try:
+        refs = submit(log, sessions, principal, entries, where=pointers.__getitem__)
+    except Problem as exc:
+        return _finish(sessions, job_id, "failed", errors=exc.errors, reason=exc.detail)
+    return _finish(sessions, job_id, "succeeded", indices=[r.index for r in refs])
+
+
+def refusal(found: Sequence[FieldProblem]) -> Problem:
+    """The problem+json answer for a document refused before capture."""
+    n = len(found)
+    return Problem(
+        422,
+        "Invalid EPCIS document",
+        f"Nothing was captured: {n} problem{'s' if n != 1 else ''} in the document",
+        problem_type("invalid-epcis-document"),
+        [FieldProblem("/body" + (p.pointer if p.pointer != "/" else ""), p.detail) for p in found],
+    )
+
+
+# --- projection ----------------------------------------------------------------------------
+
+
+def project_event(session: Session, index: int, entry: Entry) -> None:
+    """Index one ``epcis.event`` entry; a second copy of a stored event is a conflict."""
+    event = dict(entry.body["event"])
+    hash_id = str(entry.body["hash_id"])
+    declares_error = "errorDeclaration" in event
+    existing = session.scalar(
+        select(EpcisEvent.entry_index).where(
+            EpcisEvent.hash_id == hash_id, EpcisEvent.declares_error == declares_error
+        )
+    )
+    if existing is not None:
+        raise registry.conflict("hash_id", duplicate_detail(hash_id, declares_error, existing))
+    facts = events.extract(event)
+    row = EpcisEvent(
+        hash_id=hash_id,
+        event_id=str(event.get("eventID") or hash_id),
+        declares_error=declares_error,
+        type=facts.type,
+        action=facts.action,
+        event_time=facts.event_time,
+        record_time=events.parse_time(str(event.get("recordTime") or entry.issued_at)),
+        biz_step=facts.biz_step,
+        disposition=facts.disposition,
+        read_point=facts.read_point,
+        biz_location=facts.biz_location,
+        author=entry.author,
+        entry_index=index,
+        body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+    )
+    session.add(row)
+    session.flush()
+    for role, epcs in facts.epcs.items():
+        for epc in epcs:
+            session.add(_epc_row(row.id, role, epc, False, None, None))
+    for q in facts.quantities:
+        session.add(_epc_row(row.id, q.role, q.epc_class, True, q.quantity, q.uom))
+    for direction, parties in (("source", facts.sources), ("destination", facts.destinations)):
+        for party in parties:
+            session.add(
+                EpcisEventParty(
+                    event_pk=row.id, direction=direction, type=party.type, party=party.id
+                )
+            )
+    for r in facts.sensor_readings:
+        session.add(
+            EpcisSensorReading(
+                event_pk=row.id,
+                type=r.type,
+                value=r.value,
+                uom=r.uom,
+                time=_time_or_none(r.time),
+                device_id=r.device_id,
+                component=r.component,
+            )
+        )
+
+
+def _epc_row(
+    event_pk: int, role: str, epc: str, is_class: bool, quantity: float | None, uom: str | None
+) -> EpcisEventEpc:
+    canonical = gs1keys.canonical(epc)
+    gtin, lot = gtin_and_lot(canonical)
+    return EpcisEventEpc(
+        event_pk=event_pk,
+        role=role,
+        is_class=is_class,
+        epc=epc,
+        canonical=canonical,
+        gtin=gtin,
+        lot=lot,
+        quantity=quantity,
+        uom=uom,
+    )
+
+
+def gtin_and_lot(canonical: str) -> tuple[str | None, str | None]:
+    """GTIN (AI 01) and lot (AI 10) of a canonical Digital Link, where present."""
+    if not canonical.startswith(gs1keys.CANONICAL_HOST + "/"):
+        return None, None
+    parts = canonical[len(gs1keys.CANONICAL_HOST) + 1 :].split("/")
+    pairs = dict(zip(parts[::2], parts[1::2], strict=False))
+    return pairs.get("01"), pairs.get("10")
+
+
+def _time_or_none(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return events.parse_time(text)
+    except ValueError:
+        return None
+
+
+registry.register_type(ENTRY_TYPE, roles=WRITER_ROLES, project=project_event, body=EventBody)

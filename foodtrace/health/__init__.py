@@ -1,0 +1,1 @@
+"""Staff health certificates; the holder's personal data stays out of the log."""

@@ -1,0 +1,1 @@
+"""Parties (who writes), their signing keys, and their licences."""

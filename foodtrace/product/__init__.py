@@ -1,0 +1,1 @@
+"""Products (GTIN) and the lots produced of them."""

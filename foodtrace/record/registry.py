@@ -1,0 +1,119 @@
+"""Entry types: who may write each, what its body must look like, and how it is projected.
+
+Domains register their types at import time; the log runs :func:`project`, one
+dispatching projector, for every entry of a group, so a single append can mix types.
+A projector that finds the entry inconsistent with what is already stored (an unknown lot,
+a duplicate report number) raises :class:`ProjectionError`; the whole group is then refused
+and nothing of it is stored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from foodtrace.auth.models import Role
+from foodtrace.trace.entry import Entry
+
+Projector = Callable[[Session, int, Entry], None]
+
+# Modules whose import registers entry types; imported by :func:`load_types` so that the
+# write path knows every type even when no router was built (CLI, tests, workers).
+TYPE_MODULES: tuple[str, ...] = (
+    "foodtrace.party.service",
+    "foodtrace.product.service",
+    "foodtrace.report.service",
+    "foodtrace.health.service",
+    "foodtrace.inspection.service",
+    "foodtrace.epcis.service",
+)
+
+
+@dataclass(frozen=True)
+class EntryType:
+    """A registered entry type."""
+
+    name: str
+    roles: frozenset[Role]
+    project: Projector
+    body: type[BaseModel] | None = None
+
+
+class UnknownEntryType(LookupError):
+    pass
+
+
+class ProjectionError(Exception):
+    """The entry contradicts stored state. ``problems`` are ``(field, detail)`` with fields
+    relative to the entry body (dotted, ``""`` for the body itself); ``status`` is 409 for a
+    conflict with existing records, 422 for a reference to something that does not exist."""
+
+    def __init__(self, status: int, problems: Sequence[tuple[str, str]]) -> None:
+        self.status = status
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{f or 'body'}: {d}" for f, d in self.problems))
+
+
+def conflict(field: str, detail: str) -> ProjectionError:
+    return ProjectionError(409, [(field, detail)])
+
+
+def missing(field: str, detail: str) -> ProjectionError:
+    return ProjectionError(422, [(field, detail)])
+
+
+_TYPES: dict[str, EntryType] = {}
+
+
+def register_type(
+    name: str,
+    *,
+    roles: frozenset[Role],
+    project: Projector,
+    body: type[BaseModel] | None = None,
+) -> None:
+    """Make ``name`` writable by ``roles``. Registering the same name twice with another
+    projector is a programming error (two domains claiming one type)."""
+    if not roles:
+        raise ValueError(f"entry type {name!r}: at least one role must be allowed to write it")
+    existing = _TYPES.get(name)
+    if existing is not None and _qualname(existing.project) != _qualname(project):
+        raise ValueError(f"entry type {name!r} is already registered by {existing.project!r}")
+    _TYPES[name] = EntryType(name, frozenset(roles), project, body)
+
+
+def _qualname(fn: Callable[..., object]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def load_types() -> None:
+    """Import every module listed in :data:`TYPE_MODULES` (missing ones are skipped)."""
+    for module in TYPE_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module and not module.startswith(f"{exc.name}."):
+                raise
+
+
+def spec(name: str) -> EntryType:
+    """The registered type ``name``; :class:`UnknownEntryType` names the known ones."""
+    try:
+        return _TYPES[name]
+    except KeyError:
+        raise UnknownEntryType(
+            f"unknown entry type {name!r}, expected one of {sorted(_TYPES)}"
+        ) from None
+
+
+def known_types() -> list[str]:
+    return sorted(_TYPES)
+
+
+def project(session: Session, index: int, entry: Entry) -> None:
+    """The dispatching projector handed to :meth:`MerkleLog.append`."""
+    spec(entry.type).project(session, index, entry)

@@ -1,0 +1,260 @@
+"""The one write path: check every entry of a request, then append them as one group.
+
+Every check runs on every entry before anything is written, and every problem found is
+reported at once, as one problem+json naming each by pointer (``/entries/3/author``):
+403 when any entry is one the caller may not write (role, or signing for another party),
+422 otherwise. Only a request with no problem reaches the log, as one atomic group whose
+projections run in the append's transaction; a projector's refusal (unknown lot, duplicate
+report) rejects the whole group and is reported the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from foodtrace.api.problems import FieldProblem, Problem, pointer, problem_type
+from foodtrace.auth.models import Principal
+from foodtrace.config import Settings
+from foodtrace.record import registry
+from foodtrace.record.custody import NoCustodialKey, custodial_key
+from foodtrace.store.authors import KeyInfo, KeyTable, utc
+from foodtrace.store.log import MerkleLog
+from foodtrace.store.models import AuthorKey
+from foodtrace.trace import entry as entry_mod
+from foodtrace.trace.entry import Entry
+from foodtrace.trace.errors import SignatureError
+
+CLOCK_SKEW = timedelta(minutes=10)
+"""How far ``issued_at`` may be from the server's clock. Bounding it stops a holder of a
+revoked or expired key from backdating entries to before the revocation."""
+
+SessionFactory = Callable[[], Session]
+Where = Callable[[int], str]
+
+
+def entries_pointer(i: int) -> str:
+    return f"/entries/{i}"
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Where an accepted entry landed in the log."""
+
+    index: int
+    entry: Entry
+    leaf_hash: bytes
+
+
+def _key_table(session: Session, entries: Sequence[Entry], now: datetime) -> KeyTable:
+    wanted = {(e.author, e.key) for e in entries}
+    authors = {a for a, _ in wanted}
+    rows = session.scalars(select(AuthorKey).where(AuthorKey.author.in_(authors))).all()
+    table: dict[tuple[str, str], KeyInfo] = {}
+    for r in rows:
+        if (r.author, r.key_id) in wanted:
+            valid_from = utc(r.valid_from)
+            assert valid_from is not None
+            table[(r.author, r.key_id)] = KeyInfo(
+                r.author,
+                r.key_id,
+                bytes(r.public_key),
+                valid_from,
+                utc(r.valid_until),
+                utc(r.revoked_at),
+            )
+    return KeyTable(table, now)
+
+
+def body_problems(model: type[BaseModel], body: Mapping[str, Any], base: str) -> list[FieldProblem]:
+    """Every pydantic error of ``body`` against ``model``, pointed at ``base``/field."""
+    try:
+        model.model_validate(dict(body))
+    except ValidationError as exc:
+        out = []
+        for e in exc.errors():
+            ctx = e.get("ctx") or {}
+            if e["type"] == "missing":
+                detail = "is required"
+            elif e["type"] == "extra_forbidden":
+                detail = "is not an allowed field"
+            elif e["type"] == "value_error" and "error" in ctx:
+                detail = str(ctx["error"])
+            else:
+                detail = e["msg"]
+            out.append(FieldProblem(base + pointer(*e["loc"]), detail))
+        return out
+    return []
+
+
+def check(
+    session: Session,
+    principal: Principal,
+    entries: Sequence[Entry],
+    *,
+    where: Where = entries_pointer,
+    now: datetime | None = None,
+) -> tuple[list[FieldProblem], list[FieldProblem]]:
+    """``(forbidden, invalid)``: every problem with every entry, none written."""
+    now = now or datetime.now(UTC)
+    table = _key_table(session, entries, now)
+    forbidden: list[FieldProblem] = []
+    invalid: list[FieldProblem] = []
+    for i, e in enumerate(entries):
+        at = where(i)
+        try:
+            spec: registry.EntryType | None = registry.spec(e.type)
+        except registry.UnknownEntryType as exc:
+            spec = None
+            invalid.append(FieldProblem(at + "/type", str(exc)))
+        if spec is not None and principal.role not in spec.roles:
+            roles = ", ".join(sorted(r.value for r in spec.roles))
+            forbidden.append(
+                FieldProblem(
+                    at + "/type",
+                    f"the role {principal.role.value} may not write {e.type} entries; "
+                    f"expected one of: {roles}",
+                )
+            )
+        if e.author != principal.party_id:
+            forbidden.append(
+                FieldProblem(
+                    at + "/author",
+                    f"expected {principal.party_id} (the token's party): a party can only "
+                    f"write entries it signs itself, got {e.author}",
+                )
+            )
+        if spec is not None and spec.body is not None:
+            invalid += body_problems(spec.body, e.body, at + "/body")
+        issued = e.issued_datetime()
+        if abs(issued - now) > CLOCK_SKEW:
+            invalid.append(
+                FieldProblem(
+                    at + "/issued_at",
+                    f"expected a time within {int(CLOCK_SKEW.total_seconds() // 60)} minutes "
+                    f"of the server's clock ({now.isoformat(timespec='seconds')}), "
+                    f"got {e.issued_at}",
+                )
+            )
+        try:
+            entry_mod.verify(e, table.lookup)
+        except SignatureError as exc:
+            invalid.append(FieldProblem(at + "/sig", str(exc)))
+    return forbidden, invalid
+
+
+def _rejected(status: int, problems: list[FieldProblem]) -> Problem:
+    n = len(problems)
+    if status == 403:
+        title, kind = "Not allowed to write these entries", "forbidden-entry"
+    elif status == 409:
+        title, kind = "Conflicts with stored records", "conflict"
+    else:
+        title, kind = "Invalid entries", "invalid-entry"
+    return Problem(
+        status,
+        title,
+        f"Nothing was written: {n} problem{'s' if n != 1 else ''}",
+        problem_type(kind),
+        problems,
+    )
+
+
+def submit(
+    log: MerkleLog,
+    session_factory: SessionFactory,
+    principal: Principal,
+    entries: Sequence[Entry],
+    *,
+    where: Where = entries_pointer,
+) -> list[RecordRef]:
+    """Check every entry, then append them all as one atomic group and project them.
+
+    Raises :class:`Problem` (403/409/422, every problem listed) and writes nothing when any
+    entry is refused.
+    """
+    if not entries:
+        raise Problem(
+            422,
+            "Invalid entries",
+            "Nothing was written: no entries",
+            problem_type("invalid-entry"),
+            [FieldProblem(where(0).rsplit("/", 1)[0] or "/", "expected at least one entry")],
+        )
+    registry.load_types()
+    with session_factory() as session:
+        forbidden, invalid = check(session, principal, entries, where=where)
+    if forbidden:
+        raise _rejected(403, forbidden + invalid)
+    if invalid:
+        raise _rejected(422, invalid)
+
+    position = itertools.count()
+
+    def project(session: Session, index: int, entry: Entry) -> None:
+        i = next(position)
+        try:
+            registry.project(session, index, entry)
+        except registry.ProjectionError as exc:
+            base = where(i) + "/body"
+            raise _rejected(
+                exc.status,
+                [
+                    FieldProblem(base + pointer(*f.split(".")) if f else base, d)
+                    for f, d in exc.problems
+                ],
+            ) from exc
+
+    try:
+        indices = log.append(list(entries), projectors=[project])
+    except IntegrityError as exc:
+        raise _rejected(
+            409, [FieldProblem(where(0), "conflicts with a record stored at the same time")]
+        ) from exc
+    return [RecordRef(i, e, e.leaf_hash()) for i, e in zip(indices, entries, strict=True)]
+
+
+def sign_custodial(
+    session: Session,
+    party_id: str,
+    type: str,
+    body: Mapping[str, Any],
+    *,
+    settings: Settings | None = None,
+) -> Entry:
+    """Sign an entry for ``party_id`` with the key the server holds for it (422 if none)."""
+    try:
+        key = custodial_key(session, party_id, settings or Settings())
+    except NoCustodialKey as exc:
+        raise Problem(
+            422,
+            "No server-held key",
+            f'{exc}: send a client-signed entry as {{"entry": {{…}}}} instead',
+            problem_type("no-custodial-key"),
+            [FieldProblem("/body", 'expected {"entry": signed entry} for this party')],
+        ) from exc
+    return entry_mod.sign(key, type=type, author=party_id, body=body)
+
+
+def record_proof(log: MerkleLog, index: int) -> dict[str, Any]:
+    """Everything a reader needs to verify record ``index`` without trusting the server:
+    the entry, its leaf hash, an inclusion proof bundle with the signed checkpoint, and the
+    log's verifier key."""
+    record = log.record(index)
+    bundle = log.bundle(index)
+    return {
+        "index": index,
+        "entry": record.entry().unsigned() | {"sig": record.entry().sig},
+        "leaf_hash": record.hash.hex(),
+        "proof": bundle.to_json(),
+        "bundle": bundle.to_text(),
+        "verifier_key": log.verifier_key(),
+    }

@@ -1,0 +1,1 @@
+"""Test reports signed by labs, with their PDFs stored content-addressed."""

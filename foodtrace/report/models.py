@@ -1,0 +1,28 @@
+"""Test reports: projections of ``report.issue`` entries (the PDF is a blob on disk)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from foodtrace.store.base import Base
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    report_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lab: Mapped[str] = mapped_column(String(128), ForeignKey("parties.party_id"), index=True)
+    subject_kind: Mapped[str] = mapped_column(String(8))  # "lot" or "party"
+    subject_gtin: Mapped[str | None] = mapped_column(String(14))
+    subject_lot: Mapped[str | None] = mapped_column(String(20))
+    subject_party: Mapped[str | None] = mapped_column(String(128), index=True)
+    tested_on: Mapped[date] = mapped_column(Date)
+    conclusion: Mapped[str] = mapped_column(String(8))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(Integer)
+    entry_index: Mapped[int] = mapped_column(BigInteger)

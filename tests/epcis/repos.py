@@ -1,0 +1,129 @@
+"""EPCIS repositories for tests: a migrated database on each backend, the API around it,
+and a producer with a server-held key and a token.
+
+``repository`` is per test (on ``db_url``); :func:`open_repository` builds more of them for
+module-scoped fixtures, which need their own databases outside ``db_url``'s function scope.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from foodtrace.api import app as app_module
+from foodtrace.api.app import create_app
+from foodtrace.auth import Role, issue_token
+from foodtrace.config import Settings
+from foodtrace.epcis import views
+from foodtrace.epcis.models import CaptureJob, EpcisEvent, EpcisEventEpc
+from foodtrace.record.custody import create_custodial_key
+from foodtrace.store.authors import register_key
+from foodtrace.store.db import make_engine, migrate
+from foodtrace.store.log import MerkleLog
+
+EXAMPLES = "testdata/epcis/examples"
+PRODUCER = "farm-001"
+
+
+@dataclass
+class Repository:
+    """One FoodTrace instance: its API client, log and a producer's token."""
+
+    client: TestClient
+    log: MerkleLog
+    settings: Settings
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def sessions(self) -> Session:
+        factory: Any = self.client.app.state.sessions  # type: ignore[attr-defined]
+        session: Session = factory()
+        return session
+
+    def capture(self, document: Any, **headers: str) -> Any:
+        return self.client.post(
+            "/epcis/capture",
+            content=json.dumps(document),
+            headers={"Content-Type": "application/ld+json", **self.auth, **headers},
+        )
+
+    def add_party(self, party: str, role: Role, *, custodial: bool = True) -> str:
+        """A party with a token and (if ``custodial``) a registered server-held key."""
+        with self.sessions() as session, session.begin():
+            public = create_custodial_key(session, party, self.settings) if custodial else None
+            token = issue_token(session, party, role)
+        if public is not None:
+            register_key(self.log.engine, party, public)
+        return token
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """Log size and row counts of the EPCIS tables: what "nothing stored" compares."""
+        with self.sessions() as session:
+            return (
+                self.log.size(),
+                session.scalar(select(func.count()).select_from(EpcisEvent)) or 0,
+                session.scalar(select(func.count()).select_from(EpcisEventEpc)) or 0,
+                session.scalar(select(func.count()).select_from(CaptureJob)) or 0,
+            )
+
+
+@contextlib.contextmanager
+def open_repository(url: str, data_dir: Path) -> Iterator[Repository]:
+    migrate(url, "heads")  # every branch, even while two areas have parallel heads
+    settings = Settings(data_dir=data_dir, log_origin="test.foodtrace/log")
+    engine = make_engine(url)
+    extra = [] if "foodtrace.epcis.views" in app_module.ROUTER_MODULES else [views.router]
+    app = create_app(settings, routers=extra, engine=engine)
+    with TestClient(app) as client:
+        repo = Repository(client, app.state.log, settings, "")
+        repo.token = repo.add_party(PRODUCER, Role.PRODUCER)
+        yield repo
+    engine.dispose()
+
+
+PG_ADMIN_DSN = os.environ.get(
+    "FOODTRACE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=test"
+)
+
+
+def _pg_url(name: str) -> str:
+    params = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
+    return (
+        f"postgresql+psycopg://{params.get('user', 'postgres')}@"
+        f"{params.get('host', '127.0.0.1')}:{params.get('port', '5432')}/{name}"
+    )
+
+
+@contextlib.contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    """A new empty database of ``kind`` (``sqlite`` or ``postgresql``), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'foodtrace.db'}"
+        return
+    name = f"ft_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load(shared_dir: Path, name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((shared_dir / EXAMPLES / name).read_text())
+    return loaded

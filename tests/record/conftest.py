@@ -1,0 +1,1 @@
+from recordharness import env_fixture  # noqa: F401

@@ -1,0 +1,154 @@
+"""A running API on a migrated database (SQLite and PostgreSQL), a bootstrapped regulator,
+and parties that sign entries with their own keys or through the server's custodial key.
+
+Domain test folders import this from their conftest.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from stdnum import ean
+from stdnum.cn import uscc
+
+from foodtrace.api.app import create_app
+from foodtrace.config import Settings
+from foodtrace.party.service import init_regulator
+from foodtrace.store.base import Base
+from foodtrace.store.db import migrate
+from foodtrace.store.log import MerkleLog
+from foodtrace.trace import entry as entry_mod
+from foodtrace.trace import keys
+
+_serial = itertools.count(1)
+
+
+def credit_code(n: int | None = None) -> str:
+    """A valid 统一社会信用代码 unique within a test run."""
+    base = f"913101{(n if n is not None else next(_serial)):06d}MA1K4F"[:17]
+    return base + uscc.calc_check_digit(base)
+
+
+def gtin(n: int) -> str:
+    body = f"0690123{n:06d}"
+    return body + ean.calc_check_digit(body)
+
+
+@dataclass
+class Actor:
+    """A party with a token; ``key`` is None for a custodial party."""
+
+    client: TestClient
+    party_id: str
+    kind: str
+    token: str
+    key: Ed25519PrivateKey | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def sign(self, type: str, body: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        assert self.key is not None, f"{self.party_id} is custodial"
+        e = entry_mod.sign(
+            self.key, type=type, author=kw.pop("author", self.party_id), body=body, **kw
+        )
+        return {**e.unsigned(), "sig": e.sig}
+
+    def post(self, path: str, type: str, body: dict[str, Any], **kw: Any) -> httpx.Response:
+        """POST a client-signed entry if the party has a key, else the plain body."""
+        payload = {"entry": self.sign(type, body, **kw)} if self.key is not None else body
+        return self.client.post(path, json=payload, headers=self.headers)
+
+
+@dataclass
+class Env:
+    client: TestClient
+    log: MerkleLog
+    settings: Settings
+    regulator: Actor
+    parties: dict[str, Actor] = field(default_factory=dict)
+
+    def add_party(self, kind: str, *, custodial: bool = False, name: str | None = None) -> Actor:
+        code = credit_code()
+        key = None if custodial else keys.generate()
+        party_id = f"{kind[:3]}-{code}"
+        if custodial:
+            r = self.client.post(
+                "/api/v1/custodial-keys",
+                json={"party_id": party_id},
+                headers=self.regulator.headers,
+            )
+            assert r.status_code == 201, r.text
+            public = r.json()["public_key"]
+        else:
+            assert key is not None
+            public = keys.public_to_b64(key)
+        body: dict[str, Any] = {
+            "party_id": party_id,
+            "name": name or f"测试{kind}",
+            "kind": kind,
+            "credit_code": code,
+            "region": "上海市崇明区",
+            "public_keys": [public],
+        }
+        payload = {"entry": self.regulator.sign("party.register", body), "issue_token": True}
+        r = self.client.post("/api/v1/parties", json=payload, headers=self.regulator.headers)
+        assert r.status_code == 201, r.text
+        actor = Actor(self.client, body["party_id"], kind, r.json()["token"], key)
+        self.parties[actor.party_id] = actor
+        return actor
+
+    def snapshot(self) -> dict[str, int]:
+        """Log size and the row count of every table: a refused request changes none."""
+        counts = {"log": self.log.size()}
+        with Session(self.log.engine) as session:
+            for table in Base.metadata.sorted_tables:
+                counts[table.name] = session.scalar(select(func.count()).select_from(table)) or 0
+        return counts
+
+
+@pytest.fixture(name="env")
+def env_fixture(db_url: str, tmp_path: Path) -> Iterator[Env]:
+    migrate(db_url, "heads")  # "heads": parallel branches may exist until the lead merges them
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database_url=db_url,
+        log_origin="test.foodtrace/log",
+        batch_max_wait_s=0.001,
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        log: MerkleLog = app.state.log
+        boot = init_regulator(
+            log,
+            party_id="gov-sh",
+            name="上海市市场监督管理局",
+            credit_code=credit_code(0),
+            key_file=tmp_path / "regulator.key",
+        )
+        regulator = Actor(
+            client, boot.party_id, "regulator", boot.token, keys.read_private(boot.key_file)
+        )
+        yield Env(client, log, settings, regulator)
+
+
+def assert_problem(r: httpx.Response, status: int) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def pointers(r: httpx.Response) -> set[str]:
+    return {e["pointer"] for e in r.json()["errors"]}
