@@ -50,6 +50,7 @@ def create_app(
     routers: Iterable[RouterFactory] = (),
     engine: Engine | None = None,
     max_request_bytes: int = MAX_REQUEST_BYTES,
+    run_anchorer: bool = False,
 ) -> FastAPI:
     """Build the API. ``engine`` defaults to one made from ``settings.resolved_database_url``
     (and disposed on shutdown); pass one to share it with the caller (tests)."""
@@ -62,9 +63,20 @@ def create_app(
         engine.url.render_as_string(hide_password=False), settings=settings, migrate=False
     )
 
+    # Under several workers every one runs an anchorer; the anchoring lock lets one act.
+    anchorer = None
+    if run_anchorer:
+        from foodtrace.ledger.anchorer import Anchorer
+
+        anchorer = Anchorer(log, settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if anchorer is not None:
+            anchorer.start()
         yield
+        if anchorer is not None:
+            anchorer.close()
         log.close()
         if owned:
             engine.dispose()

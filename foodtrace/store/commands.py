@@ -123,7 +123,8 @@ def proof(
 
 
 def audit(db: DbOption = None) -> None:
-    """Recompute the log from its data; exit non-zero naming the first mismatch."""
+    """Recompute the log from its data alone (no chain); exit non-zero naming the first
+    mismatch. `foodtrace audit` does this and also checks every anchored root."""
     with _log(db) as log:
         report = log.audit()
     if report.ok:
@@ -142,4 +143,4 @@ def register(app: typer.Typer) -> None:
     app.command("checkpoint")(checkpoint)
     app.command("log-key")(log_key)
     app.command("proof")(proof)
-    app.command("audit")(audit)
+    app.command("audit-log")(audit)

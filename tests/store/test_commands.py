@@ -60,11 +60,11 @@ def test_keys_append_checkpoint_proof_audit(runner: CliRunner, db_url: str, tmp_
     missing = runner.invoke(app, ["proof", "9", *db])
     assert missing.exit_code == 1
 
-    ok = runner.invoke(app, ["audit", *db])
+    ok = runner.invoke(app, ["audit-log", *db])
     assert ok.exit_code == 0 and "audit ok: 5 entries" in ok.output
     engine = create_engine(normalize_url(db_url))
     with engine.begin() as conn:
         conn.execute(sql("UPDATE entries SET data = :d WHERE leaf_index = 1"), {"d": lines[0]})
     engine.dispose()
-    bad = runner.invoke(app, ["audit", *db])
+    bad = runner.invoke(app, ["audit-log", *db])
     assert bad.exit_code == 1 and "first affected entry 1" in bad.output

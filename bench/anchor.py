@@ -1,0 +1,259 @@
+"""Gas of anchoring: per anchor with its consistency proof at 1k..10M entries, per entry at
+1k/10k/100k entries per anchor, and against a naive one-transaction-per-entry anchoring.
+
+Run: ``.venv/bin/python bench/anchor.py`` (embedded chain; anvil too if node_modules has it).
+
+Big trees are real trees: their leaves repeat a block of 2**10 distinct leaves, so every
+perfect subtree at or above level 10 has a memoised hash and the roots and consistency proofs
+of a ten-million-leaf tree cost a few thousand hashes (the contract cannot tell: it checks the
+proof against the two roots). Gas is the receipt's ``gasUsed`` of a mined transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from foodtrace.ledger.chain import Chain, connect_embedded, connect_rpc
+from foodtrace.ledger.contract import TraceAnchor, deploy
+from foodtrace.trace.merkle import (
+    MemoryTree,
+    Node,
+    consistency_nodes,
+    consistency_proof,
+    node_hash,
+    perfect_nodes,
+    verify_consistency,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+ANVIL = REPO / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
+ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # dev account 0
+TREE_SIZES = (1_000, 10_000, 100_000, 1_000_000, 10_000_000)
+STEP = 10_000  # a realistic cadence: one anchor per 10k entries (ANCHOR_EVERY_ENTRIES)
+PER_ANCHOR = (1_000, 10_000, 100_000)
+PER_ENTRY_AT = 1_000_000  # tree size at which the per-entry figures are measured
+NAIVE_SAMPLE = 20
+PERIOD_LEVEL = 10
+TARGET_1M = 100_000
+TARGET_PER_ENTRY_10K = 10
+
+
+class PeriodicTree:
+    """A tree of any size whose leaves repeat ``2**level`` distinct leaves (see module doc)."""
+
+    def __init__(self, level: int = PERIOD_LEVEL) -> None:
+        self.level = level
+        self.block = MemoryTree.of(b"bench-%d" % i for i in range(1 << level))
+        self.tops = [self.block.root()]
+        for _ in range(64):
+            self.tops.append(node_hash(self.tops[-1], self.tops[-1]))
+
+    def read(self, nodes: Sequence[Node]) -> list[bytes]:
+        out = []
+        for lvl, i in nodes:
+            if lvl >= self.level:
+                out.append(self.tops[lvl - self.level])
+            else:
+                out.append(self.block.read([(lvl, i % (1 << (self.level - lvl)))])[0])
+        return out
+
+    def root(self, size: int) -> bytes:
+        hashes = self.read(perfect_nodes(0, size))
+        acc = hashes[-1]
+        for h in reversed(hashes[:-1]):
+            acc = node_hash(h, acc)
+        return acc
+
+
+def worst_old_size(size: int) -> int:
+    """An earlier size whose consistency proof into ``size`` is longest (among candidates
+    that cover every proof shape: 2**k - 1 and size - 2**k +/- 1)."""
+    candidates = {(1 << k) - 1 for k in range(1, size.bit_length())}
+    candidates |= {size - (1 << k) + d for k in range(size.bit_length()) for d in (-1, 1)}
+    valid = [c for c in candidates if 0 < c < size]
+    return max(valid, key=lambda c: (len(consistency_nodes(c, size)), c))
+
+
+class Bench:
+    def __init__(self, chain: Chain, tree: PeriodicTree) -> None:
+        self.chain = chain
+        self.tree = tree
+        self.contract = TraceAnchor(chain, deploy(chain))
+        self.logs = 0
+
+    def new_log(self) -> bytes:
+        self.logs += 1
+        log = hashlib.sha256(b"bench-log-%d" % self.logs).digest()
+        self.contract.register_log(log)
+        self.contract.set_anchorer(log, self.chain.address)
+        return log
+
+    def anchor(self, log: bytes, old: int, new: int) -> tuple[int, int]:
+        """Anchor ``new`` after ``old`` (already anchored, or 0); returns (gas, proof hashes)."""
+        proof = consistency_proof(old, new, self.tree.read) if old else []
+        if old:
+            verify_consistency(old, new, proof, self.tree.root(old), self.tree.root(new))
+        summary = self.contract.anchor(log, new, self.tree.root(new), proof)
+        return summary.gas_used, len(proof)
+
+    def step(self, old: int, new: int) -> tuple[int, int]:
+        """Gas of anchoring ``new`` in a log whose latest anchor is ``old``."""
+        log = self.new_log()
+        self.anchor(log, 0, old)
+        return self.anchor(log, old, new)
+
+    def naive_per_entry(self, at: int) -> float:
+        """Mean gas of one transaction per entry (each an anchor of size + 1 with its proof)
+        over ``NAIVE_SAMPLE`` consecutive entries near ``at``."""
+        log = self.new_log()
+        self.anchor(log, 0, at)
+        gases = [self.anchor(log, at + i, at + i + 1)[0] for i in range(NAIVE_SAMPLE)]
+        return sum(gases) / len(gases)
+
+
+def measure(name: str, chain: Chain, tree: PeriodicTree) -> dict[str, object]:
+    bench = Bench(chain, tree)
+    per_size = []
+    for size in TREE_SIZES:
+        old = size - min(STEP, size // 10)
+        gas, hashes = bench.step(old, size)
+        worst_old = worst_old_size(size)
+        worst_gas, worst_hashes = bench.step(worst_old, size)
+        per_size.append((size, old, gas, hashes, worst_old, worst_gas, worst_hashes))
+    naive = bench.naive_per_entry(PER_ENTRY_AT)
+    per_entry = []
+    for entries in PER_ANCHOR:
+        gas, hashes = bench.step(PER_ENTRY_AT - entries, PER_ENTRY_AT)
+        per_entry.append((entries, gas, hashes, gas / entries, naive))
+    return {"name": name, "per_size": per_size, "per_entry": per_entry, "naive": naive}
+
+
+@contextmanager
+def anvil() -> Iterator[str | None]:
+    if not ANVIL.is_file():
+        yield None
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--hardfork", "prague"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                connect_rpc(url, ANVIL_KEY).w3.eth.chain_id  # noqa: B018
+                break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise SystemExit("anvil did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+
+
+def render(results: list[dict[str, object]]) -> None:
+    console = Console(width=160)
+    table = Table(title="TraceAnchor gas (receipt gasUsed of mined transactions)")
+    table.add_column("chain")
+    table.add_column("measure")
+    table.add_column("case")
+    table.add_column("proof hashes", justify="right")
+    table.add_column("gas", justify="right")
+    table.add_column("gas / entry", justify="right")
+    table.add_column("naive / ours", justify="right")
+    table.add_column("target")
+    for r in results:
+        name = str(r["name"])
+        for size, old, gas, hashes, w_old, w_gas, w_hashes in r["per_size"]:  # type: ignore[attr-defined]
+            target = ""
+            if size == 1_000_000:
+                target = f"<= {TARGET_1M:,}: {'met' if max(gas, w_gas) <= TARGET_1M else 'MISSED'}"
+                if gas <= TARGET_1M < w_gas:
+                    target = f"<= {TARGET_1M:,}: met at this step, MISSED worst case"
+            table.add_row(
+                name,
+                "per anchor",
+                f"{size:,} after {old:,}",
+                str(hashes),
+                f"{gas:,}",
+                "",
+                "",
+                target,
+            )
+            table.add_row(
+                name,
+                "per anchor (worst)",
+                f"{size:,} after {w_old:,}",
+                str(w_hashes),
+                f"{w_gas:,}",
+                "",
+                "",
+                "",
+            )
+        for entries, gas, hashes, per, naive in r["per_entry"]:  # type: ignore[attr-defined]
+            target = ""
+            if entries == 10_000:
+                ok = per <= TARGET_PER_ENTRY_10K
+                target = f"<= {TARGET_PER_ENTRY_10K}: {'met' if ok else 'MISSED'}"
+            table.add_row(
+                name,
+                "per entry",
+                f"{entries:,} entries/anchor at {PER_ENTRY_AT:,}",
+                str(hashes),
+                f"{gas:,}",
+                f"{per:.2f}",
+                f"{naive / per:,.0f}x",
+                target,
+            )
+        table.add_row(
+            name,
+            "naive",
+            f"1 tx per entry at {PER_ENTRY_AT:,} (mean of {NAIVE_SAMPLE}, extrapolated)",
+            "",
+            f"{r['naive']:,.0f}",
+            f"{r['naive']:,.0f}",
+            "1x",
+            "",
+        )
+    console.print(table)
+    console.print(
+        "naive: gas of one anchoring transaction per entry (anchor size+1 with its consistency "
+        f"proof), measured on {NAIVE_SAMPLE} consecutive entries and taken as the per-entry cost "
+        "of anchoring every entry; the ratio is naive gas per entry / ours."
+    )
+
+
+def main() -> None:
+    started = time.monotonic()
+    tree = PeriodicTree()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, connect_embedded(Path(tmp) / "chain.sqlite") as c:
+        results.append(measure("embedded (py-evm)", c, tree))
+    with anvil() as url:
+        if url is not None:
+            results.append(measure("anvil", connect_rpc(url, ANVIL_KEY), tree))
+        else:
+            print(f"anvil not found at {ANVIL}: embedded chain only", file=sys.stderr)
+    render(results)
+    print(f"({time.monotonic() - started:.0f} s, pid {os.getpid()})")
+
+
+if __name__ == "__main__":
+    main()
