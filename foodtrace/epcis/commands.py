@@ -1,6 +1,7 @@
 """``foodtrace import PATH``: send EPCIS documents (a file or a folder of them) to the API's
 capture endpoint, with a progress bar and a table of what was accepted and why the rest
-was not. Each file is one capture: stored whole or not at all."""
+was not. Each file is one capture: stored whole or not at all. ``foodtrace event`` records
+one ObjectEvent built from options, through the same capture endpoint."""
 
 from __future__ import annotations
 
@@ -42,10 +43,49 @@ def _reasons(errors: Iterable[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(f"{e.get('pointer') or '/'}: {e.get('detail')}" for e in errors)
 
 
-def send(client: httpx.Client, path: Path) -> Outcome:
-    """POST one file to ``/epcis/capture`` and read the job it answers with."""
+CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
+
+
+def object_event_document(
+    *,
+    epcs: list[str],
+    biz_step: str,
+    event_time: str,
+    time_zone_offset: str = "+08:00",
+    action: str = "OBSERVE",
+    disposition: str | None = None,
+    biz_location: str | None = None,
+    read_point: str | None = None,
+) -> dict[str, Any]:
+    """An EPCISDocument holding one ObjectEvent, as a producer's CLI would record it."""
+    event: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": event_time,
+        "eventTimeZoneOffset": time_zone_offset,
+        "epcList": epcs,
+        "action": action,
+        "bizStep": biz_step,
+    }
+    if disposition:
+        event["disposition"] = disposition
+    if read_point:
+        event["readPoint"] = {"id": read_point}
+    if biz_location:
+        event["bizLocation"] = {"id": biz_location}
+    return {
+        "@context": [CONTEXT],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": event_time,
+        "epcisBody": {"eventList": [event]},
+    }
+
+
+def send(client: httpx.Client, path: Path, raw: bytes | None = None) -> Outcome:
+    """POST one document (a file, or ``raw`` bytes named ``path``) to ``/epcis/capture`` and
+    read the job it answers with."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
         json.loads(raw)
     except (OSError, ValueError) as exc:
         return Outcome(path, False, 0, (), (f"not a JSON file: {exc}",))
@@ -119,3 +159,43 @@ def register(app: typer.Typer) -> None:
         console.print(f"{len(outcomes) - rejected} accepted, {rejected} rejected")
         if rejected:
             raise typer.Exit(1)
+
+    @app.command("event")
+    def event_command(
+        epc: Annotated[list[str], typer.Option(help="EPC or Digital Link URI (repeatable)")],
+        biz_step: Annotated[str, typer.Option(help="CBV bizStep, e.g. shipping")],
+        disposition: Annotated[str | None, typer.Option(help="CBV disposition")] = None,
+        location: Annotated[str | None, typer.Option(help="bizLocation (SGLN URN)")] = None,
+        read_point: Annotated[str | None, typer.Option(help="readPoint (SGLN URN)")] = None,
+        action: Annotated[str, typer.Option(help="ADD, OBSERVE or DELETE")] = "OBSERVE",
+        time: Annotated[str, typer.Option(help="eventTime (RFC 3339); default now")] = "",
+        api: Annotated[str, typer.Option(help="Base URL of the API")] = "http://127.0.0.1:8000",
+        token: Annotated[
+            str, typer.Option(envvar="FOODTRACE_TOKEN", help="The party's API token")
+        ] = "",
+    ) -> None:
+        """Record one ObjectEvent (harvest, shipping, receiving, recall ...) for some EPCs."""
+        from datetime import UTC, datetime
+
+        when = time or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        doc = object_event_document(
+            epcs=epc,
+            biz_step=biz_step,
+            event_time=when,
+            action=action,
+            disposition=disposition,
+            biz_location=location,
+            read_point=read_point,
+        )
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with httpx.Client(base_url=api, headers=headers, timeout=TIMEOUT_S) as client:
+            outcome = send(client, Path("event"), json.dumps(doc).encode())
+        console = Console()
+        if outcome.accepted:
+            console.print(
+                f"[green]recorded[/green] as entry {', '.join(map(str, outcome.entries))}"
+            )
+            return
+        for reason in outcome.reasons:
+            console.print(f"[red]{reason}[/red]")
+        raise typer.Exit(1)

@@ -56,4 +56,23 @@ def test_import_a_folder(repository: Repository, shared_dir: Path, tmp_path: Pat
 def test_command_is_registered() -> None:
     app = typer.Typer()
     commands.register(app)
-    assert [c.name for c in app.registered_commands] == ["import"]
+    assert [c.name for c in app.registered_commands] == ["import", "event"]
+
+
+def test_recorded_event_is_valid_epcis_and_captured(repository: Repository) -> None:
+    from foodtrace.trace.epcis.validate import problems
+
+    doc = commands.object_event_document(
+        epcs=["urn:epc:id:sgtin:0614141.107346.2018"],
+        biz_step="shipping",
+        disposition="in_transit",
+        biz_location="urn:epc:id:sgln:0614141.00888.0",
+        event_time="2026-11-20T08:00:00.000+08:00",
+    )
+    assert problems(doc) == []
+    client = repository.client
+    client.headers.update(repository.auth)
+    outcome = commands.send(client, Path("event"), json.dumps(doc).encode())
+    assert outcome.accepted and outcome.events == 1
+    again = commands.send(client, Path("event"), json.dumps(doc).encode())
+    assert not again.accepted and all("already stored" in r for r in again.reasons)
