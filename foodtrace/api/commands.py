@@ -1,8 +1,10 @@
-"""``foodtrace migrate`` and ``foodtrace serve``: bring the database up to date and run the
-service (the API, and the anchorer in the background) on 127.0.0.1 by default."""
+"""``foodtrace migrate``, ``serve`` and ``demo``: bring the database up to date and run the
+service (the API, and the anchorer in the background) on 127.0.0.1 by default; ``demo``
+first seeds realistic data on the embedded defaults."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,6 +43,39 @@ def serve(
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the demo keeps its data")
+    ] = Path("var/demo"),
+    port: Annotated[int, typer.Option(help="Port to serve on (127.0.0.1)")] = 8000,
+    reset: Annotated[bool, typer.Option("--reset", help="Wipe the data directory first")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Seed and print, do not serve")
+    ] = False,
+) -> None:
+    """Seed realistic demo data (once), anchor it, write QR codes, print where to look, and
+    serve on the embedded defaults (SQLite file and in-process chain under --data-dir)."""
+    from foodtrace.demo import DemoError, demo_settings, prepare, summary_lines
+
+    try:
+        summary = prepare(data_dir, port=port, reset=reset)
+    except DemoError as exc:
+        typer.echo(f"demo seeding failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("\n".join(summary_lines(summary)))
+    if no_serve:
+        return
+    import uvicorn
+
+    from foodtrace.api.app import create_app
+
+    settings = demo_settings(data_dir, port)
+    typer.echo(f"\nserving on {settings.public_base_url} (Ctrl-C to stop)")
+    app = create_app(settings, run_anchorer=True)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
+
+
 def register(app: typer.Typer) -> None:
     app.command("migrate")(migrate_cmd)
     app.command("serve")(serve)
+    app.command("demo")(demo)
