@@ -11,6 +11,7 @@ else goes through :mod:`rfc8785`. Tests compare both on generated values.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import rfc8785
@@ -54,17 +55,37 @@ class _Parse:
         return value
 
 
+_parsers = threading.local()
+
+
+def _parser() -> tuple[_Parse, json.JSONDecoder]:
+    """This thread's reusable decoder: building one (and its scanner) per call costs more
+    than parsing a small entry."""
+    got: tuple[_Parse, json.JSONDecoder] | None = getattr(_parsers, "got", None)
+    if got is None:
+        hooks = _Parse()
+        decoder = json.JSONDecoder(
+            object_pairs_hook=hooks.pairs,
+            parse_float=hooks.float,
+            parse_int=hooks.int,
+            parse_constant=hooks.constant,
+        )
+        got = _parsers.got = (hooks, decoder)
+    return got
+
+
 def loads(raw: bytes | str) -> tuple[Any, bool]:
     """Parse strict JSON (duplicate keys refused); also say whether :func:`dumps` may take
     the fast path for the result."""
-    hooks = _Parse()
-    obj = json.loads(
-        raw,
-        object_pairs_hook=hooks.pairs,
-        parse_float=hooks.float,
-        parse_int=hooks.int,
-        parse_constant=hooks.constant,
-    )
+    if isinstance(raw, str):
+        if raw.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+        text = raw
+    else:
+        text = raw.decode(json.detect_encoding(raw), "surrogatepass")
+    hooks, decoder = _parser()
+    hooks.simple = True
+    obj = decoder.decode(text)
     return obj, hooks.simple
 
 

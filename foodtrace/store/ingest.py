@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import rfc8785
 from cryptography.exceptions import InvalidSignature
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from foodtrace.config import MAX_ENTRY_BYTES
 from foodtrace.store import canonical
 from foodtrace.store.authors import KeyTable
-from foodtrace.store.log import GroupResult, MerkleLog, Record
+from foodtrace.store.log import Leaves, MerkleLog, Meta, Record
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.errors import EntryError, SignatureError
 
@@ -35,17 +36,19 @@ _public_keys: dict[bytes, Ed25519PublicKey] = {}
 
 def check_line(raw: bytes, table: KeyTable) -> Record:
     """One signed entry, checked against the author keys; raises naming every problem."""
+    leaf, meta = _check(raw, table)
+    return Record(leaf, hashlib.sha256(b"\x00" + leaf).digest(), *meta)
+
+
+def _check(raw: bytes, table: KeyTable) -> tuple[bytes, Meta]:
     if len(raw) > MAX_ENTRY_BYTES:
         raise EntryError([("entry", f"is {len(raw)} bytes, the limit is {MAX_ENTRY_BYTES}")])
     try:
         obj, simple = canonical.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EntryError([("entry", f"is not valid JSON: {exc}")]) from exc
-    if isinstance(obj, dict) and isinstance(obj.get("body"), dict):
-        # The envelope is checked by the core; the body is canonicalised once, below.
-        entry = entry_mod.validate({**obj, "body": {}})
-    else:
-        entry = entry_mod.validate(obj)
+    # The envelope is checked by the core; the whole entry is canonicalised once, below.
+    entry = entry_mod.validate(obj, check_canonical=False)
     try:
         leaf = canonical.dumps(obj, simple)
     except rfc8785.CanonicalizationError as exc:
@@ -67,25 +70,37 @@ def check_line(raw: bytes, table: KeyTable) -> Record:
         raise SignatureError(
             f"signature of author {entry.author} with key {entry.key} does not verify"
         ) from None
-    return Record(
-        leaf,
-        hashlib.sha256(b"\x00" + leaf).digest(),
-        entry.type,
-        entry.author,
-        entry.key,
-        entry.issued_at,
-    )
+    return leaf, (entry.type, entry.author, entry.key, entry.issued_at)
 
 
-def check_chunk(lines: list[bytes], table: KeyTable) -> list[Record | str]:
-    """Check lines; each result is a record or the reason the line was rejected."""
-    out: list[Record | str] = []
-    for raw in lines:
+class Checked(NamedTuple):
+    """A checked chunk in columns (cheap to pickle back from a worker): the accepted lines'
+    leaf data, leaf hashes and indexed fields, and ``(offset in chunk, reason)`` for each
+    rejected line."""
+
+    leaves: Leaves
+    offsets: list[int]
+    rejected: list[tuple[int, str]]
+
+
+def check_chunk(lines: list[bytes], table: KeyTable) -> Checked:
+    """Check lines; accepted ones in columns, the others with the reason they were rejected."""
+    datas: list[bytes] = []
+    metas: list[Meta] = []
+    offsets: list[int] = []
+    rejected: list[tuple[int, str]] = []
+    same: dict[Meta, Meta] = {}  # one object per distinct meta: pickle sends it once
+    for offset, raw in enumerate(lines):
         try:
-            out.append(check_line(raw, table))
+            leaf, meta = _check(raw, table)
         except (EntryError, SignatureError) as exc:
-            out.append(str(exc))
-    return out
+            rejected.append((offset, str(exc)))
+            continue
+        datas.append(leaf)
+        metas.append(same.setdefault(meta, meta))
+        offsets.append(offset)
+    hashes = [hashlib.sha256(b"\x00" + d).digest() for d in datas]
+    return Checked(Leaves(datas, hashes, metas), offsets, rejected)
 
 
 @dataclass(frozen=True)
@@ -136,14 +151,19 @@ class Ingestor:
             self._pool.shutdown()
             self._pool = None
 
-    def _submit(self, lines: list[bytes], table: KeyTable) -> Future[list[Record | str]]:
+    def _submit(self, lines: list[bytes], table: KeyTable) -> Future[Checked]:
         if self.workers == 0:
-            done: Future[list[Record | str]] = Future()
+            done: Future[Checked] = Future()
             done.set_result(check_chunk(lines, table))
             return done
         if self._pool is None:
             ctx = multiprocessing.get_context("forkserver")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            # The pool spawns a process per submission only while none is idle: start every
+            # worker now (and import this module in it), not one by one while ingesting.
+            warm = [self._pool.submit(check_chunk, [], table) for _ in range(self.workers)]
+            for f in warm:
+                f.result()
         return self._pool.submit(check_chunk, lines, table)
 
     def ingest(
@@ -152,34 +172,27 @@ class Ingestor:
         """Verify and append every line; returns what was accepted and what was rejected."""
         table = KeyTable.load(self.log.engine)
         report = IngestReport()
-        checking: deque[tuple[int, Future[list[Record | str]]]] = deque()
-        appending: deque[tuple[list[int], Future[list[GroupResult]]]] = deque()
+        checking: deque[tuple[int, Future[Checked]]] = deque()
+        appending: deque[tuple[list[int], Future[range]]] = deque()
         window = max(1, self.workers) * IN_FLIGHT_PER_WORKER
 
         def drain_appends(keep: int) -> None:
             while len(appending) > keep:
                 numbers, future = appending.popleft()
-                for number, result in zip(numbers, future.result(), strict=True):
-                    if isinstance(result, BaseException):
-                        report.rejected.append(Rejection(number, str(result)))
-                    else:
-                        report.accepted.append((number, result.start))
+                report.accepted += zip(numbers, future.result(), strict=True)
                 if on_progress is not None:
                     on_progress(len(numbers))
 
         def take_checked() -> None:
             first, future = checking.popleft()
-            numbers, records = [], []
-            for number, result in enumerate(future.result(), start=first):
-                if isinstance(result, str):
-                    report.rejected.append(Rejection(number, result))
-                    if on_progress is not None:
-                        on_progress(1)
-                else:
-                    numbers.append(number)
-                    records.append([result])
-            if records:
-                appending.append((numbers, self.log.submit_many(records)))
+            checked = future.result()
+            for offset, reason in checked.rejected:
+                report.rejected.append(Rejection(first + offset, reason))
+            if on_progress is not None and checked.rejected:
+                on_progress(len(checked.rejected))
+            if checked.offsets:
+                numbers = [first + o for o in checked.offsets]
+                appending.append((numbers, self.log.submit_leaves(checked.leaves)))
             drain_appends(keep=window)
 
         for first, chunk in _chunks(lines):

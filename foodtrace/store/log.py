@@ -90,15 +90,43 @@ Group = Sequence[Entry | Record]
 GroupResult = range | BaseException
 
 
+Meta = tuple[str, str, str, str]
+"""The indexed fields of an entry: ``(type, author, key, issued_at)``."""
+
+
+class Leaves(NamedTuple):
+    """Entries in columns: leaf data, leaf hashes, and one :data:`Meta` per entry or one
+    shared by all. Bulk paths use it instead of a :class:`Record` per entry: no tuple per
+    entry to build, pickle or collect."""
+
+    datas: Sequence[bytes]
+    hashes: Sequence[bytes]
+    metas: Sequence[Meta] | Meta
+
+    @classmethod
+    def of(cls, datas: Sequence[bytes], metas: Sequence[Meta] | Meta) -> Leaves:
+        if not _is_meta(metas) and len(metas) != len(datas):
+            raise ValueError(f"got {len(datas)} leaves but {len(metas)} metadata tuples")
+        return cls(datas, [_sha256(b"\x00" + d).digest() for d in datas], metas)
+
+
+def _is_meta(metas: Sequence[Meta] | Meta) -> bool:
+    return len(metas) == 4 and all(isinstance(m, str) for m in metas)
+
+
 class _Pending:
-    __slots__ = ("count", "future", "groups")
+    __slots__ = ("count", "future", "groups", "leaves")
 
     def __init__(
-        self, groups: list[tuple[list[Record], tuple[Projector, ...]]], future: Future[Any]
+        self,
+        groups: list[tuple[list[Record], tuple[Projector, ...]]],
+        future: Future[Any],
+        leaves: Leaves | None = None,
     ) -> None:
         self.groups = groups
         self.future = future
-        self.count = sum(len(g) for g, _ in groups)
+        self.leaves = leaves
+        self.count = len(leaves.datas) if leaves else sum(len(g) for g, _ in groups)
 
 
 def _as_records(group: Group) -> list[Record]:
@@ -209,6 +237,38 @@ class MerkleLog:
         self._enqueue(_Pending([(_as_records(g), ()) for g in groups], future))
         return future
 
+    def submit_leaves(self, leaves: Leaves) -> Future[range]:
+        """Queue entries given in columns, each its own group (nothing can reject one); the
+        future gives their indices, in order, once committed."""
+        future: Future[range] = Future()
+        self._enqueue(_Pending([], future, leaves))
+        return future
+
+    def append_leaves(
+        self,
+        datas: Sequence[bytes],
+        metas: Sequence[Meta] | Meta,
+        *,
+        chunk_entries: int | None = None,
+    ) -> range:
+        """Append raw leaf data with their indexed fields (``metas``: one per entry, or one
+        for all), in transactions of ``chunk_entries``; waits for all. Leaf hashes are
+        computed here, so hashing overlaps with the writer's inserts."""
+        if not _is_meta(metas) and len(metas) != len(datas):
+            raise ValueError(f"got {len(datas)} leaves but {len(metas)} metadata tuples")
+        chunk = chunk_entries or self.settings.bulk_batch_max_entries
+        futures: list[Future[range]] = []
+        for start in range(0, len(datas), chunk):
+            part = datas[start : start + chunk]
+            meta: Sequence[Meta] | Meta = (
+                metas if _is_meta(metas) else metas[start : start + chunk]  # type: ignore[assignment]
+            )
+            futures.append(self.submit_leaves(Leaves.of(part, meta)))
+        ranges = [f.result() for f in futures]
+        if not ranges:
+            return range(0)
+        return range(ranges[0].start, ranges[-1].stop)
+
     def append_many(
         self, groups: Iterable[Group], *, chunk_entries: int | None = None
     ) -> list[GroupResult]:
@@ -273,7 +333,7 @@ class MerkleLog:
             conn.close()
 
     def _commit(self, conn: Connection, batch: list[_Pending]) -> None:
-        results: list[list[GroupResult]] = []
+        results: list[list[GroupResult] | range] = []
         try:
             with conn.begin():
                 if not self.sqlite:
@@ -285,7 +345,18 @@ class MerkleLog:
                 session: Session | None = None
                 accepted: list[Record] = []  # in index order
                 inserted = 0  # how many of them are in the database already
+                hashes: list[bytes] = []
                 for item in batch:
+                    if item.leaves is not None:
+                        self._insert(conn, accepted[inserted:], size + inserted)
+                        hashes += [r.hash for r in accepted]
+                        size += len(accepted)  # rebase: ``accepted`` restarts empty
+                        accepted, inserted = [], 0
+                        self._insert_leaves(conn, item.leaves, size)
+                        hashes += item.leaves.hashes
+                        results.append(range(size, size + item.count))
+                        size += item.count
+                        continue
                     item_results: list[GroupResult] = []
                     if not any(projectors for _, projectors in item.groups):
                         # Fast path: nothing can reject a group, so no savepoints.
@@ -314,7 +385,7 @@ class MerkleLog:
                 if session is not None:
                     session.flush()
                     session.close()
-                hashes = [r.hash for r in accepted]
+                hashes += [r.hash for r in accepted]
                 self._write_tiles(conn, edge.extend(hashes))
             self._edge = edge
             self._dirty.set()
@@ -373,6 +444,33 @@ class MerkleLog:
                 if len(chunk) == ROWS_PER_INSERT
                 else self._sql(head + ",".join([one] * len(chunk)))
             )
+            cur.execute(sql, params)
+        cur.close()
+
+    def _insert_leaves(self, conn: Connection, leaves: Leaves, start: int) -> None:
+        """Insert columns with multi-row statements whose parameters are built by slice
+        assignment (C loops), not a Python loop per entry."""
+        n = len(leaves.datas)
+        if not n:
+            return
+        shared = _is_meta(leaves.metas)
+        if not shared:
+            columns = list(zip(*leaves.metas, strict=True))
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        one = "(?,?,?,?,?,?)"
+        head = "INSERT INTO entries (leaf_index, data, type, author, key_id, issued_at) VALUES "
+        full_sql = self._sql(head + ",".join([one] * ROWS_PER_INSERT))
+        for offset in range(0, n, ROWS_PER_INSERT):
+            m = min(ROWS_PER_INSERT, n - offset)
+            params: list[Any] = [None] * (6 * m)
+            params[0::6] = range(start + offset, start + offset + m)
+            params[1::6] = leaves.datas[offset : offset + m]
+            for c in range(4):
+                if shared:
+                    params[2 + c :: 6] = [leaves.metas[c]] * m
+                else:
+                    params[2 + c :: 6] = columns[c][offset : offset + m]
+            sql = full_sql if m == ROWS_PER_INSERT else self._sql(head + ",".join([one] * m))
             cur.execute(sql, params)
         cur.close()
 

@@ -147,9 +147,10 @@ def loads(raw: bytes | str, *, require_sig: bool = True) -> Entry:
     return validate(obj, require_sig=require_sig)
 
 
-def validate(obj: Any, *, require_sig: bool = True) -> Entry:
+def validate(obj: Any, *, require_sig: bool = True, check_canonical: bool = True) -> Entry:
     """Check a decoded JSON value against the envelope; raise :class:`EntryError` with all
-    problems found."""
+    problems found. ``check_canonical=False`` skips the RFC 8785 check, for callers that
+    canonicalise the value themselves right after (bulk ingest), so it is not done twice."""
     if not isinstance(obj, dict):
         raise EntryError([("entry", f"must be a JSON object, got {type(obj).__name__}")])
     problems: list[tuple[str, str]] = []
@@ -169,7 +170,7 @@ def validate(obj: Any, *, require_sig: bool = True) -> Entry:
     check("issued_at", _is_time(obj.get("issued_at")), "an RFC 3339 timestamp with offset")
     check("body", isinstance(obj.get("body"), dict), "a JSON object")
     check("sig", _is_sig(obj.get("sig")), "a base64 Ed25519 signature (64 bytes)")
-    if not problems:
+    if not problems and check_canonical:
         try:
             rfc8785.dumps(obj)
         except rfc8785.CanonicalizationError as exc:

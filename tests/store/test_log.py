@@ -141,3 +141,17 @@ def test_reopening_continues_the_same_tree(db_url: str, settings) -> None:  # ty
         assert log.root() == MemoryTree([r.hash for r in records]).root()
         assert log.verifier_key() == key
         assert log.audit().ok
+
+
+def test_bulk_leaves_and_groups_interleave_into_one_correct_tree(log: MerkleLog) -> None:
+    records = _records(0, 3000)
+    meta = (records[0].type, records[0].author, records[0].key, records[0].issued_at)
+    group = log.submit(records[:5])
+    bulk = log.append_leaves([r.data for r in records[5:2605]], meta, chunk_entries=600)
+    assert group.result() == range(0, 5)
+    assert bulk == range(5, 2605)
+    log.append(records[2605:])
+    tree = MemoryTree([r.hash for r in records])
+    assert log.root() == tree.root()
+    assert log.record(1234).data == records[1234].data
+    assert log.audit().ok
