@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,12 +29,9 @@ from rich.table import Table
 from foodtrace.ledger.chain import Chain, connect_embedded, connect_rpc
 from foodtrace.ledger.contract import TraceAnchor, deploy
 from foodtrace.trace.merkle import (
-    MemoryTree,
-    Node,
+    PeriodicTree,
     consistency_nodes,
     consistency_proof,
-    node_hash,
-    perfect_nodes,
     verify_consistency,
 )
 
@@ -49,33 +46,6 @@ NAIVE_SAMPLE = 20
 PERIOD_LEVEL = 10
 TARGET_1M = 100_000
 TARGET_PER_ENTRY_10K = 10
-
-
-class PeriodicTree:
-    """A tree of any size whose leaves repeat ``2**level`` distinct leaves (see module doc)."""
-
-    def __init__(self, level: int = PERIOD_LEVEL) -> None:
-        self.level = level
-        self.block = MemoryTree.of(b"bench-%d" % i for i in range(1 << level))
-        self.tops = [self.block.root()]
-        for _ in range(64):
-            self.tops.append(node_hash(self.tops[-1], self.tops[-1]))
-
-    def read(self, nodes: Sequence[Node]) -> list[bytes]:
-        out = []
-        for lvl, i in nodes:
-            if lvl >= self.level:
-                out.append(self.tops[lvl - self.level])
-            else:
-                out.append(self.block.read([(lvl, i % (1 << (self.level - lvl)))])[0])
-        return out
-
-    def root(self, size: int) -> bytes:
-        hashes = self.read(perfect_nodes(0, size))
-        acc = hashes[-1]
-        for h in reversed(hashes[:-1]):
-            acc = node_hash(h, acc)
-        return acc
 
 
 def worst_old_size(size: int) -> int:
@@ -242,7 +212,7 @@ def render(results: list[dict[str, object]]) -> None:
 
 def main() -> None:
     started = time.monotonic()
-    tree = PeriodicTree()
+    tree = PeriodicTree(PERIOD_LEVEL, b"bench-%d")
     results = []
     with tempfile.TemporaryDirectory() as tmp, connect_embedded(Path(tmp) / "chain.sqlite") as c:
         results.append(measure("embedded (py-evm)", c, tree))

@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,8 @@ import pytest
 from foodtrace.trace.errors import VerificationError
 from foodtrace.trace.merkle import (
     MemoryTree,
-    Node,
+    PeriodicTree,
     consistency_proof,
-    node_hash,
-    perfect_nodes,
     verify_consistency,
 )
 
@@ -62,38 +59,6 @@ def _hex(b: bytes) -> str:
 
 def _log_id(name: str) -> str:
     return _hex(name.encode().ljust(32, b"\0"))
-
-
-def _fold_right(hashes: Sequence[bytes]) -> bytes:
-    acc = hashes[-1]
-    for h in reversed(hashes[:-1]):
-        acc = node_hash(h, acc)
-    return acc
-
-
-class PeriodicTree:
-    """A tree of any size whose leaves repeat a block of ``2**level`` distinct leaves, so a
-    perfect subtree at or above that level always has the same hash: proofs and roots of a
-    ten-million-leaf tree cost a few thousand hashes instead of ten million."""
-
-    def __init__(self, level: int) -> None:
-        self.level = level
-        self.block = MemoryTree.of(b"big-%d" % i for i in range(1 << level))
-        self.tops = [self.block.root()]
-        for _ in range(64):
-            self.tops.append(node_hash(self.tops[-1], self.tops[-1]))
-
-    def read(self, nodes: Sequence[Node]) -> list[bytes]:
-        out = []
-        for lvl, i in nodes:
-            if lvl >= self.level:
-                out.append(self.tops[lvl - self.level])
-            else:
-                out.append(self.block.read([(lvl, i % (1 << (self.level - lvl)))])[0])
-        return out
-
-    def root(self, size: int) -> bytes:
-        return _fold_right(self.read(perfect_nodes(0, size)))
 
 
 def _mutations(proof: list[bytes]) -> list[tuple[str, list[bytes], str]]:
@@ -165,7 +130,7 @@ def build_fixture() -> dict[str, Any]:
                 }
             )
 
-    big = PeriodicTree(PERIOD_LEVEL)
+    big = PeriodicTree(PERIOD_LEVEL, b"big-%d")
     small = MemoryTree.of(b"big-%d" % (i % (1 << PERIOD_LEVEL)) for i in range(3000))
     assert all(big.root(n) == small.root(n) for n in (1, 1023, 1024, 1500, 2048, 3000))
     gas = []
