@@ -26,15 +26,19 @@ from foodtrace.party.schemas import (
 from foodtrace.record.custody import create_custodial_key
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.service import record_proof
-from foodtrace.record.views import API, LogDep, sessions, settings_of, write, write_openapi
+from foodtrace.record.views import (
+    API,
+    LogDep,
+    not_found,
+    sessions,
+    settings_of,
+    write,
+    write_openapi,
+)
 from foodtrace.trace import keys
 
 Payload = Annotated[dict[str, Any], Body()]
 PARTY_EXTRA = frozenset({"custodial", "issue_token"})
-
-
-def _not_found(what: str) -> Problem:
-    return Problem(404, "Not Found", f"{what} is not recorded.", problem_type("not-found"))
 
 
 def router(_: Settings) -> APIRouter:
@@ -171,7 +175,7 @@ def router(_: Settings) -> APIRouter:
     ) -> Any:
         party = service.get_party(session, party_id)
         if party is None:
-            raise _not_found(f"Party {party_id}")
+            raise not_found(f"Party {party_id}")
         return {
             "record": party,
             "entry_index": party.entry_index,
@@ -205,7 +209,7 @@ def router(_: Settings) -> APIRouter:
     ) -> Any:
         lic = service.get_licence(session, number)
         if lic is None:
-            raise _not_found(f"Licence {number}")
+            raise not_found(f"Licence {number}")
         return {
             "record": lic,
             "entry_index": lic.entry_index,
