@@ -7,39 +7,20 @@ auth), created from the maintenance database ``test`` and dropped afterwards, so
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
+from databases import database
 
-PG_ADMIN_DSN = os.environ.get(
-    "FOODTRACE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=test"
-)
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
-def _pg_url(name: str) -> str:
-    params = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
-    return (
-        f"postgresql+psycopg://{params.get('user', 'postgres')}@"
-        f"{params.get('host', '127.0.0.1')}:{params.get('port', '5432')}/{name}"
-    )
-
-
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(tmp_path: Path) -> Iterator[str]:
     """A URL to a new, empty PostgreSQL database, dropped after the test."""
-    name = f"ft_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database("postgresql", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

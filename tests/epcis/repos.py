@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -93,35 +90,6 @@ def open_repository(url: str, data_dir: Path) -> Iterator[Repository]:
         repo.token = repo.add_party(PRODUCER, Role.PRODUCER)
         yield repo
     engine.dispose()
-
-
-PG_ADMIN_DSN = os.environ.get(
-    "FOODTRACE_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=test"
-)
-
-
-def _pg_url(name: str) -> str:
-    params = dict(p.split("=", 1) for p in PG_ADMIN_DSN.split())
-    return (
-        f"postgresql+psycopg://{params.get('user', 'postgres')}@"
-        f"{params.get('host', '127.0.0.1')}:{params.get('port', '5432')}/{name}"
-    )
-
-
-@contextlib.contextmanager
-def database(kind: str, tmp: Path) -> Iterator[str]:
-    """A new empty database of ``kind`` (``sqlite`` or ``postgresql``), dropped afterwards."""
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'foodtrace.db'}"
-        return
-    name = f"ft_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def load(shared_dir: Path, name: str) -> dict[str, Any]:

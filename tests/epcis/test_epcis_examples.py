@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from repos import EXAMPLES, Repository, database, load, open_repository
+from databases import database
+from repos import EXAMPLES, Repository, load, open_repository
 
 from foodtrace.trace import bundle
 from foodtrace.trace.epcis import events, gs1keys, hashing, validate
