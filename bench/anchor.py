@@ -1,6 +1,11 @@
 """Gas of anchoring: per anchor with its consistency proof at 1k..10M entries, per entry at
 1k/10k/100k entries per anchor, and against a naive one-transaction-per-entry anchoring.
 
+Per anchor, three previous anchors: one 10k-entry step back; the worst arbitrary size (what a
+time-triggered exact anchor can leave behind); and the worst size our anchoring policy makes,
+a multiple of 2**ANCHOR_ALIGN_BITS (see :func:`foodtrace.ledger.anchorer.anchor_size`). The
+1M-entry target is judged on the policy's worst case.
+
 Run: ``.venv/bin/python bench/anchor.py`` (embedded chain; anvil too if node_modules has it).
 
 Big trees are real trees: their leaves repeat a block of 2**10 distinct leaves, so every
@@ -26,6 +31,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from foodtrace.config import ANCHOR_ALIGN_BITS
 from foodtrace.ledger.chain import Chain, connect_embedded, connect_rpc
 from foodtrace.ledger.contract import TraceAnchor, deploy
 from foodtrace.trace.merkle import (
@@ -55,6 +61,18 @@ def worst_old_size(size: int) -> int:
     candidates |= {size - (1 << k) + d for k in range(size.bit_length()) for d in (-1, 1)}
     valid = [c for c in candidates if 0 < c < size]
     return max(valid, key=lambda c: (len(consistency_nodes(c, size)), c))
+
+
+def proof_hashes(old: int, new: int) -> int:
+    """How many hashes the consistency proof from ``old`` to ``new`` has (values unread)."""
+    return len(consistency_proof(old, new, lambda nodes: [bytes(32)] * len(nodes)))
+
+
+def worst_aligned_old_size(size: int, bits: int = ANCHOR_ALIGN_BITS) -> int | None:
+    """The earlier multiple of ``2**bits`` whose proof into ``size`` is longest, by trying
+    them all (None: no such size below ``size``, so anchors there are exact)."""
+    candidates = range(1 << bits, size, 1 << bits)
+    return max(candidates, key=lambda c: (proof_hashes(c, size), c), default=None)
 
 
 class Bench:
@@ -102,7 +120,13 @@ def measure(name: str, chain: Chain, tree: PeriodicTree) -> dict[str, object]:
         gas, hashes = bench.step(old, size)
         worst_old = worst_old_size(size)
         worst_gas, worst_hashes = bench.step(worst_old, size)
-        per_size.append((size, old, gas, hashes, worst_old, worst_gas, worst_hashes))
+        aligned_old = worst_aligned_old_size(size)
+        aligned: tuple[int, int] | None = None
+        if aligned_old is not None:
+            aligned = bench.step(aligned_old, size)
+        per_size.append(
+            (size, old, gas, hashes, worst_old, worst_gas, worst_hashes, aligned_old, aligned)
+        )
     naive = bench.naive_per_entry(PER_ENTRY_AT)
     per_entry = []
     for entries in PER_ANCHOR:
@@ -139,7 +163,7 @@ def anvil() -> Iterator[str | None]:
 
 
 def render(results: list[dict[str, object]]) -> None:
-    console = Console(width=160)
+    console = Console(width=180)
     table = Table(title="TraceAnchor gas (receipt gasUsed of mined transactions)")
     table.add_column("chain")
     table.add_column("measure")
@@ -151,31 +175,39 @@ def render(results: list[dict[str, object]]) -> None:
     table.add_column("target")
     for r in results:
         name = str(r["name"])
-        for size, old, gas, hashes, w_old, w_gas, w_hashes in r["per_size"]:  # type: ignore[attr-defined]
-            target = ""
-            if size == 1_000_000:
-                target = f"<= {TARGET_1M:,}: {'met' if max(gas, w_gas) <= TARGET_1M else 'MISSED'}"
-                if gas <= TARGET_1M < w_gas:
-                    target = f"<= {TARGET_1M:,}: met at this step, MISSED worst case"
+        for row in r["per_size"]:  # type: ignore[attr-defined]
+            size, old, gas, hashes, w_old, w_gas, w_hashes, a_old, aligned = row
+            table.add_row(name, "per anchor", f"{size:,} after {old:,}", str(hashes), f"{gas:,}")
+            note = ""
+            if size == 1_000_000 and w_gas > TARGET_1M:
+                note = "over: only after an exact (time-triggered or forced) anchor"
             table.add_row(
                 name,
-                "per anchor",
-                f"{size:,} after {old:,}",
-                str(hashes),
-                f"{gas:,}",
-                "",
-                "",
-                target,
-            )
-            table.add_row(
-                name,
-                "per anchor (worst)",
+                "worst: any previous size",
                 f"{size:,} after {w_old:,}",
                 str(w_hashes),
                 f"{w_gas:,}",
                 "",
                 "",
+                note,
+            )
+            if aligned is None:
+                case = f"{size:,}: no multiple of 2^{ANCHOR_ALIGN_BITS} below, anchors are exact"
+                table.add_row(name, "worst: our policy", case, "", "see above")
+                continue
+            a_gas, a_hashes = aligned
+            target = ""
+            if size == 1_000_000:
+                target = f"<= {TARGET_1M:,}: {'met' if a_gas <= TARGET_1M else 'MISSED'}"
+            table.add_row(
+                name,
+                "worst: our policy",
+                f"{size:,} after {a_old:,} (a multiple of 2^{ANCHOR_ALIGN_BITS})",
+                str(a_hashes),
+                f"{a_gas:,}",
                 "",
+                "",
+                target,
             )
         for entries, gas, hashes, per, naive in r["per_entry"]:  # type: ignore[attr-defined]
             target = ""
@@ -203,6 +235,17 @@ def render(results: list[dict[str, object]]) -> None:
             "",
         )
     console.print(table)
+    for r in results:
+        for size, *_, a_old, aligned in r["per_size"]:  # type: ignore[attr-defined]
+            if size == 1_000_000 and aligned is not None:
+                a_gas, a_hashes = aligned
+                verdict = "met" if a_gas <= TARGET_1M else "MISSED"
+                console.print(
+                    f"{r['name']}: target <= {TARGET_1M:,} gas per anchor with its consistency "
+                    f"proof at 1M entries, under our anchoring policy (every anchored size a "
+                    f"multiple of 2^{ANCHOR_ALIGN_BITS} unless the time trigger finds none): "
+                    f"{verdict}, worst case {a_gas:,} gas ({a_hashes} hashes, after {a_old:,})"
+                )
     console.print(
         "naive: gas of one anchoring transaction per entry (anchor size+1 with its consistency "
         f"proof), measured on {NAIVE_SAMPLE} consecutive entries and taken as the per-entry cost "

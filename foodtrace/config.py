@@ -20,6 +20,10 @@ ANCHOR_EVERY_SECONDS = 60.0
 ANCHOR_CONFIRMATIONS = 1
 ANCHOR_POLL_SECONDS = 1.0
 ANCHOR_BACKOFF_MAX_SECONDS = 60.0
+# Anchored sizes are multiples of 2**ANCHOR_ALIGN_BITS (unless only the time trigger can keep
+# the chain fresh): a consistency proof from such a size has at most
+# bitlen(new - 1) - ANCHOR_ALIGN_BITS + 1 hashes (11 at 1M entries instead of 21).
+ANCHOR_ALIGN_BITS = 10
 # Request limits.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -50,6 +54,21 @@ class Settings(BaseSettings):
     anchor_poll_seconds: float = ANCHOR_POLL_SECONDS
     # While the chain is unreachable it retries after 1, 2, 4, ... seconds, at most this long.
     anchor_backoff_max_seconds: float = ANCHOR_BACKOFF_MAX_SECONDS
+    # Anchor sizes that are multiples of 2**this (0: anchor the exact size each time).
+    anchor_align_bits: int = ANCHOR_ALIGN_BITS
+    # Codes (食安码): the authority key that signs them; empty: data_dir/code-authority.key.
+    code_authority_key_file: Path | None = None
+    # The platform's own signing key for entries it writes for the public (complaints);
+    # empty: data_dir/platform.key. Its author id in the log:
+    platform_key_file: Path | None = None
+    platform_author: str = "foodtrace-platform"
+    # Public complaints: at most this many per client address per minute (per worker).
+    complaint_rate_per_minute: int = 5
+    # Clone detection for serial codes: more than N scans in the window, or scans from more
+    # than this many distinct places, flags the code.
+    scan_window_seconds: int = 24 * 3600
+    scan_max_per_window: int = 50
+    scan_max_places: int = 5
 
     @cached_property
     def resolved_database_url(self) -> str:

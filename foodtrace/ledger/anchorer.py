@@ -1,8 +1,14 @@
 """The anchorer: publishes the log's checkpoints to TraceAnchor, and keeps them published.
 
-Decisions are pure functions over plain values (:func:`anchor_due`, :func:`classify`,
-:func:`backoff_delay`, :func:`check_chain_prefix`); :class:`Anchorer` is the shell that reads
-the log, the chain and the journal (``anchors`` table), applies them and records the result.
+Decisions are pure functions over plain values (:func:`anchor_due`, :func:`anchor_size`,
+:func:`classify`, :func:`backoff_delay`, :func:`check_chain_prefix`); :class:`Anchorer` is the
+shell that reads the log, the chain and the journal (``anchors`` table), applies them and
+records the result.
+
+Anchored sizes are multiples of ``2**anchor_align_bits`` whenever one is available, because
+the contract pays for every hash of the consistency proof from the previous anchor, and a
+proof from a size with ``t`` trailing zero bits has at most ``bitlen(new - 1) - t + 1``
+hashes (11 at a million entries with 10 bits, against 21 from an arbitrary size).
 
 The chain is the authority. Each cycle reads the contract's latest (size, root) and proves the
 next anchor from THAT size, never from the journal: after a re-org or a node that lost its
@@ -73,6 +79,34 @@ def anchor_due(
     if log_size - chain_size >= every_entries or seconds_since_last is None:
         return True
     return seconds_since_last >= every_seconds
+
+
+def anchor_size(
+    log_size: int,
+    chain_size: int,
+    seconds_since_last: float | None,
+    every_entries: int,
+    every_seconds: float,
+    align_bits: int,
+) -> int | None:
+    """The tree size to anchor now, or None: the largest multiple of ``2**align_bits`` that is
+    at most ``log_size`` and above ``chain_size``, once it carries ``every_entries`` new
+    entries or the time trigger is due (``seconds_since_last`` None or past
+    ``every_seconds``).
+
+    Freshness wins over gas: when the time trigger is due and no aligned size lies above the
+    chain's (a slow log, or the first anchor), the exact ``log_size`` is anchored, and the
+    proof from that size to the next anchor may then be up to ``align_bits`` hashes longer.
+    When the time trigger picks an aligned size, at most ``2**align_bits - 1`` entries wait
+    for the next trigger. ``align_bits = 0`` is :func:`anchor_due` at the exact size.
+    """
+    if log_size <= chain_size:
+        return None
+    aligned = log_size >> align_bits << align_bits
+    if anchor_due(aligned, chain_size, seconds_since_last, every_entries, every_seconds):
+        return aligned
+    time_due = seconds_since_last is None or seconds_since_last >= every_seconds
+    return log_size if time_due else None
 
 
 def classify(
@@ -313,7 +347,8 @@ class Anchorer:
 
     def run_once(self, force: bool = False) -> CycleResult:
         """Reconcile the journal with the chain, re-send lost anchors, and anchor a new
-        checkpoint if one is due (``force``: whenever the log grew)."""
+        checkpoint if one is due, at the size :func:`anchor_size` chooses (``force``: the
+        exact current size, whenever the log grew)."""
         chain, contract, dep = self._open()
         if not chain.w3.eth.get_code(contract.address):
             self.deployment = None  # the node lost the contract: redeploy and re-send
@@ -357,15 +392,20 @@ class Anchorer:
                     chain_size = row.tree_size
             last = max((_aware(r.submitted_at) for r in rows if r.submitted_at), default=None)
             since = None if last is None else (self._now() - last).total_seconds()
-            due = anchor_due(
-                self.log.size(),
-                chain_size,
-                0.0 if force else since,
-                1 if force else self.settings.anchor_every_entries,
-                self.settings.anchor_every_seconds,
-            )
-            if due:
-                cp = self.log.issue_checkpoint()
+            log_size = self.log.size()
+            if force:  # the operator asked for what is there now: the exact size
+                size = log_size if log_size > chain_size else None
+            else:
+                size = anchor_size(
+                    log_size,
+                    chain_size,
+                    since,
+                    self.settings.anchor_every_entries,
+                    self.settings.anchor_every_seconds,
+                    self.settings.anchor_align_bits,
+                )
+            if size is not None:
+                cp = self.log.issue_checkpoint(size)
                 if cp.size > chain_size:
                     row = Anchor(
                         deployment_id=dep.id,

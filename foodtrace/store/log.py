@@ -654,12 +654,23 @@ class MerkleLog:
         rows = self._query("SELECT size, root, note, created_at FROM checkpoints ORDER BY size")
         return [_checkpoint(r) for r in rows]
 
-    def issue_checkpoint(self) -> SignedCheckpoint:
-        """Sign and store a checkpoint at the current size, unless the latest one is there."""
-        size = self.size()
-        latest = self.latest_checkpoint()
-        if latest is not None and latest.size >= size:
-            return latest
+    def issue_checkpoint(self, size: int | None = None) -> SignedCheckpoint:
+        """Sign and store a checkpoint at the current size, unless the latest one is there.
+
+        ``size``: a checkpoint at that earlier size instead (the one already stored there, if
+        any). The anchorer anchors aligned sizes, which may lie below the latest checkpoint;
+        checkpoints are kept per size, so a past one sits beside the others."""
+        if size is None:
+            size = self.size()
+            latest = self.latest_checkpoint()
+            if latest is not None and latest.size >= size:
+                return latest
+        else:
+            size = self._check_size(size)
+            try:
+                return self.checkpoint_at(size)
+            except LookupError:
+                pass
         root = self.root(size)
         note = sign_checkpoint(Checkpoint(self.origin, size, root), self.origin, self.key)
         created = datetime.now(UTC)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from anvil import DEV_KEYS, run_anvil
+from hypothesis import given
+from hypothesis import strategies as st
 from ledger_log import grow, make_settings, open_log
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +26,7 @@ from foodtrace.ledger.anchorer import (
     AnchorLock,
     ForkError,
     anchor_due,
+    anchor_size,
     backoff_delay,
     check_chain_prefix,
     classify,
@@ -33,6 +37,7 @@ from foodtrace.ledger.contract import AnchoredRoot, TraceAnchor, log_id
 from foodtrace.ledger.models import FINAL, LOST, SUBMITTED, Anchor
 from foodtrace.ledger.verify import ContractAnchors, audit_chain
 from foodtrace.store.log import MerkleLog
+from foodtrace.trace.merkle import consistency_proof
 
 ROOT = b"\x11" * 32
 BLOCK_HASH = b"\x22" * 32
@@ -48,6 +53,72 @@ def test_anchor_due() -> None:
     assert not anchor_due(14, 10, 1.0, 5, 60)
     assert anchor_due(11, 10, 60.0, 5, 60)  # T seconds passed
     assert not anchor_due(11, 10, 59.9, 5, 60)
+
+
+def test_anchor_size_prefers_aligned_sizes() -> None:
+    def size(log: int, chain: int, since: float | None, every: int = 10) -> int | None:
+        return anchor_size(log, chain, since, every, 60.0, 2)  # multiples of 4
+
+    assert size(3, 0, None) == 3  # never anchored and nothing aligned: the exact size at once
+    assert size(9, 0, None) == 8  # never anchored: the largest aligned size
+    assert size(12, 12, 99.0) is None  # nothing new
+    assert size(21, 8, 1.0) == 20  # 12 new entries up to 20: aligned, entries trigger
+    assert size(19, 8, 1.0) is None  # 11 new entries, but 16 carries only 8: wait for 20
+    assert size(19, 8, 60.0) == 16  # time trigger: the aligned size, 3 entries wait
+    assert size(10, 8, 59.9) is None
+    assert size(10, 8, 60.0) == 10  # time trigger, nothing aligned above 8: the exact size
+    assert size(11, 10, 60.0) == 11  # after an exact anchor, still exact while nothing aligns
+    assert size(13, 10, 60.0) == 12
+    assert size(21, 10, 1.0) == 20  # back on the grid once the entries trigger allows
+
+
+@given(
+    log_size=st.integers(0, 10_000_000),
+    chain_size=st.integers(0, 10_000_000),
+    since=st.none() | st.floats(0, 120),
+    every=st.integers(1, 20_000),
+    bits=st.integers(0, 12),
+)
+def test_anchor_size_is_aligned_or_exact_and_above_the_chain(
+    log_size: int, chain_size: int, since: float | None, every: int, bits: int
+) -> None:
+    size = anchor_size(log_size, chain_size, since, every, 60.0, bits)
+    due = anchor_due(log_size, chain_size, since, every, 60.0)
+    if size is None:
+        # nothing due, or only the entries trigger and the aligned size does not carry enough
+        aligned = log_size >> bits << bits
+        assert not due or (since is not None and since < 60.0 and aligned - chain_size < every)
+        return
+    assert due  # never anchors when the exact-size policy would not
+    assert chain_size < size <= log_size
+    assert size % (1 << bits) == 0 or size == log_size
+    if size % (1 << bits):  # exact only when no aligned size lies above the chain's
+        assert log_size >> bits << bits <= chain_size
+    else:
+        assert size == log_size >> bits << bits  # the largest aligned size
+    if bits == 0:
+        assert size == log_size
+
+
+def _proof_hashes(old: int, new: int) -> int:
+    return len(consistency_proof(old, new, lambda nodes: [bytes(32)] * len(nodes)))
+
+
+@given(data=st.data(), bits=st.integers(0, 12))
+def test_proofs_from_aligned_sizes_are_short(data: st.DataObject, bits: int) -> None:
+    """The reason for aligning: from a multiple of 2**k the proof has <= bitlen(n-1) - k + 1
+    hashes (RFC 9162: levels above the old size's trailing zeros, plus one seed)."""
+    new = data.draw(st.integers((1 << bits) + 1, 10_000_000), label="new")
+    old = data.draw(st.integers(1, (new - 1) >> bits), label="old / 2**bits") << bits
+    assert _proof_hashes(old, new) <= (new - 1).bit_length() - bits + 1
+
+
+def test_proofs_from_aligned_sizes_at_a_million() -> None:
+    """Exhaustively at 1M: every 2**10-aligned previous size gives <= 11 hashes, while an
+    arbitrary one can give 21."""
+    new = 1_000_000
+    assert max(_proof_hashes(old, new) for old in range(1024, new, 1024)) == 11
+    assert _proof_hashes(524_287, new) == 21
 
 
 def test_classify() -> None:
@@ -88,9 +159,19 @@ def log(tmp_path: Path) -> Iterator[MerkleLog]:
         yield log
 
 
-def _anchorer(log: MerkleLog, chain: Chain | Callable[[], Chain], **settings: object) -> Anchorer:
+def _anchorer(
+    log: MerkleLog,
+    chain: Chain | Callable[[], Chain],
+    clock: Callable[[], datetime] | None = None,
+    **settings: object,
+) -> Anchorer:
+    """An anchorer of exact sizes unless ``anchor_align_bits`` is given: most tests here
+    check the anchored sizes of tiny logs; test_anchors_aligned_sizes checks the alignment."""
+    settings.setdefault("anchor_align_bits", 0)
     connect = chain if callable(chain) else (lambda: chain)
-    return Anchorer(log, make_settings(log.settings.data_dir, **settings), connect=connect)
+    return Anchorer(
+        log, make_settings(log.settings.data_dir, **settings), connect=connect, clock=clock
+    )
 
 
 def _rows(log: MerkleLog) -> list[Anchor]:
@@ -130,6 +211,51 @@ def test_anchors_every_n_entries_and_reuses_its_deployment(chain: Chain, log: Me
     assert _on_chain_sizes(chain, log, address, [3, 7, 9]) == [3, 7, 9]
     assert audit_chain(log, ContractAnchors(chain.w3, address, log_id(log.origin)), [3, 7, 9]).ok
     again.lock.release()
+
+
+def test_anchors_aligned_sizes(chain: Chain, log: MerkleLog) -> None:
+    """Multiples of 4 here (2 bits): short consistency proofs, exact sizes only when the time
+    trigger finds nothing aligned to anchor, and the checkpoint issued at the anchored size
+    even when a later one exists."""
+    now = [datetime(2025, 3, 1, 8, 0, tzinfo=UTC)]
+    anchorer = _anchorer(
+        log,
+        chain,
+        clock=lambda: now[0],
+        anchor_every_entries=6,
+        anchor_every_seconds=60.0,
+        anchor_align_bits=2,
+    )
+    grow(log, 3)
+    assert anchorer.run_once().anchored == 3  # first anchor: at once, nothing aligned yet
+    grow(log, 8)
+    assert anchorer.run_once().anchored is None  # 8 carries 5 < 6 new entries
+    grow(log, 13)
+    log.issue_checkpoint()  # someone asked for a checkpoint at 13
+    assert anchorer.run_once().anchored == 12
+    assert log.checkpoint_at(12).root == log.root(12)
+    assert log.latest_checkpoint().size == 13  # type: ignore[union-attr]
+    grow(log, 18)
+    assert anchorer.run_once().anchored is None  # 6 new, but 16 carries only 4
+    grow(log, 20)
+    assert anchorer.run_once().anchored == 20
+    grow(log, 22)
+    assert anchorer.run_once().anchored is None
+    now[0] += timedelta(seconds=61)
+    assert anchorer.run_once().anchored == 22  # time trigger, nothing aligned: exact
+    grow(log, 25)
+    now[0] += timedelta(seconds=61)
+    assert anchorer.run_once().anchored == 24  # time trigger: back on the grid
+    anchorer.lock.release()
+
+    sizes = [3, 12, 20, 22, 24]
+    assert [r.tree_size for r in _rows(log)] == sizes
+    for row in _rows(log):
+        assert row.root == log.checkpoint_at(row.tree_size).root
+    assert anchorer.deployment is not None
+    address = anchorer.deployment.contract_address
+    assert _on_chain_sizes(chain, log, address, sizes) == sizes
+    assert audit_chain(log, ContractAnchors(chain.w3, address, log_id(log.origin)), sizes).ok
 
 
 def test_anchors_every_t_seconds(chain: Chain, log: MerkleLog) -> None:
@@ -248,8 +374,8 @@ def test_anvil_unreachable_backs_off_and_resumes_without_gap(
 
 def test_only_one_anchorer_per_database(tmp_path: Path, log: MerkleLog) -> None:
     chain = connect_embedded(tmp_path / "chain.sqlite")
-    first = _anchorer(log, chain, anchor_every_entries=1)
-    second = _anchorer(log, chain, anchor_every_entries=1)
+    first = _anchorer(log, chain, anchor_every_entries=1, anchor_align_bits=1)
+    second = _anchorer(log, chain, anchor_every_entries=1, anchor_align_bits=1)
     try:
         first.start()
         second.start()

@@ -131,6 +131,24 @@ def test_checkpoints_and_bundles_verify(log: MerkleLog, author) -> None:  # type
     assert dict(report.roots)[300] == latest.root
 
 
+def test_checkpoint_at_a_past_size(log: MerkleLog, author) -> None:  # type: ignore[no-untyped-def]
+    """The anchorer anchors aligned sizes, which may lie below the latest checkpoint."""
+    entries = [author.entry(i) for i in range(20)]
+    log.append(entries)
+    latest = log.issue_checkpoint()
+    past = log.issue_checkpoint(16)
+    assert past.size == 16 and past.root == log.root(16)
+    assert log.issue_checkpoint(16) == past  # stored once, returned again
+    assert log.issue_checkpoint(20) == latest
+    assert log.latest_checkpoint() == latest  # a past checkpoint does not become the latest
+    assert [c.size for c in log.checkpoints()] == [16, 20]
+    bundle = log.bundle(3, size=16)
+    assert bundle.verify(entries[3].leaf_hash(), [log.verifier_key()]).size == 16
+    with pytest.raises(ValueError, match="beyond the log size 20"):
+        log.issue_checkpoint(21)
+    assert log.audit().ok
+
+
 def test_reopening_continues_the_same_tree(db_url: str, settings) -> None:  # type: ignore[no-untyped-def]
     records = _records(0, 700)
     with MerkleLog(db_url, settings=settings) as log:
