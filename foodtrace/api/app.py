@@ -35,6 +35,11 @@ ROUTER_MODULES: tuple[str, ...] = (
     "foodtrace.health.views",
     "foodtrace.inspection.views",
     "foodtrace.epcis.views",
+    "foodtrace.complaint.views",
+    "foodtrace.scan.views",
+    "foodtrace.labels.views",
+    "foodtrace.log_api.views",
+    "foodtrace.resolver.views",
 )
 
 TITLE = "FoodTrace 食安链 API"

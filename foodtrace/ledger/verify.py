@@ -12,7 +12,7 @@ root the contract holds, and consecutive anchored roots must be consistent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -73,6 +73,9 @@ class VerifiedEntry:
 Report = Callable[[str, str], None]
 """Called after each step that passed: ``(step, what was checked)``."""
 
+ConsistencySource = Callable[[int, int], Sequence[bytes]]
+"""``(size1, size2) -> consistency proof`` from anyone (the server): it is verified, not trusted."""
+
 
 def _unverified_checkpoint(note: str) -> Checkpoint:
     sep = note.rfind("\n\n")
@@ -94,12 +97,19 @@ def verify_entry(
     *,
     expected_leaf_hash: bytes | None = None,
     report: Report | None = None,
+    consistency: ConsistencySource | None = None,
 ) -> VerifiedEntry:
     """Entry content → leaf hash → inclusion proof → checkpoint signature → root on chain.
 
     ``expected_leaf_hash`` (optional) is a leaf hash the caller was given separately, e.g.
     by a page; the entry's must equal it. Raises a :class:`StepError` subclass at the first
     step that fails.
+
+    A server answers with its latest checkpoint, which is often newer than the last anchor.
+    Given ``consistency`` (a source of consistency proofs, e.g. the server's; they are
+    verified), a checkpoint whose size was never anchored is tied to the contract's latest
+    anchor instead: proved a prefix of it, or proved to extend it when the entry lies inside
+    the anchored prefix.
     """
     say = report or (lambda _step, _detail: None)
     try:
@@ -128,6 +138,12 @@ def verify_entry(
         on_chain = read_root(w3, contract_address, log, cp.size)
     except Exception as exc:  # any node or decoding failure means the root was not read
         raise ChainRootError(f"could not read the root at size {cp.size}: {exc}") from exc
+    if on_chain is None and consistency is not None:
+        detail = _tie_to_latest_anchor(
+            ContractAnchors(w3, contract_address, log), cp, bundle.index, consistency
+        )
+        say("chain", detail)
+        return VerifiedEntry(bundle.index, leaf, cp)
     if on_chain is None:
         raise ChainRootError(f"size {cp.size} is not anchored in contract {contract_address}")
     if on_chain != cp.root:
@@ -136,6 +152,33 @@ def verify_entry(
         )
     say("chain", f"root at size {cp.size} matches contract {contract_address}")
     return VerifiedEntry(bundle.index, leaf, cp)
+
+
+def _tie_to_latest_anchor(
+    anchors: ContractAnchors, cp: Checkpoint, index: int, consistency: ConsistencySource
+) -> str:
+    """The chain step for a checkpoint at a size that was never anchored (see verify_entry)."""
+    try:
+        size, root = anchors.latest()
+    except Exception as exc:  # any node or decoding failure means the root was not read
+        raise ChainRootError(f"could not read the latest anchor: {exc}") from exc
+    if size == 0:
+        raise ChainRootError(f"the log has no anchor in contract {anchors.address}")
+    if size < cp.size and index >= size:
+        raise ChainRootError(
+            f"entry {index} is not anchored yet: the contract's latest anchor is at size {size}"
+        )
+    small, big = sorted(((cp.size, cp.root), (size, root)))
+    try:
+        proof = list(consistency(small[0], big[0]))
+        verify_consistency(small[0], big[0], proof, small[1], big[1])
+    except (VerificationError, LookupError, ValueError) as exc:
+        raise ChainRootError(
+            f"checkpoint at size {cp.size} is not consistent with the root anchored at size "
+            f"{size}: {exc}"
+        ) from exc
+    relation = "a prefix of" if cp.size < size else "an extension of"
+    return f"tree of size {cp.size} is {relation} the root anchored at size {size}"
 
 
 class AnchorReader(Protocol):

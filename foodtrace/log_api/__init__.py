@@ -1,0 +1,1 @@
+"""Read-only routes over the log itself: its latest checkpoint and consistency proofs."""

@@ -1,0 +1,279 @@
+"""``foodtrace-scan`` (also ``foodtrace scan``): read 食安码 from photos and verify them.
+
+Trusts only what it is pinned to: the code authority's public keys, the log's verifier key,
+and a chain RPC URL with the TraceAnchor contract's address. Pins come from the options,
+the ``FOODTRACE_SCAN_*`` environment, or the state file (``--save`` stores the given ones).
+Exit codes: 0 all verified, 1 a check failed, 2 usage or an unreadable image or code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from web3 import Web3
+
+from foodtrace.scanner.client import Server
+from foodtrace.scanner.decode import DecodeError, decode_folder, decode_image
+from foodtrace.scanner.report import EXIT_USAGE, exit_code, print_checks, to_json
+from foodtrace.scanner.state import (
+    ScanState,
+    StateError,
+    default_state_path,
+    load_state,
+    save_state,
+)
+from foodtrace.scanner.verify import CodeCheck, Scanner, Trust
+from foodtrace.trace import keys
+from foodtrace.trace.checkpoint import parse_verifier_key
+from foodtrace.trace.codes import Code
+from foodtrace.trace.errors import VerificationError
+
+RPC_TIMEOUT_S = 10.0
+
+out = Console()
+err = Console(stderr=True)
+
+
+class UsageError(ValueError):
+    """A pin or an input is missing or malformed (exit 2)."""
+
+
+def _text_of(value: str) -> str:
+    """The value itself, or the contents of the file it names."""
+    path = Path(value).expanduser()
+    if len(value) < 4096 and path.is_file():
+        return path.read_text("utf-8").strip()
+    return value.strip()
+
+
+def authority_key(value: str) -> tuple[str, Ed25519PublicKey]:
+    """A pinned authority key (base64 of the raw 32 bytes, or a PEM public key), as the
+    base64 the state file keeps and the key itself."""
+    text = _text_of(value)
+    try:
+        if text.startswith("-----BEGIN PUBLIC KEY-----"):
+            loaded = serialization.load_pem_public_key(text.encode())
+            if not isinstance(loaded, Ed25519PublicKey):
+                raise UsageError(f"--authority-key {value!r}: not an Ed25519 public key")
+            return keys.public_to_b64(loaded), loaded
+        return text, keys.public_from_b64(text)
+    except (ValueError, VerificationError) as exc:
+        raise UsageError(
+            f"--authority-key {value!r}: expected base64 of a 32-byte Ed25519 public key, a "
+            f"PEM public key, or a file holding one ({exc})"
+        ) from exc
+
+
+def log_verifier_key(value: str) -> str:
+    text = _text_of(value)
+    try:
+        parse_verifier_key(text)
+    except VerificationError as exc:
+        raise UsageError(
+            f"--log-key: expected name+hex8+base64 or a file holding it ({exc})"
+        ) from exc
+    return text
+
+
+def _pins(
+    state: ScanState, authority: list[str], log_key: str, rpc: str, contract: str
+) -> tuple[list[Ed25519PublicKey], str, str, str]:
+    """The pins to use (options over the state file), storing the given ones in ``state``."""
+    if authority:
+        parsed = [authority_key(a) for a in authority]
+        state.authority_keys = [b64 for b64, _ in parsed]
+    if log_key:
+        state.log_key = log_verifier_key(log_key)
+    state.rpc = rpc or state.rpc
+    state.contract = contract or state.contract
+    missing = [
+        name
+        for name, value in (
+            ("--authority-key", state.authority_keys),
+            ("--log-key", state.log_key),
+            ("--rpc", state.rpc),
+            ("--contract", state.contract),
+        )
+        if not value
+    ]
+    if missing:
+        raise UsageError(
+            f"missing pins: {', '.join(missing)} (give them, or save them with --save)"
+        )
+    if not Web3.is_address(state.contract):
+        raise UsageError(f"--contract: expected a 20-byte hex address, got {state.contract!r}")
+    return (
+        [authority_key(k)[1] for k in state.authority_keys],
+        state.log_key,
+        state.rpc,
+        state.contract,
+    )
+
+
+def _inputs(paths: list[Path], texts: list[str]) -> list[tuple[str, Path | str]]:
+    items: list[tuple[str, Path | str]] = [("text", t) for t in texts]
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p}: no such file or folder")
+        items.append(("folder" if p.is_dir() else "file", p))
+    if not items:
+        raise UsageError("nothing to scan: give image files, folders, or --text CODE")
+    return items
+
+
+def _scan_image(scanner: Scanner, path: Path, found: list[str] | DecodeError) -> list[CodeCheck]:
+    if isinstance(found, DecodeError):
+        return [CodeCheck(source=str(path), decode_error=str(found))]
+    if not found:
+        return [CodeCheck(source=str(path), decode_error="no QR code found")]
+    return [scanner.check_text(text, str(path)) for text in found]
+
+
+def run_scan(
+    scanner: Scanner,
+    items: list[tuple[str, Path | str]],
+    *,
+    min_codes: int,
+    progress: bool,
+) -> list[CodeCheck]:
+    checks: list[CodeCheck] = []
+    for kind, item in items:
+        if kind == "text":
+            checks.append(scanner.check_text(str(item), "text"))
+        elif kind == "file":
+            path = Path(item)
+            try:
+                found: list[str] | DecodeError = [
+                    d.text for d in decode_image(path, min_codes=min_codes)
+                ]
+            except DecodeError as exc:
+                found = exc
+            checks += _scan_image(scanner, path, found)
+        else:
+            folder = Path(item)
+            images = sum(1 for _ in decode_folder_paths(folder))
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[current]}"),
+                console=err,
+                disable=not progress,
+                transient=False,
+            ) as bar:
+                task = bar.add_task(f"scanning {folder}", total=images, current="")
+                for path, decoded in decode_folder(folder, min_codes=min_codes):
+                    texts = (
+                        decoded if isinstance(decoded, DecodeError) else [d.text for d in decoded]
+                    )
+                    checks += _scan_image(scanner, path, texts)
+                    bar.update(task, advance=1, current=path.name)
+    return checks
+
+
+def decode_folder_paths(folder: Path) -> list[Path]:
+    from foodtrace.scanner.decode import IMAGE_SUFFIXES
+
+    return [
+        p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    ]
+
+
+def scan(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Image files or folders of images")
+    ] = None,
+    text: Annotated[
+        list[str] | None, typer.Option("--text", help="A code's text (URL), instead of a photo")
+    ] = None,
+    authority: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--authority-key",
+            help="Pinned code authority key: base64 public key or a file (repeatable)",
+            envvar="FOODTRACE_SCAN_AUTHORITY_KEY",
+        ),
+    ] = None,
+    log_key: Annotated[
+        str,
+        typer.Option(
+            "--log-key",
+            help="Pinned log verifier key (name+hex+base64) or a file",
+            envvar="FOODTRACE_SCAN_LOG_KEY",
+        ),
+    ] = "",
+    rpc: Annotated[
+        str, typer.Option("--rpc", help="Chain JSON-RPC URL", envvar="FOODTRACE_SCAN_RPC")
+    ] = "",
+    contract: Annotated[
+        str,
+        typer.Option("--contract", help="TraceAnchor address", envvar="FOODTRACE_SCAN_CONTRACT"),
+    ] = "",
+    server: Annotated[
+        str, typer.Option("--server", help="Ask this server instead of the code's resolver")
+    ] = "",
+    state_file: Annotated[
+        Path | None,
+        typer.Option("--state", help="State file (default ~/.foodtrace-scan/state.json)"),
+    ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Store the given pins in the state file")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON, not tables")] = False,
+    min_codes: Annotated[
+        int, typer.Option("--min-codes", min=1, help="Codes to expect per image")
+    ] = 1,
+) -> None:
+    """Decode 食安码 from photos and verify each against the pinned keys and the chain."""
+    path = state_file or default_state_path()
+    try:
+        state = load_state(path)
+        pinned = _pins(state, authority or [], log_key, rpc, contract)
+        items = _inputs(paths or [], text or [])
+    except (UsageError, StateError) as exc:
+        err.print(f"[red]usage: {exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    if save:
+        save_state(path, state)
+    authority_keys, verifier, rpc_url, address = pinned
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+    servers: dict[str, Server] = {}
+
+    def server_for(code: Code) -> Server:
+        base = server or code.base_url
+        if base not in servers:
+            servers[base] = Server(base)
+        return servers[base]
+
+    scanner = Scanner(Trust(authority_keys, verifier, w3, address), state, server_for)
+    try:
+        checks = run_scan(scanner, items, min_codes=min_codes, progress=not json_out)
+    finally:
+        for s in servers.values():
+            s.close()
+    save_state(path, state)  # the checkpoints seen, verified ones only
+    if json_out:
+        typer.echo(json.dumps(to_json(checks), ensure_ascii=False, indent=2))
+    else:
+        print_checks(out, checks, details=not any(k == "folder" for k, _ in items))
+    raise typer.Exit(exit_code(checks))
+
+
+app = typer.Typer(
+    name="foodtrace-scan",
+    help="Verify 食安码 QR codes without trusting the server.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(scan)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,8 @@
+"""The scanner tests start anvil with the ledger tests' helper."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ledger"))
