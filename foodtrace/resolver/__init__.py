@@ -1,0 +1,1 @@
+"""The 食安码 resolver: the pages a shopper sees after scanning a code, with the verified badge."""

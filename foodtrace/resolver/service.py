@@ -1,0 +1,740 @@
+"""What the resolver shows for a code: checking the code, and assembling a page's data.
+
+Reads only: the projection tables give what to show (fast, indexed); every shown value is a
+:class:`~foodtrace.resolver.display.Fact` pointing into the log entry it came from, and
+:func:`proofs` gathers, for those entries, everything the page's script needs to verify
+them without trusting this server (leaf data, inclusion proofs, signed checkpoints, the
+log's verifier key, the anchoring transaction).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session
+
+from foodtrace.config import Settings
+from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc
+from foodtrace.epcis.query import lot_events
+from foodtrace.health.models import HealthCertificate, PersonalData
+from foodtrace.inspection.models import CreditGrade, Inspection
+from foodtrace.party.models import Licence, Party
+from foodtrace.party.status import licence_status
+from foodtrace.product.models import Lot, Product
+from foodtrace.report.models import Report
+from foodtrace.resolver.chart import Reading, excursions, temperature_svg
+from foodtrace.resolver.display import CST, FORMATS, LICENCE_STATUS_ZH, Fact, fact, show_time
+from foodtrace.store.log import MerkleLog
+from foodtrace.trace import keys, personal
+from foodtrace.trace.codes import Code, CodeError, Subject, parse_code, verify_code
+from foodtrace.trace.errors import SignatureError
+
+AUTHORITY_KEY_FILE: Final = "code-authority.key"  # as foodtrace.demo writes it
+LATEST_INSPECTIONS: Final = 3
+MAX_INPUT_DEPTH: Final = 6  # how far back through transformation inputs a lot page looks
+INPUT_ROLES: Final = ("inputQuantityList", "inputEPCList")
+OUTPUT_ROLES: Final = ("outputQuantityList", "outputEPCList")
+RECALLED: Final = "recalled"
+FACES: Final = {"合格": "laugh", "基本合格": "smile", "不合格": "flat"}
+FACE_ZH: Final = {"laugh": "大笑", "smile": "微笑", "flat": "平脸"}
+ANCHOR_SELECTOR: Final = "0x8c0d6778"  # keccak256("anchorAt(bytes32,uint64)")[:4]
+
+
+class ResolverSettings(BaseSettings):
+    """Resolver tuning from ``FOODTRACE_*`` (kept here: the shared Settings stay small)."""
+
+    model_config = SettingsConfigDict(env_prefix="FOODTRACE_", env_file=".env", extra="ignore")
+
+    cold_chain_min_c: float = 0.0
+    cold_chain_max_c: float = 8.0
+
+
+# --- codes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeRejected(Exception):
+    """A code that cannot be resolved: ``reason`` is malformed, forged or unknown."""
+
+    reason: str
+    status: int
+    title: str  # zh-CN, for the page
+    detail: str  # what exactly was wrong (English, as the core's errors)
+    field: str = "code"
+
+
+def authority_keys(settings: Settings) -> list[Ed25519PublicKey]:
+    """The code authority's public key(s). The private key file sits in ``data_dir``
+    (where ``foodtrace demo`` creates it); a resolver without one trusts no code."""
+    path: Path = settings.data_dir / AUTHORITY_KEY_FILE
+    try:
+        return [keys.read_private(path).public_key()]
+    except FileNotFoundError:
+        return []
+
+
+def check_code(url: str, trusted: Iterable[Ed25519PublicKey]) -> Code:
+    """Parse and verify a scanned code URL, or raise :class:`CodeRejected`."""
+    try:
+        code = parse_code(url)
+    except CodeError as exc:
+        raise CodeRejected("malformed", 400, "这不是有效的食安码", str(exc), exc.field) from exc
+    try:
+        verify_code(code, trusted)
+    except SignatureError as exc:
+        raise CodeRejected("forged", 403, "食安码验证失败,可能是伪造的", str(exc), "s") from exc
+    return code
+
+
+def code_key(subject: Subject) -> str:
+    """The key scans are counted under: the code's signed message (no personal data)."""
+    return subject.message().decode("ascii")
+
+
+# --- scans (foodtrace.scan, built alongside; used when present) -------------------------------
+
+
+@dataclass(frozen=True)
+class ScanView:
+    count: int
+    places: int
+    suspect: bool
+    reason: str | None
+
+
+class _ScanService(Protocol):
+    def record_scan(self, session: Session, code_key: str, region: str | None) -> None: ...
+    def scan_status(self, session: Session, code_key: str) -> Any: ...
+
+
+def _scan_service() -> _ScanService | None:
+    try:
+        module: Any = importlib.import_module("foodtrace.scan.service")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("foodtrace.scan", "foodtrace.scan.service"):
+            raise
+        return None
+    return module  # type: ignore[no-any-return]
+
+
+def record_scan(session: Session, key: str, region: str | None) -> ScanView | None:
+    """Count this resolution and return the code's scan status (None without the service)."""
+    service = _scan_service()
+    if service is None:
+        return None
+    service.record_scan(session, key, region)
+    s = service.scan_status(session, key)
+    return ScanView(int(s.count), int(s.places), bool(s.suspect), s.reason)
+
+
+def complaint_categories() -> list[tuple[str, str]]:
+    """The complaint API's categories as (value, 中文 label), for the page's form."""
+    try:
+        from foodtrace.complaint.schemas import CATEGORY_LABELS
+    except ModuleNotFoundError:
+        return [("other", "其他")]
+    return [(c.value, label) for c, label in CATEGORY_LABELS.items()]
+
+
+# --- page data -------------------------------------------------------------------------------
+
+
+@dataclass
+class PartyView:
+    party_id: str
+    rec: int
+    name: Fact
+    credit_code: Fact
+    kind: Fact
+    region: Fact | None
+    address: Fact | None
+
+
+def party_view(row: Party) -> PartyView:
+    i = row.entry_index
+    return PartyView(
+        row.party_id,
+        i,
+        fact(i, "/body/name", row.name),
+        fact(i, "/body/credit_code", row.credit_code),
+        fact(i, "/body/kind", row.kind, "party_kind"),
+        fact(i, "/body/region", row.region) if row.region else None,
+        fact(i, "/body/address", row.address) if row.address else None,
+    )
+
+
+@dataclass
+class LicenceView:
+    number: Fact
+    kind: Fact
+    scope: Fact
+    issuer: Fact
+    valid_from: Fact
+    valid_until: Fact
+    status: str  # LicenceStatus value
+    status_zh: str
+    revoked_on: Fact | None
+    revoke_reason: Fact | None
+
+
+@dataclass
+class CertificateView:
+    number: Fact
+    holder: str  # masked name (personal data lives outside the log)
+    issuer: Fact
+    valid_from: Fact
+    valid_until: Fact
+    valid: bool
+    status_zh: str
+
+
+@dataclass
+class InspectionView:
+    inspected_on: Fact
+    result: Fact
+    face: str
+    face_zh: str
+    findings: list[Fact]
+    inspector: Fact | None
+
+
+@dataclass
+class ReportItemView:
+    name: Fact
+    value: Fact
+    limit: Fact
+    unit: Fact
+    result: Fact
+
+
+@dataclass
+class ReportView:
+    number: Fact
+    lab: Fact | None
+    tested_on: Fact
+    conclusion: Fact
+    passed: bool
+    items: list[ReportItemView]
+    pdf_url: str
+    subject: str
+
+
+@dataclass
+class MerchantPage:
+    party: PartyView
+    licences: list[LicenceView]
+    certificates: list[CertificateView]
+    certificates_valid: int
+    certificates_expired: int
+    inspections: list[InspectionView]
+    grade: Fact | None
+    grade_reason: Fact | None
+    grade_on: Fact | None
+    reports: list[ReportView]
+    records: list[int] = field(default_factory=list)
+
+
+def _collect(*facts: Any) -> list[int]:
+    out: set[int] = set()
+
+    def walk(x: Any) -> None:
+        if isinstance(x, Fact):
+            out.add(x.rec)
+        elif isinstance(x, list | tuple):
+            for y in x:
+                walk(y)
+        elif hasattr(x, "__dataclass_fields__"):
+            for name in x.__dataclass_fields__:
+                if name != "records":
+                    walk(getattr(x, name))
+
+    for f in facts:
+        walk(f)
+    return sorted(out)
+
+
+def licence_view(row: Licence, today: date) -> LicenceView:
+    i = row.entry_index
+    status = licence_status(row.valid_from, row.valid_until, row.revoked_on, today)
+    revoked = row.revoked_entry_index
+    return LicenceView(
+        fact(i, "/body/number", row.number),
+        fact(i, "/body/kind", row.kind, "licence_kind"),
+        fact(i, "/body/scope", row.scope),
+        fact(i, "/body/issuer", row.issuer),
+        fact(i, "/body/valid_from", row.valid_from),
+        fact(i, "/body/valid_until", row.valid_until),
+        status.value,
+        LICENCE_STATUS_ZH[status.value],
+        fact(revoked, "/issued_at", row.revoked_on, "day") if revoked is not None else None,
+        fact(revoked, "/body/reason", row.revoke_reason)
+        if revoked is not None and row.revoke_reason
+        else None,
+    )
+
+
+def _party_names(session: Session, ids: Iterable[str]) -> dict[str, PartyView]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Party).where(Party.party_id.in_(wanted))).all()
+    return {r.party_id: party_view(r) for r in rows}
+
+
+def report_view(row: Report, labs: dict[str, PartyView], subject: str = "") -> ReportView:
+    i = row.entry_index
+    items = []
+    for k, item in enumerate(row.items):
+        p = f"/body/items/{k}"
+        items.append(
+            ReportItemView(
+                fact(i, f"{p}/name", item.get("name")),
+                fact(i, f"{p}/value", item.get("value")),
+                fact(i, f"{p}/limit", item.get("limit")),
+                fact(i, f"{p}/unit", item.get("unit")),
+                fact(i, f"{p}/result", item.get("result"), "conclusion"),
+            )
+        )
+    lab = labs.get(row.lab)
+    return ReportView(
+        fact(i, "/body/report_number", row.report_number),
+        lab.name if lab else None,
+        fact(i, "/body/tested_on", row.tested_on),
+        fact(i, "/body/conclusion", row.conclusion, "conclusion"),
+        row.conclusion == "pass",
+        items,
+        f"/api/v1/reports/{_quote(row.report_number)}/pdf",
+        subject,
+    )
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def merchant_page(session: Session, merchant_id: str, today: date) -> MerchantPage | None:
+    """The shop's page data, or None when no party has this id or credit code."""
+    row = (
+        session.get(Party, merchant_id)
+        or session.scalars(select(Party).where(Party.credit_code == merchant_id)).first()
+    )
+    if row is None:
+        return None
+    pid = row.party_id
+    licences = [
+        licence_view(r, today)
+        for r in session.scalars(
+            select(Licence).where(Licence.holder == pid).order_by(Licence.entry_index)
+        )
+    ]
+    certificates = []
+    for c in session.scalars(
+        select(HealthCertificate)
+        .where(HealthCertificate.employer == pid)
+        .order_by(HealthCertificate.valid_until.desc())
+    ):
+        i = c.entry_index
+        name = session.get(PersonalData, c.holder_commitment)
+        valid = c.valid_from <= today <= c.valid_until
+        certificates.append(
+            CertificateView(
+                fact(i, "/body/certificate_number", c.certificate_number),
+                personal.mask_name(name.value) if name and name.value else "(已删除)",
+                fact(i, "/body/issuer", c.issuer),
+                fact(i, "/body/valid_from", c.valid_from),
+                fact(i, "/body/valid_until", c.valid_until),
+                valid,
+                "有效" if valid else ("已过期" if today > c.valid_until else "尚未生效"),
+            )
+        )
+    inspection_rows = list(
+        session.scalars(
+            select(Inspection)
+            .where(Inspection.party_id == pid)
+            .order_by(Inspection.inspected_on.desc(), Inspection.entry_index.desc())
+            .limit(LATEST_INSPECTIONS)
+        )
+    )
+    grade = session.scalars(
+        select(CreditGrade)
+        .where(CreditGrade.party_id == pid, CreditGrade.effective_on <= today)
+        .order_by(CreditGrade.effective_on.desc(), CreditGrade.entry_index.desc())
+        .limit(1)
+    ).first()
+    report_rows = list(
+        session.scalars(
+            select(Report).where(Report.subject_party == pid).order_by(Report.tested_on.desc())
+        )
+    )
+    names = _party_names(
+        session, [i.inspector for i in inspection_rows] + [r.lab for r in report_rows]
+    )
+    inspections = []
+    for ins in inspection_rows:
+        i = ins.entry_index
+        face = FACES.get(ins.result, "flat")
+        inspector = names.get(ins.inspector)
+        inspections.append(
+            InspectionView(
+                fact(i, "/body/inspected_on", ins.inspected_on),
+                fact(i, "/body/result", ins.result),
+                face,
+                FACE_ZH[face],
+                [fact(i, f"/body/findings/{k}", t) for k, t in enumerate(ins.findings)],
+                inspector.name if inspector else None,
+            )
+        )
+    page = MerchantPage(
+        party_view(row),
+        licences,
+        certificates,
+        sum(c.valid for c in certificates),
+        sum(not c.valid for c in certificates),
+        inspections,
+        fact(grade.entry_index, "/body/grade", grade.grade) if grade else None,
+        fact(grade.entry_index, "/body/reason", grade.reason) if grade else None,
+        fact(grade.entry_index, "/body/effective_on", grade.effective_on) if grade else None,
+        [report_view(r, names) for r in report_rows],
+    )
+    page.records = _collect(page)
+    return page
+
+
+# --- lots ------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventView:
+    rec: int
+    time: Fact
+    step: Fact | None
+    disposition: Fact | None
+    place_id: Fact | None  # compared by value; shown by the place's party name
+    place: PartyView | None
+    author: PartyView | None
+    lots: list[str]  # which of the page's lots the event names (product name + lot code)
+    recalled: bool
+    kind: str
+
+
+@dataclass
+class RecallView:
+    lot: str
+    time: Fact
+    disposition: Fact
+    by: PartyView | None
+
+
+@dataclass
+class LotPage:
+    gtin: str
+    lot_code: Fact
+    product: Fact
+    specification: Fact | None
+    category: Fact | None
+    production_date: Fact
+    quantity: Fact
+    unit: Fact
+    producer: PartyView | None
+    inputs: list[str]
+    events: list[EventView]
+    recalls: list[RecallView]
+    chart_svg: str
+    readings: int
+    excursions: list[tuple[str, Fact]]
+    range_c: tuple[float, float]
+    reports: list[ReportView]
+    records: list[int] = field(default_factory=list)
+
+
+def _input_lots(session: Session, gtin: str, lot_code: str) -> list[tuple[str, str]]:
+    """Lots this lot was made from, transitively (transformation inputs), nearest first."""
+    seen = {(gtin, lot_code)}
+    frontier = [(gtin, lot_code)]
+    found: list[tuple[str, str]] = []
+    for _ in range(MAX_INPUT_DEPTH):
+        if not frontier:
+            break
+        out_epc = EpcisEventEpc.__table__.alias("o")
+        in_epc = EpcisEventEpc.__table__.alias("i")
+        conds = [(out_epc.c.gtin == g) & (out_epc.c.lot == lot) for g, lot in frontier]
+        rows = session.execute(
+            select(in_epc.c.gtin, in_epc.c.lot)
+            .select_from(out_epc.join(in_epc, in_epc.c.event_pk == out_epc.c.event_pk))
+            .where(
+                out_epc.c.role.in_(OUTPUT_ROLES),
+                in_epc.c.role.in_(INPUT_ROLES),
+                in_epc.c.lot.is_not(None),
+                or_(*conds),
+            )
+            .distinct()
+        ).all()
+        frontier = []
+        for g, lot in rows:
+            if g and (g, lot) not in seen:
+                seen.add((g, lot))
+                found.append((g, lot))
+                frontier.append((g, lot))
+    return found
+
+
+def _epc_lots(session: Session, pks: list[int]) -> dict[int, set[tuple[str, str]]]:
+    out: dict[int, set[tuple[str, str]]] = {}
+    if not pks:
+        return out
+    rows = session.execute(
+        select(EpcisEventEpc.event_pk, EpcisEventEpc.gtin, EpcisEventEpc.lot).where(
+            EpcisEventEpc.event_pk.in_(pks), EpcisEventEpc.lot.is_not(None)
+        )
+    )
+    for pk, g, lot in rows:
+        if g and lot:
+            out.setdefault(pk, set()).add((g, lot))
+    return out
+
+
+def _temperature_readings(row: EpcisEvent) -> list[Reading]:
+    """Temperature reports of one event, read from its stored JSON with their pointers."""
+    event = json.loads(row.body)
+    out = []
+    for i, element in enumerate(event.get("sensorElementList") or []):
+        meta = element.get("sensorMetadata") or {}
+        for j, report in enumerate(element.get("sensorReport") or []):
+            kind = str(report.get("type", ""))
+            value = report.get("value")
+            if kind.rsplit("-", 1)[-1].rsplit("/", 1)[-1] != "Temperature":
+                continue
+            if not isinstance(value, int | float) or report.get("uom", "CEL") != "CEL":
+                continue
+            when = report.get("time") or meta.get("time") or event.get("eventTime")
+            path = f"/body/event/sensorElementList/{i}/sensorReport/{j}/value"
+            out.append(
+                Reading(
+                    datetime.fromisoformat(str(when).replace("Z", "+00:00")),
+                    fact(row.entry_index, path, value, "num", by_value=True),
+                )
+            )
+    return out
+
+
+def lot_page(
+    session: Session, gtin: str, lot_code: str, range_c: tuple[float, float]
+) -> LotPage | None:
+    row = session.get(Lot, (gtin, lot_code))
+    if row is None:
+        return None
+    product = session.get(Product, gtin)
+    assert product is not None  # lots reference products
+    chain = [(gtin, lot_code), *_input_lots(session, gtin, lot_code)]
+    products = {
+        p.gtin: p
+        for p in session.scalars(select(Product).where(Product.gtin.in_({g for g, _ in chain})))
+    }
+
+    def label(g: str, lot: str) -> str:
+        p = products.get(g)
+        return f"{p.name if p else g} {lot}"
+
+    events: dict[int, EpcisEvent] = {}
+    for g, lot in chain:
+        for e in lot_events(session, lot, g):
+            events[e.id] = e
+    ordered = sorted(events.values(), key=lambda e: (e.event_time, e.id))
+    lots_of = _epc_lots(session, [e.id for e in ordered])
+    places = {e.biz_location or e.read_point for e in ordered} - {None}
+    by_gln = {
+        p.gln: party_view(p)
+        for p in session.scalars(
+            select(Party).where(
+                Party.gln.in_([str(u).rsplit("/", 1)[-1] for u in places if "/414/" in str(u)])
+            )
+        )
+    }
+    names = _party_names(session, [e.author for e in ordered] + [row.producer])
+    chain_set = set(chain)
+    views: list[EventView] = []
+    recalls: list[RecallView] = []
+    readings: list[Reading] = []
+    for e in ordered:
+        i = e.entry_index
+        where = "bizLocation" if e.biz_location else "readPoint" if e.read_point else None
+        place_uri = e.biz_location or e.read_point
+        place = by_gln.get(place_uri.rsplit("/", 1)[-1]) if place_uri else None
+        named = sorted(lots_of.get(e.id, set()) & chain_set, key=chain.index)
+        recalled = (e.disposition or "") == RECALLED
+        view = EventView(
+            i,
+            fact(i, "/body/event/eventTime", e.event_time, "time"),
+            fact(i, "/body/event/bizStep", e.biz_step, "bizstep") if e.biz_step else None,
+            fact(i, "/body/event/disposition", e.disposition, "disposition")
+            if e.disposition
+            else None,
+            fact(i, f"/body/event/{where}/id", place_uri, by_value=True) if where else None,
+            place,
+            names.get(e.author),
+            [label(g, lot) for g, lot in named],
+            recalled,
+            e.type,
+        )
+        views.append(view)
+        if recalled and view.disposition is not None:
+            for g, lot in named:
+                recalls.append(RecallView(label(g, lot), view.time, view.disposition, view.author))
+        if (gtin, lot_code) in lots_of.get(e.id, set()) or not lots_of.get(e.id):
+            readings += _temperature_readings(e)
+    low, high = range_c
+    report_rows = []
+    for g, lot in chain:
+        report_rows += list(
+            session.scalars(
+                select(Report)
+                .where(Report.subject_gtin == g, Report.subject_lot == lot)
+                .order_by(Report.tested_on.desc())
+            )
+        )
+    labs = _party_names(session, [r.lab for r in report_rows])
+    reports = [
+        report_view(
+            r, labs, label(r.subject_gtin or "", r.subject_lot or "") if r.subject_lot else ""
+        )
+        for r in report_rows
+    ]
+    i = row.entry_index
+    p = product.entry_index
+    page = LotPage(
+        gtin,
+        fact(i, "/body/lot_code", row.lot_code),
+        fact(p, "/body/name", product.name),
+        fact(p, "/body/specification", product.specification) if product.specification else None,
+        fact(p, "/body/category", product.category) if product.category else None,
+        fact(i, "/body/production_date", row.production_date),
+        fact(i, "/body/quantity", row.quantity, "num"),
+        fact(i, "/body/unit", row.unit),
+        names.get(row.producer),
+        [label(g, lot) for g, lot in chain[1:]],
+        views,
+        recalls,
+        temperature_svg(readings, low, high),
+        len(readings),
+        [(show_time(r.time), r.celsius) for r in excursions(readings, low, high)],
+        range_c,
+        reports,
+    )
+    page.records = _collect(page)
+    return page
+
+
+def product_page(session: Session, gtin: str) -> tuple[Fact, PartyView | None, list[int]] | None:
+    """A serialised item's product: name and producer (serials have no lot of their own)."""
+    product = session.get(Product, gtin)
+    if product is None:
+        return None
+    producer = _party_names(session, [product.producer]).get(product.producer)
+    name = fact(product.entry_index, "/body/name", product.name)
+    return name, producer, _collect(name, producer)
+
+
+# --- proofs for the badge --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnchorInfo:
+    tree_size: int
+    root: bytes
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+    contract_address: str
+    chain_id: int
+    log_id: str
+
+
+def latest_anchor(engine: Engine) -> AnchorInfo | None:
+    """The largest anchor journaled with a transaction, in a live deployment."""
+    from foodtrace.ledger.anchorer import journal
+
+    best = None
+    for dep, anchor in journal(engine):
+        if dep.retired_at is not None or anchor.tx_hash is None or anchor.status == "lost":
+            continue
+        if best is None or anchor.tree_size > best[1].tree_size:
+            best = (dep, anchor)
+    if best is None:
+        return None
+    dep, anchor = best
+    return AnchorInfo(
+        anchor.tree_size,
+        bytes(anchor.root),
+        anchor.status,
+        "0x" + bytes(anchor.tx_hash).hex() if anchor.tx_hash else None,
+        anchor.block_number,
+        dep.contract_address,
+        int(dep.chain_id),
+        "0x" + bytes(dep.log_id).hex(),
+    )
+
+
+def proofs(
+    log: MerkleLog, records: Iterable[int], anchor: AnchorInfo | None, chain_public_url: str
+) -> dict[str, Any]:
+    """What the page's script verifies: each record's exact leaf data and inclusion proof,
+    the signed checkpoints they are proved in (the anchored one when it covers the record),
+    the log's verifier key, and the anchor to read back from the chain."""
+    out_records = []
+    checkpoints: dict[str, str] = {}
+    for index in sorted(set(records)):
+        record = log.record(index)
+        bundle = None
+        if anchor is not None and index < anchor.tree_size:
+            try:
+                bundle = log.bundle(index, anchor.tree_size)
+            except LookupError:
+                bundle = None
+        if bundle is None:
+            bundle = log.bundle(index)
+        size = bundle.checkpoint.split("\n")[1]
+        checkpoints[size] = bundle.checkpoint
+        out_records.append(
+            {
+                "index": index,
+                "data": record.data.decode("utf-8", errors="replace"),
+                "proof": [base64.b64encode(h).decode() for h in bundle.proof],
+                "checkpoint": size,
+            }
+        )
+    return {
+        "records": out_records,
+        "checkpoints": checkpoints,
+        "verifier_key": log.verifier_key(),
+        "anchor": None
+        if anchor is None
+        else {
+            "tree_size": anchor.tree_size,
+            "root": base64.b64encode(anchor.root).decode(),
+            "status": anchor.status,
+            "tx_hash": anchor.tx_hash,
+            "block_number": anchor.block_number,
+            "contract_address": anchor.contract_address,
+            "chain_id": anchor.chain_id,
+            "log_id": anchor.log_id,
+        },
+        "rpc_url": chain_public_url or None,
+        "selector": ANCHOR_SELECTOR,
+        "formats": FORMATS,
+    }
+
+
+def today_cst() -> date:
+    return datetime.now(UTC).astimezone(CST).date()

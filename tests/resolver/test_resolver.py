@@ -1,0 +1,230 @@
+"""The resolver over a seeded demo chain, on both backends: content negotiation, pages,
+proofs the badge verifies, and clear answers (never a 500) for bad codes."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from conftest import Seeded
+from eth_utils import keccak
+
+from foodtrace.api.app import create_app
+from foodtrace.demo import AUTHORITY_KEY_FILE
+from foodtrace.resolver import service
+from foodtrace.resolver.chart import Reading, excursions, temperature_svg
+from foodtrace.resolver.display import fact, show
+from foodtrace.resolver.views import negotiate
+from foodtrace.store.log import load_or_create_key
+from foodtrace.trace import keys
+from foodtrace.trace.checkpoint import verify_checkpoint
+from foodtrace.trace.codes import merchant_code, serial_code
+from foodtrace.trace.entry import loads
+from foodtrace.trace.merkle import leaf_hash, verify_inclusion
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+JSON = {"accept": "application/json"}
+LINKSET = {"accept": "application/linkset+json"}
+FACT = re.compile(r'<(?:span|circle)[^>]*\bclass="[^"]*\bfact\b[^"]*"[^>]*>')
+GTIN_UNKNOWN = "06901234999990"  # valid check digit, no such product
+ATTR = re.compile(r'data-(rec|path|fmt|value)="([^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def client(seeded: Seeded) -> Iterator[TestClient]:
+    with TestClient(create_app(seeded.settings), base_url="http://127.0.0.1:8000") as c:
+        yield c
+
+
+def path_of(url: str) -> str:
+    return url.split("127.0.0.1:8000", 1)[1]
+
+
+def proofs_of(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="ft-proofs">(.*?)</script>', page, re.S)
+    assert m, "the page embeds its proofs"
+    return json.loads(m.group(1))
+
+
+def pointer(obj, path: str):
+    for part in path.split("/")[1:]:
+        obj = obj[int(part)] if isinstance(obj, list) else obj.get(part)
+    return obj
+
+
+def check_page(page: str) -> int:
+    """What verify.js does, in Python: every record proves into its signed checkpoint and
+    every shown fact equals its entry's value. Returns how many facts were checked."""
+    p = proofs_of(page)
+    entries = {}
+    for rec in p["records"]:
+        cp = verify_checkpoint(p["checkpoints"][rec["checkpoint"]], [p["verifier_key"]])
+        data = rec["data"].encode()
+        proof = [base64.b64decode(h) for h in rec["proof"]]
+        verify_inclusion(rec["index"], cp.size, leaf_hash(data), proof, cp.root)
+        entries[str(rec["index"])] = json.loads(loads(data).leaf_data())
+    tags = FACT.findall(page)
+    for tag in tags:
+        a = {k: html.unescape(v) for k, v in ATTR.findall(tag)}
+        expected = show(a.get("fmt", ""), pointer(entries[a["rec"]], a["path"]))
+        if "value" in a:
+            assert a["value"] == expected, (tag, expected)
+        else:
+            text = html.unescape(page[page.index(tag) + len(tag) :].split("<", 1)[0]).strip()
+            assert text == expected, (tag, expected)
+    return len(tags)
+
+
+def test_negotiation_prefers_html_for_browsers_and_honours_explicit_types() -> None:
+    assert negotiate(HTML["accept"], None) == "html"
+    assert negotiate("", None) == "html"
+    assert negotiate("*/*", None) == "html"
+    assert negotiate("application/json", None) == "json"
+    assert negotiate("application/linkset+json", None) == "linkset"
+    assert negotiate("text/html;q=0.5, application/json", None) == "json"
+    assert negotiate("text/html", "all") == "linkset"
+
+
+def test_anchor_selector_is_the_abi_selector_of_anchorAt() -> None:
+    assert "0x" + keccak(text="anchorAt(bytes32,uint64)")[:4].hex() == service.ANCHOR_SELECTOR
+
+
+def test_merchant_page_shows_the_shop_and_every_fact_matches_a_proved_entry(
+    seeded: Seeded, client: TestClient
+) -> None:
+    r = client.get(path_of(seeded.codes["merchant-restaurant"]), headers=HTML)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    for text in (
+        "北京朝阳小满餐厅有限公司",
+        seeded.restaurant,
+        "食品经营许可证",
+        "有效",
+        "李*满",
+        "有效 1 人",
+        "合格",
+        "大笑",
+        "信用等级",
+        "投诉举报",
+    ):
+        assert text in page, text
+    assert check_page(page) >= 20
+
+
+def test_lot_page_has_timeline_chart_recall_banner_and_reports(
+    seeded: Seeded, client: TestClient
+) -> None:
+    salad = client.get(path_of(seeded.lot_url(2)), headers=HTML).text
+    for text in (
+        "鲜切蔬菜沙拉",
+        "从农田到餐桌",
+        "发货",
+        "收货",
+        "运输",
+        "冷链温度",
+        "温度超标",
+        "9.6",
+        "召回警示",
+        "寿光西红柿",
+        "SDJC-",
+    ):
+        assert text in salad, text
+    assert 'class="pt bad fact"' in salad  # the 9.6 °C excursion is marked on the chart
+    assert check_page(salad) >= 30
+    cucumber = client.get(path_of(seeded.lot_url(0)), headers=HTML).text
+    assert "召回警示" not in cucumber  # only the tomato lot (an input of the salad) is recalled
+    check_page(cucumber)
+
+
+def test_json_for_api_clients(seeded: Seeded, client: TestClient) -> None:
+    r = client.get(path_of(seeded.codes["merchant-restaurant"]), headers=JSON)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert body["kind"] == "merchant"
+    assert body["merchant"]["party"]["name"] == "北京朝阳小满餐厅有限公司"
+    assert {lic["status"] for lic in body["merchant"]["licences"]} == {"valid"}
+    assert body["records"] and body["records"][0]["url"].startswith("/api/v1/records/")
+    lot = client.get(path_of(seeded.lot_url(1)), headers=JSON).json()
+    assert lot["lot"]["recalls"], "the recalled tomato lot says so"
+
+
+def test_linkset_by_accept_or_link_type_all(seeded: Seeded, client: TestClient) -> None:
+    url = path_of(seeded.lot_url(2))
+    by_accept = client.get(url, headers=LINKSET)
+    by_param = client.get(url + "&linkType=all", headers=HTML)
+    for r in (by_accept, by_param):
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/linkset+json"
+        (links,) = r.json()["linkset"]
+        assert links["anchor"].endswith(url.split("?")[0])
+        for kind in ("certificationInfo", "traceability", "epcis", "recallStatus", "pip"):
+            assert links[f"https://gs1.org/voc/{kind}"][0]["href"].startswith("http")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "zh"),
+    [
+        (lambda u: u[:-3] + ("AAA" if not u.endswith("AAA") else "BBB"), 403, "伪造"),
+        (lambda u: u.split("?")[0], 400, "不是有效的食安码"),
+        (lambda u: u.replace("/01/0690", "/01/0691"), 400, "不是有效的食安码"),
+        (lambda u: u + "&s=" + u.split("s=")[1], 400, "不是有效的食安码"),
+        (lambda u: u.replace("?s=", "?s=x"), 400, "不是有效的食安码"),
+    ],
+    ids=["forged", "no-signature", "bad-check-digit", "two-signatures", "bad-token"],
+)
+def test_bad_codes_get_a_clear_page_or_problem(
+    seeded: Seeded, client: TestClient, mutate, status: int, zh: str
+) -> None:
+    url = mutate(path_of(seeded.lot_url(0)))
+    page = client.get(url, headers=HTML)
+    assert page.status_code == status and zh in page.text
+    problem = client.get(url, headers=JSON)
+    assert problem.status_code == status
+    assert problem.headers["content-type"] == "application/problem+json"
+    assert problem.json()["errors"][0]["detail"]
+
+
+def test_unknown_merchant_and_product_with_genuine_signatures_are_404(
+    seeded: Seeded, client: TestClient
+) -> None:
+    key = load_or_create_key(seeded.settings.data_dir / AUTHORITY_KEY_FILE)
+    for code in (
+        merchant_code("http://127.0.0.1:8000", "NOSUCHSHOP1", key),
+        serial_code("http://127.0.0.1:8000", GTIN_UNKNOWN, "SN1", key),
+    ):
+        page = client.get(path_of(code.url), headers=HTML)
+        assert page.status_code == 404 and "未找到" in page.text
+        assert client.get(path_of(code.url), headers=JSON).status_code == 404
+    stranger = merchant_code("http://127.0.0.1:8000", seeded.restaurant, keys.generate())
+    assert client.get(path_of(stranger.url), headers=HTML).status_code == 403
+
+
+def test_each_resolution_counts_a_scan(seeded: Seeded, client: TestClient) -> None:
+    url = path_of(seeded.lot_url(0))
+    before = client.get(url, headers=JSON).json()["scans"]["count"]
+    client.get(url, headers=HTML)
+    after = client.get(url, headers=JSON).json()["scans"]["count"]
+    assert after == before + 2
+
+
+def test_chart_marks_excursions_and_carries_the_entry_pointer() -> None:
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    readings = [
+        Reading(t.replace(hour=h), fact(7, f"/body/v/{h}", v, "num", by_value=True))
+        for h, v in ((1, 2.8), (2, 3.4), (3, 9.6))
+    ]
+    assert [r.value for r in excursions(readings, 0, 8)] == [9.6]
+    svg = temperature_svg(readings, 0, 8)
+    assert svg.count('class="pt bad fact"') == 1 and svg.count('class="pt fact"') == 2
+    assert 'data-rec="7" data-path="/body/v/3" data-fmt="num" data-value="9.6"' in svg
+    assert temperature_svg([], 0, 8) == ""
