@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "foodtrace.epcis.commands",
     "foodtrace.api.commands",
     "foodtrace.scanner.commands",
+    "foodtrace.labels.commands",
 )
 
 for _name in COMMAND_MODULES:

@@ -30,6 +30,7 @@ TYPE_MODULES: tuple[str, ...] = (
     "foodtrace.health.service",
     "foodtrace.inspection.service",
     "foodtrace.epcis.service",
+    "foodtrace.complaint.service",
 )
 
 

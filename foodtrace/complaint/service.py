@@ -1,0 +1,404 @@
+"""Filing complaints, answering them, their deadlines, and erasing the complainant's contact.
+
+A complaint is logged as a ``complaint`` entry signed by the platform's own key (the public
+has no key; the server vouches that it received the complaint, and when): its body holds the
+tracking number, merchant, category, receipt time and salted commitments only. The log's
+timestamp and order make the 30-minute response and 24-hour feedback deadlines accountable:
+each answer is a ``complaint.update`` entry of the same key.
+
+Deadlines and overdue flags come from :func:`deadlines`, a pure function of the times and
+``now``; nothing stores a flag that could go stale.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from foodtrace.auth.models import Role
+from foodtrace.complaint.models import Complaint
+from foodtrace.complaint.schemas import (
+    CATEGORY_LABELS,
+    STATUS_LABELS,
+    Category,
+    ComplaintBody,
+    ComplaintIn,
+    ComplaintOut,
+    ComplaintStatusOut,
+    ComplaintUpdateBody,
+    Stage,
+    Status,
+)
+from foodtrace.config import Settings
+from foodtrace.health.models import PersonalData
+from foodtrace.party.models import Party
+from foodtrace.record.registry import conflict, missing, register_type
+from foodtrace.store.authors import utc
+from foodtrace.store.log import MerkleLog, load_or_create_key
+from foodtrace.store.models import AuthorKey
+from foodtrace.trace import entry as entry_mod
+from foodtrace.trace import keys, personal
+from foodtrace.trace.entry import Entry
+
+RESPONSE_DEADLINE = timedelta(minutes=30)
+FEEDBACK_DEADLINE = timedelta(hours=24)
+TRACKING_PREFIX = "TS"
+# Crockford base32: no I, L, O, U, so a number read aloud or retyped is unambiguous.
+TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TRACKING_GROUPS = 2
+TRACKING_GROUP_CHARS = 4  # 2 x 4 characters: 40 random bits
+PLATFORM_KEY_FILE = "platform.key"
+CONTACT_KIND = "contact"
+DESCRIPTION_KIND = "complaint"
+ERASED = "已删除"
+ENTRY_TYPE = "complaint"
+UPDATE_TYPE = "complaint.update"
+HANDLERS = frozenset({Role.REGULATOR, Role.INSPECTOR})
+
+SessionFactory = Callable[[], Session]
+
+
+class UnknownMerchant(LookupError):
+    """No registered party answers to the complaint's merchant id."""
+
+
+# --- pure -------------------------------------------------------------------------------------
+
+
+def new_tracking_number(year: int, token: Callable[[int], bytes] = secrets.token_bytes) -> str:
+    """``TS-2026-7KQ2-M9XD``: the year, then 40 random bits in Crockford base32 groups."""
+    n = TRACKING_GROUPS * TRACKING_GROUP_CHARS
+    value = int.from_bytes(token(n * 5 // 8 + 1), "big")
+    chars = "".join(TRACKING_ALPHABET[(value >> (5 * i)) & 31] for i in range(n))
+    groups = [chars[i : i + TRACKING_GROUP_CHARS] for i in range(0, n, TRACKING_GROUP_CHARS)]
+    return "-".join([TRACKING_PREFIX, f"{year:04d}", *groups])
+
+
+def normalize_tracking_number(text: str) -> str:
+    """Upper case, with the look-alikes Crockford base32 folds (O→0, I/L→1) folded back."""
+    head, _, tail = text.strip().upper().partition("-")
+    return f"{head}-{tail.replace('O', '0').replace('I', '1').replace('L', '1')}"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """When a complaint must be answered, and whether it was not answered in time.
+
+    A stage is overdue when it was not done by its deadline: still open after it, or done
+    late (a late answer stays on the record as late)."""
+
+    status: Status
+    response_due: datetime
+    feedback_due: datetime
+    response_overdue: bool
+    feedback_overdue: bool
+
+
+def deadlines(
+    received_at: datetime,
+    responded_at: datetime | None,
+    feedback_at: datetime | None,
+    now: datetime,
+) -> Deadlines:
+    response_due = received_at + RESPONSE_DEADLINE
+    feedback_due = received_at + FEEDBACK_DEADLINE
+
+    def late(done: datetime | None, due: datetime) -> bool:
+        return (done if done is not None else now) > due
+
+    status = (
+        Status.CLOSED
+        if feedback_at is not None
+        else Status.RESPONDED
+        if responded_at is not None
+        else Status.RECEIVED
+    )
+    # Feedback also answers the complaint: a complaint closed in time was responded to.
+    first_answer = responded_at if responded_at is not None else feedback_at
+    return Deadlines(
+        status,
+        response_due,
+        feedback_due,
+        late(first_answer, response_due),
+        late(feedback_at, feedback_due),
+    )
+
+
+# --- the platform's key -----------------------------------------------------------------------
+
+
+def platform_key(settings: Settings) -> Ed25519PrivateKey:
+    path = settings.platform_key_file or Path(settings.data_dir) / PLATFORM_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return load_or_create_key(path)
+
+
+def ensure_platform_author(session: Session, author: str, key: Ed25519PrivateKey) -> None:
+    """Register the platform's public key as an author key (once) so its entries verify like
+    any other. Flushes only."""
+    kid = keys.key_id(key)
+    if session.get(AuthorKey, (author, kid)) is None:
+        session.add(
+            AuthorKey(
+                author=author,
+                key_id=kid,
+                public_key=keys.public_bytes(key),
+                valid_from=datetime.now(UTC),
+                valid_until=None,
+                revoked_at=None,
+            )
+        )
+        session.flush()
+
+
+# --- projections ------------------------------------------------------------------------------
+
+
+def project_complaint(session: Session, index: int, entry: Entry) -> None:
+    body = ComplaintBody.model_validate(entry.body)
+    if session.get(Complaint, body.tracking_number) is not None:
+        raise conflict("tracking_number", f"complaint {body.tracking_number} is already recorded")
+    session.add(
+        Complaint(
+            tracking_number=body.tracking_number,
+            merchant_id=body.merchant_id,
+            category=body.category.value,
+            received_at=body.received_at,
+            description_commitment=body.description_commitment,
+            contact_commitment=body.contact_commitment,
+            entry_index=index,
+        )
+    )
+    session.flush()
+
+
+def project_update(session: Session, index: int, entry: Entry) -> None:
+    body = ComplaintUpdateBody.model_validate(entry.body)
+    row = session.get(Complaint, body.tracking_number)
+    if row is None:
+        raise missing("tracking_number", f"no complaint {body.tracking_number} is recorded")
+    if body.stage is Stage.RESPONSE:
+        if row.responded_at is not None:
+            raise conflict("stage", f"complaint {row.tracking_number} already has a response")
+        row.responded_at, row.responded_by = body.at, body.by
+        row.response_entry_index = index
+    else:
+        if row.feedback_at is not None:
+            raise conflict("stage", f"complaint {row.tracking_number} already has feedback")
+        row.feedback_at, row.feedback_by = body.at, body.by
+        row.feedback_entry_index = index
+    session.flush()
+
+
+register_type(ENTRY_TYPE, roles=frozenset({Role.REGULATOR}), project=project_complaint)
+register_type(UPDATE_TYPE, roles=HANDLERS, project=project_update)
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def find_merchant(session: Session, merchant_id: str) -> Party | None:
+    """The party a merchant code names: by party id or by 统一社会信用代码."""
+    return session.scalars(
+        select(Party).where(or_(Party.party_id == merchant_id, Party.credit_code == merchant_id))
+    ).first()
+
+
+def _signed(
+    settings: Settings, session_factory: SessionFactory, type: str, body: dict[str, Any]
+) -> Entry:
+    key = platform_key(settings)
+    with session_factory() as session, session.begin():
+        ensure_platform_author(session, settings.platform_author, key)
+    return entry_mod.sign(key, type=type, author=settings.platform_author, body=body)
+
+
+def file_complaint(
+    log: MerkleLog,
+    session_factory: SessionFactory,
+    settings: Settings,
+    data: ComplaintIn,
+    now: datetime | None = None,
+) -> str:
+    """Log the complaint and keep its text and contact beside the log; the tracking number."""
+    now = now or datetime.now(UTC)
+    with session_factory() as session:
+        if find_merchant(session, data.merchant_id) is None:
+            raise UnknownMerchant(f"no registered merchant has the id {data.merchant_id}")
+    description_commitment, description_salt = personal.commit(data.description, DESCRIPTION_KIND)
+    contact: PersonalData | None = None
+    if data.contact and data.contact.strip():
+        commitment, salt = personal.commit(data.contact, CONTACT_KIND)
+        contact = PersonalData(
+            commitment=commitment, kind=CONTACT_KIND, value=data.contact, salt=salt
+        )
+    tracking = new_tracking_number(now.year)
+    body = ComplaintBody(
+        tracking_number=tracking,
+        merchant_id=data.merchant_id,
+        category=data.category,
+        received_at=now,
+        description_commitment=description_commitment,
+        contact_commitment=contact.commitment if contact else None,
+    ).model_dump(mode="json", exclude_none=True)
+    entry = _signed(settings, session_factory, ENTRY_TYPE, body)
+
+    def project(session: Session, index: int, e: Entry) -> None:
+        project_complaint(session, index, e)
+        row = session.get(Complaint, tracking)
+        assert row is not None
+        row.description, row.description_salt = data.description, description_salt
+        if contact is not None and session.get(PersonalData, contact.commitment) is None:
+            session.add(contact)
+        session.flush()
+
+    log.append([entry], projectors=[project])
+    return tracking
+
+
+class NotFound(LookupError):
+    pass
+
+
+def record_update(
+    log: MerkleLog,
+    session_factory: SessionFactory,
+    settings: Settings,
+    tracking_number: str,
+    stage: Stage,
+    by: str,
+    note: str,
+    now: datetime | None = None,
+) -> None:
+    """Log a regulator's response or feedback (the note stays beside the log)."""
+    now = now or datetime.now(UTC)
+    with session_factory() as session:
+        row = session.get(Complaint, tracking_number)
+        if row is None:
+            raise NotFound(f"no complaint {tracking_number} is recorded")
+    commitment, _ = personal.commit(note, "note")
+    body = ComplaintUpdateBody(
+        tracking_number=tracking_number, stage=stage, by=by, at=now, note_commitment=commitment
+    ).model_dump(mode="json")
+    entry = _signed(settings, session_factory, UPDATE_TYPE, body)
+
+    def project(session: Session, index: int, e: Entry) -> None:
+        project_update(session, index, e)
+        stored = session.get(Complaint, tracking_number)
+        assert stored is not None
+        if stage is Stage.RESPONSE:
+            stored.response_note = note
+        else:
+            stored.feedback_note = note
+        session.flush()
+
+    log.append([entry], projectors=[project])
+
+
+def erase_contact(session: Session, tracking_number: str, by: str) -> bool:
+    """Erase the complainant's contact (value and salt); False if the complaint is unknown."""
+    row = session.get(Complaint, tracking_number)
+    if row is None:
+        return False
+    data = session.get(PersonalData, row.contact_commitment) if row.contact_commitment else None
+    if data is not None and data.value is not None:
+        data.value, data.salt = None, None
+        data.erased_at, data.erased_by = datetime.now(UTC), by
+    session.flush()
+    return True
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def _deadlines(row: Complaint, now: datetime) -> Deadlines:
+    received = utc(row.received_at)
+    assert received is not None
+    return deadlines(received, utc(row.responded_at), utc(row.feedback_at), now)
+
+
+def public_status(session: Session, tracking_number: str) -> ComplaintStatusOut | None:
+    row = session.get(Complaint, normalize_tracking_number(tracking_number))
+    if row is None:
+        return None
+    d = _deadlines(row, datetime.now(UTC))
+    received = utc(row.received_at)
+    assert received is not None
+    return ComplaintStatusOut(
+        tracking_number=row.tracking_number,
+        status=d.status,
+        status_label=STATUS_LABELS[d.status],
+        received_at=received,
+    )
+
+
+def complaint_out(session: Session, row: Complaint, now: datetime) -> ComplaintOut:
+    d = _deadlines(row, now)
+    data = session.get(PersonalData, row.contact_commitment) if row.contact_commitment else None
+    erased = data is not None and data.value is None
+    contact = None
+    if data is not None:
+        contact = ERASED if data.value is None else personal.mask_phone(data.value)
+    category = Category(row.category)
+    received = utc(row.received_at)
+    assert received is not None
+    return ComplaintOut(
+        tracking_number=row.tracking_number,
+        merchant_id=row.merchant_id,
+        category=category,
+        category_label=CATEGORY_LABELS[category],
+        description=row.description,
+        contact=contact,
+        contact_erased=erased,
+        status=d.status,
+        received_at=received,
+        response_due=d.response_due,
+        feedback_due=d.feedback_due,
+        responded_at=utc(row.responded_at),
+        feedback_at=utc(row.feedback_at),
+        response_overdue=d.response_overdue,
+        feedback_overdue=d.feedback_overdue,
+        entry_index=row.entry_index,
+    )
+
+
+def get_complaint(
+    session: Session, tracking_number: str, now: datetime | None = None
+) -> ComplaintOut | None:
+    row = session.get(Complaint, tracking_number)
+    return complaint_out(session, row, now or datetime.now(UTC)) if row else None
+
+
+def list_complaints(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    merchant_id: str | None = None,
+    open_only: bool = False,
+    overdue_only: bool = False,
+    limit: int = 100,
+) -> list[ComplaintOut]:
+    """Newest first. ``open_only``: no feedback yet; ``overdue_only``: any stage late."""
+    now = now or datetime.now(UTC)
+    query = select(Complaint).order_by(Complaint.received_at.desc())
+    if merchant_id is not None:
+        query = query.where(Complaint.merchant_id == merchant_id)
+    if open_only or overdue_only:
+        query = query.where(Complaint.feedback_at.is_(None))
+    out = []
+    for row in session.scalars(query):
+        item = complaint_out(session, row, now)
+        if overdue_only and not (item.response_overdue or item.feedback_overdue):
+            continue
+        out.append(item)
+        if len(out) >= limit:
+            break
+    return out

@@ -1,0 +1,19 @@
+"""What the scan API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class SuspectOut(BaseModel):
+    code_key: str
+    kind: str
+    code_text: str
+    scans: int
+    places: int
+    reason: str | None
+    first_at: datetime
+    last_at: datetime
+    flagged_at: datetime | None
