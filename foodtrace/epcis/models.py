@@ -70,6 +70,11 @@ class EpcisEventEpc(Base):
     inputs and outputs, shipments and receipts to lots."""
 
     __tablename__ = "epcis_event_epcs"
+    __table_args__ = (
+        # A lot's events (the resolver's lot page, lot exports): every row naming the lot,
+        # with the event it belongs to, from the index alone.
+        Index("ix_epcis_event_epcs_lot_gtin", "lot", "gtin", "event_pk"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_pk: Mapped[int] = mapped_column(
@@ -80,7 +85,7 @@ class EpcisEventEpc(Base):
     epc: Mapped[str] = mapped_column(String(ID_CHARS))
     canonical: Mapped[str] = mapped_column(String(ID_CHARS), index=True)
     gtin: Mapped[str | None] = mapped_column(String(14))
-    lot: Mapped[str | None] = mapped_column(String(128), index=True)
+    lot: Mapped[str | None] = mapped_column(String(128))
     quantity: Mapped[float | None] = mapped_column(Float)
     uom: Mapped[str | None] = mapped_column(String(16))
 

@@ -232,13 +232,16 @@ def error_declarations(session: Session, hash_id: str) -> list[int]:
 
 def lot_events(session: Session, lot: str, gtin: str | None = None) -> list[EpcisEvent]:
     """Every event naming the lot (by lgtin class or Digital Link ``/10/{lot}``), in time
-    order."""
-    cond = [EpcisEventEpc.event_pk == EpcisEvent.id, EpcisEventEpc.lot == lot]
+    order.
+
+    The event ids come from the (lot, gtin, event_pk) index and the events by primary key:
+    a correlated EXISTS here let SQLite walk every event in time order instead."""
+    naming = select(EpcisEventEpc.event_pk).where(EpcisEventEpc.lot == lot)
     if gtin is not None:
-        cond.append(EpcisEventEpc.gtin == gtin.zfill(14))
+        naming = naming.where(EpcisEventEpc.gtin == gtin.zfill(14))
     stmt = (
         select(EpcisEvent)
-        .where(exists().where(*cond))
+        .where(EpcisEvent.id.in_(naming))
         .order_by(EpcisEvent.event_time, EpcisEvent.id)
     )
     return list(session.scalars(stmt))

@@ -249,10 +249,11 @@ def record_proof(log: MerkleLog, index: int) -> dict[str, Any]:
     the entry, its leaf hash, an inclusion proof bundle with the signed checkpoint, and the
     log's verifier key."""
     record = log.record(index)
+    entry = record.entry()  # parsed once
     bundle = log.bundle(index)
     return {
         "index": index,
-        "entry": record.entry().unsigned() | {"sig": record.entry().sig},
+        "entry": entry.unsigned() | {"sig": entry.sig},
         "leaf_hash": record.hash.hex(),
         "proof": bundle.to_json(),
         "bundle": bundle.to_text(),

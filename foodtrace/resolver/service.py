@@ -10,17 +10,17 @@ log's verifier key, the anchoring transaction).
 from __future__ import annotations
 
 import base64
-import importlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from foodtrace.config import Settings
@@ -34,10 +34,14 @@ from foodtrace.product.models import Lot, Product
 from foodtrace.report.models import Report
 from foodtrace.resolver.chart import Reading, excursions, temperature_svg
 from foodtrace.resolver.display import CST, FORMATS, LICENCE_STATUS_ZH, Fact, fact, show_time
-from foodtrace.store.log import MerkleLog
+from foodtrace.scan import service as scans
+from foodtrace.scan.service import ScanBuffer
+from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.models import LogEntry
 from foodtrace.trace import keys, personal
 from foodtrace.trace.codes import Code, CodeError, Subject, parse_code, verify_code
 from foodtrace.trace.errors import SignatureError
+from foodtrace.trace.merkle import Node, inclusion_nodes, inclusion_proof
 
 AUTHORITY_KEY_FILE: Final = "code-authority.key"  # as foodtrace.demo writes it
 LATEST_INSPECTIONS: Final = 3
@@ -57,6 +61,14 @@ class ResolverSettings(BaseSettings):
 
     cold_chain_min_c: float = 0.0
     cold_chain_max_c: float = 8.0
+    # A resolved page is reused for this long (per URL, format and log checkpoint); scans
+    # are still counted per request. 0 switches the microcache off.
+    resolve_cache_seconds: float = 1.0
+    # Scans are counted in memory and written this often (see foodtrace.scan.service).
+    scan_flush_seconds: float = 1.0
+    # Pages built at once (in worker threads). One suits SQLite on a worker's one core: more
+    # threads only contend for the GIL; a remote database may gain from a few.
+    resolve_build_threads: int = 1
 
 
 # --- codes -----------------------------------------------------------------------------------
@@ -75,12 +87,23 @@ class CodeRejected(Exception):
 
 def authority_keys(settings: Settings) -> list[Ed25519PublicKey]:
     """The code authority's public key(s). The private key file sits in ``data_dir``
-    (where ``foodtrace demo`` creates it); a resolver without one trusts no code."""
+    (where ``foodtrace demo`` creates it); a resolver without one trusts no code. Read
+    again only when the file changes (parsing the PEM on every scan costs as much as
+    verifying the code)."""
     path: Path = settings.data_dir / AUTHORITY_KEY_FILE
     try:
-        return [keys.read_private(path).public_key()]
+        stat = path.stat()
     except FileNotFoundError:
         return []
+    return list(_authority_keys(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _authority_keys(path: str, _mtime_ns: int, _size: int) -> tuple[Ed25519PublicKey, ...]:
+    try:
+        return (keys.read_private(Path(path)).public_key(),)
+    except FileNotFoundError:
+        return ()
 
 
 def check_code(url: str, trusted: Iterable[Ed25519PublicKey]) -> Code:
@@ -101,7 +124,7 @@ def code_key(subject: Subject) -> str:
     return subject.message().decode("ascii")
 
 
-# --- scans (foodtrace.scan, built alongside; used when present) -------------------------------
+# --- scans ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -112,29 +135,19 @@ class ScanView:
     reason: str | None
 
 
-class _ScanService(Protocol):
-    def record_scan(self, session: Session, code_key: str, region: str | None) -> None: ...
-    def scan_status(self, session: Session, code_key: str) -> Any: ...
+def count_scan(session: Session, buffer: ScanBuffer | None, key: str, region: str | None) -> None:
+    """Count this resolution: into the buffer (written in batches, off the request path), or
+    straight into the request's transaction when the app runs without one."""
+    if buffer is not None:
+        buffer.add(key, region)
+    else:
+        scans.record_scan(session, key, region)
 
 
-def _scan_service() -> _ScanService | None:
-    try:
-        module: Any = importlib.import_module("foodtrace.scan.service")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("foodtrace.scan", "foodtrace.scan.service"):
-            raise
-        return None
-    return module  # type: ignore[no-any-return]
-
-
-def record_scan(session: Session, key: str, region: str | None) -> ScanView | None:
-    """Count this resolution and return the code's scan status (None without the service)."""
-    service = _scan_service()
-    if service is None:
-        return None
-    service.record_scan(session, key, region)
-    s = service.scan_status(session, key)
-    return ScanView(int(s.count), int(s.places), bool(s.suspect), s.reason)
+def scan_view(session: Session, buffer: ScanBuffer | None, key: str) -> ScanView:
+    """The code's scan status, including scans counted but not yet written."""
+    s = buffer.status(session, key) if buffer is not None else scans.scan_status(session, key)
+    return ScanView(s.count, s.places, s.suspect, s.reason)
 
 
 def complaint_categories() -> list[tuple[str, str]]:
@@ -459,16 +472,19 @@ class LotPage:
     records: list[int] = field(default_factory=list)
 
 
+_OUT_EPC = EpcisEventEpc.__table__.alias("o")  # built once: an alias costs a copy of every column
+_IN_EPC = EpcisEventEpc.__table__.alias("i")
+
+
 def _input_lots(session: Session, gtin: str, lot_code: str) -> list[tuple[str, str]]:
     """Lots this lot was made from, transitively (transformation inputs), nearest first."""
     seen = {(gtin, lot_code)}
     frontier = [(gtin, lot_code)]
     found: list[tuple[str, str]] = []
+    out_epc, in_epc = _OUT_EPC, _IN_EPC
     for _ in range(MAX_INPUT_DEPTH):
         if not frontier:
             break
-        out_epc = EpcisEventEpc.__table__.alias("o")
-        in_epc = EpcisEventEpc.__table__.alias("i")
         conds = [(out_epc.c.gtin == g) & (out_epc.c.lot == lot) for g, lot in frontier]
         rows = session.execute(
             select(in_epc.c.gtin, in_epc.c.lot)
@@ -661,19 +677,24 @@ class AnchorInfo:
     log_id: str
 
 
-def latest_anchor(engine: Engine) -> AnchorInfo | None:
+def latest_anchor(session: Session) -> AnchorInfo | None:
     """The largest anchor journaled with a transaction, in a live deployment."""
-    from foodtrace.ledger.anchorer import journal
+    from foodtrace.ledger.models import Anchor, Deployment
 
-    best = None
-    for dep, anchor in journal(engine):
-        if dep.retired_at is not None or anchor.tx_hash is None or anchor.status == "lost":
-            continue
-        if best is None or anchor.tree_size > best[1].tree_size:
-            best = (dep, anchor)
-    if best is None:
+    found = session.execute(
+        select(Deployment, Anchor)
+        .join(Anchor, Anchor.deployment_id == Deployment.id)
+        .where(
+            Deployment.retired_at.is_(None),
+            Anchor.tx_hash.is_not(None),
+            Anchor.status != "lost",
+        )
+        .order_by(Anchor.tree_size.desc(), Deployment.id)
+        .limit(1)
+    ).first()
+    if found is None:
         return None
-    dep, anchor = best
+    dep, anchor = found
     return AnchorInfo(
         anchor.tree_size,
         bytes(anchor.root),
@@ -687,31 +708,65 @@ def latest_anchor(engine: Engine) -> AnchorInfo | None:
 
 
 def proofs(
-    log: MerkleLog, records: Iterable[int], anchor: AnchorInfo | None, chain_public_url: str
+    log: MerkleLog,
+    session: Session,
+    records: Iterable[int],
+    anchor: AnchorInfo | None,
+    chain_public_url: str,
+    latest: SignedCheckpoint | None = None,
 ) -> dict[str, Any]:
     """What the page's script verifies: each record's exact leaf data and inclusion proof,
-    the signed checkpoints they are proved in (the anchored one when it covers the record),
-    the log's verifier key, and the anchor to read back from the chain."""
+    the signed checkpoints they are proved in (the anchored one when it covers the record,
+    else ``latest``, the log's latest checkpoint), the log's verifier key, and the anchor to
+    read back from the chain.
+
+    A page view never signs a checkpoint (that is a write, and SQLite has one writer): a
+    record newer than the latest checkpoint is sent ``pending``, without a proof, and the
+    badge says it is not yet verifiable; the anchorer's next checkpoint covers it. All the
+    leaf data come from one query and all the proofs' node hashes from another."""
+    indices = sorted(set(records))
+    latest = latest if latest is not None else log.latest_checkpoint()
+    anchored = None
+    if anchor is not None:
+        try:
+            anchored = log.checkpoint_at(anchor.tree_size)
+        except LookupError:
+            anchored = None
+
+    def covering(index: int) -> SignedCheckpoint | None:
+        for cp in (anchored, latest):
+            if cp is not None and index < cp.size:
+                return cp
+        return None
+
+    rows = session.execute(
+        select(LogEntry.leaf_index, LogEntry.data).where(LogEntry.leaf_index.in_(indices))
+    )
+    data = {int(i): bytes(d) for i, d in rows}
+    missing = [i for i in indices if i not in data]
+    if missing:
+        raise IndexError(f"entries {missing} do not exist in the log")
+    proved = {i: cp for i in indices if (cp := covering(i)) is not None}
+    wanted: list[Node] = list(
+        dict.fromkeys(n for i, cp in proved.items() for n in inclusion_nodes(i, cp.size))
+    )
+    hashes = dict(zip(wanted, log.read_nodes(wanted), strict=True)) if wanted else {}
     out_records = []
     checkpoints: dict[str, str] = {}
-    for index in sorted(set(records)):
-        record = log.record(index)
-        bundle = None
-        if anchor is not None and index < anchor.tree_size:
-            try:
-                bundle = log.bundle(index, anchor.tree_size)
-            except LookupError:
-                bundle = None
-        if bundle is None:
-            bundle = log.bundle(index)
-        size = bundle.checkpoint.split("\n")[1]
-        checkpoints[size] = bundle.checkpoint
+    for index in indices:
+        text = data[index].decode("utf-8", errors="replace")
+        cp = proved.get(index)
+        if cp is None:
+            out_records.append({"index": index, "data": text, "pending": True})
+            continue
+        proof = inclusion_proof(index, cp.size, lambda nodes: [hashes[n] for n in nodes])
+        checkpoints[str(cp.size)] = cp.note
         out_records.append(
             {
                 "index": index,
-                "data": record.data.decode("utf-8", errors="replace"),
-                "proof": [base64.b64encode(h).decode() for h in bundle.proof],
-                "checkpoint": size,
+                "data": text,
+                "proof": [base64.b64encode(h).decode() for h in proof],
+                "checkpoint": str(cp.size),
             }
         )
     return {

@@ -5,27 +5,43 @@ code's ``?s=`` signature) answer with a zh-CN page for browsers, JSON for API cl
 GS1 Digital Link linkset (``application/linkset+json`` or ``?linkType=all``). A code that is
 malformed, forged or names nothing we know gets a clear page (or problem+json), never a 500.
 Each resolution is counted as a scan (no personal data: the code and an optional region).
+
+A page view only reads. Scans go to the app's :class:`~foodtrace.scan.service.ScanBuffer`
+(started by this router's lifespan), which writes them in batches; proofs are served against
+checkpoints that exist (newer records show as pending); and a resolved page is reused for a
+second or so (:mod:`foodtrace.resolver.cache`) while each request still counts its scan.
+The route opens its own session instead of the per-request session dependency: a sync
+dependency with ``yield`` costs two extra thread hops per request, and nothing here writes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from functools import cache
 from importlib import resources
 from typing import Any, Final
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+import anyio
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
-from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import Settings
 from foodtrace.resolver import service
+from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.display import Fact
+from foodtrace.scan.service import ScanBuffer, Thresholds
 from foodtrace.trace.codes import Code, CodeKind, Lot, Merchant, Serial
 
 LINKSET_TYPE: Final = "application/linkset+json"
@@ -39,6 +55,8 @@ STATIC_FILES: Final = {
 }
 STATIC_PREFIX: Final = "/static/resolver"
 OFFERS: Final = ("text/html", LINKSET_TYPE, "application/json")
+
+logger = logging.getLogger(__name__)
 
 
 # --- content negotiation ---------------------------------------------------------------------
@@ -202,24 +220,158 @@ def _links(base: str, code: Code) -> dict[str, list[dict[str, str]]]:
     return links
 
 
+@dataclasses.dataclass(frozen=True)
+class Resolved:
+    """A resolved page as every scanner of the code gets it (what the microcache holds).
+    With ``scans``, ``body`` is a JSON object still missing its per-request ``"scans"``."""
+
+    code_key: str
+    body: bytes
+    media_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+    scans: bool = False
+
+    def response(self, session: Session | None, buffer: ScanBuffer | None) -> Response:
+        body = self.body
+        if self.scans:
+            assert session is not None, "a page with scan status needs a session"
+            scan = service.scan_view(session, buffer, self.code_key)
+            status = json.dumps(_plain(scan), ensure_ascii=False, separators=(",", ":"))
+            body = b'%s,"scans":%s}' % (body[:-1], status.encode())
+        return Response(body, media_type=self.media_type, headers=dict(self.headers))
+
+
+def _respond(built: Resolved | Response, session: Session, buffer: ScanBuffer | None) -> Response:
+    return built.response(session, buffer) if isinstance(built, Resolved) else built
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
 def router(settings: Settings) -> APIRouter:
-    r = APIRouter(tags=["resolver"])
     tuning = service.ResolverSettings()
     range_c = (tuning.cold_chain_min_c, tuning.cold_chain_max_c)
+    pages: MicroCache[Resolved] = MicroCache(tuning.resolve_cache_seconds)
 
-    def resolve(request: Request, session: SessionDep) -> Response:
-        mode = negotiate(request.headers.get("accept", ""), request.query_params.get("linkType"))
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        buffer = ScanBuffer(
+            app.state.engine, Thresholds.from_settings(settings), tuning.scan_flush_seconds
+        )
+        app.state.scan_buffer = buffer.start()
         try:
-            code = service.check_code(_code_url(request), service.authority_keys(settings))
+            yield
+        finally:
+            app.state.scan_buffer = None
+            await anyio.to_thread.run_sync(buffer.close)
+            builders.shutdown(wait=False)
+
+    r = APIRouter(tags=["resolver"], lifespan=lifespan)
+
+    # Page builds run on these threads: long-lived, so each keeps its database connections.
+    builders = ThreadPoolExecutor(max(tuning.resolve_build_threads, 1), "resolve-build")
+
+    refreshing: set[tuple[str, str, int]] = set()  # keys whose page a builder is redoing
+    refreshing_lock = threading.Lock()
+
+    async def resolve(request: Request) -> Response:
+        """A cached page is answered on the event loop (a dictionary lookup, the checkpoint
+        size and, for JSON, the scan status: a few tens of microseconds of SQLite). An
+        expired one is still answered while one builder thread rebuilds it (as a proxy's
+        microcache serves stale while updating, so no request waits for a rebuild); a
+        missing one is built on a builder thread, at most ``resolve_build_threads`` at once,
+        so builds do not convoy on the GIL, and requests that missed together share one."""
+        mode = negotiate(request.headers.get("accept", ""), request.query_params.get("linkType"))
+        url = _code_url(request)
+        region = request.headers.get(REGION_HEADER)
+        buffer: ScanBuffer | None = getattr(request.app.state, "scan_buffer", None)
+        if pages.enabled and buffer is not None:
+            hit = _from_cache(request, buffer, mode, url, region)
+            if hit is not None:
+                return hit
+        return await asyncio.get_running_loop().run_in_executor(
+            builders, _build, request, buffer, mode, url, region
+        )
+
+    def _from_cache(
+        request: Request, buffer: ScanBuffer, mode: str, url: str, region: str | None
+    ) -> Response | None:
+        latest = request.app.state.log.latest_checkpoint()
+        key = (url, mode, latest.size if latest is not None else 0)
+        found = pages.lookup(key)
+        if found is None:  # only URLs whose code verified are ever stored
+            return None
+        hit, fresh = found
+        if not fresh:
+            with refreshing_lock:
+                claimed = key not in refreshing
+                refreshing.add(key)
+            if claimed:
+                builders.submit(_refresh, request, mode, url, latest, key)
+        buffer.add(hit.code_key, region)
+        if not hit.scans:
+            return hit.response(None, buffer)
+        with request.app.state.sessions() as session:
+            return hit.response(session, buffer)
+
+    def _refresh(
+        request: Request, mode: str, url: str, latest: Any, key: tuple[str, str, int]
+    ) -> None:
+        try:
+            with request.app.state.sessions() as session:
+                _resolve(request, session, None, mode, url, None, latest, key, count=False)
+        except Exception:  # the stale page stays until it is too old, then a miss rebuilds
+            logger.exception("rebuilding the page for %s failed", url)
+        finally:
+            with refreshing_lock:
+                refreshing.discard(key)
+
+    def _build(
+        request: Request, buffer: ScanBuffer | None, mode: str, url: str, region: str | None
+    ) -> Response:
+        with request.app.state.sessions() as session:
+            latest = request.app.state.log.latest_checkpoint()
+            key = (url, mode, latest.size if latest is not None else 0)
+            hit = pages.get(key)  # built while this request waited for a builder
+            if hit is not None:
+                service.count_scan(session, buffer, hit.code_key, region)
+                response = hit.response(session, buffer)
+            else:
+                response = _respond(
+                    _resolve(request, session, buffer, mode, url, region, latest, key),
+                    session,
+                    buffer,
+                )
+            session.commit()  # without a buffer, the scan was written in this transaction
+        return response
+
+    def _resolve(
+        request: Request,
+        session: Session,
+        buffer: ScanBuffer | None,
+        mode: str,
+        url: str,
+        region: str | None,
+        latest: Any,
+        key: tuple[str, str, int],
+        count: bool = True,
+    ) -> Resolved | Response:
+        """The page for ``url`` (stored in the microcache when it is the same for every
+        scanner), or the rejection to send; counts the scan unless ``count`` is False."""
+        try:
+            code = service.check_code(url, service.authority_keys(settings))
         except service.CodeRejected as exc:
             return _rejected(request, mode, exc)
         base = _base(request, settings)
-        scan = service.record_scan(
-            session, service.code_key(code.subject), request.headers.get(REGION_HEADER)
-        )
+        code_key = service.code_key(code.subject)
+        if count:
+            service.count_scan(session, buffer, code_key, region)
         if mode == "linkset":
             body = {"linkset": [{"anchor": f"{base}{code.subject.path()}", **_links(base, code)}]}
-            return JSONResponse(body, media_type=LINKSET_TYPE)
+            resolved = Resolved(code_key, _json(body), LINKSET_TYPE)
+            pages.put(key, resolved)
+            return resolved
         page, template = _page(session, code, range_c)
         if page is None:
             return _rejected(
@@ -239,19 +391,27 @@ def router(settings: Settings) -> APIRouter:
                 "kind": code.kind.value,
                 "code": code.human_text,
                 **_plain({k: v for k, v in page.items() if k != "records"}),
-                "scans": _plain(scan),
                 "records": [{"index": i, "url": f"/api/v1/records/{i}"} for i in records],
             }
-            return JSONResponse(out)
-        log = request.app.state.log
-        anchor = service.latest_anchor(request.app.state.engine)
-        bundle = service.proofs(log, page.get("records", []), anchor, settings.chain_public_url)
+            resolved = Resolved(code_key, _json(out), "application/json", scans=True)
+            pages.put(key, resolved)
+            return resolved
+        anchor = service.latest_anchor(session)
+        bundle = service.proofs(
+            request.app.state.log,
+            session,
+            page.get("records", []),
+            anchor,
+            settings.chain_public_url,
+            latest,
+        )
+        shows_scans = code.kind is CodeKind.SERIAL  # only a serial's page shows its count
         html = (
             templates()
             .get_template(template)
             .render(
                 **page,
-                scan=scan,
+                scan=service.scan_view(session, buffer, code_key) if shows_scans else None,
                 code=code,
                 proofs=_json_script(bundle),
                 anchor=anchor,
@@ -259,7 +419,15 @@ def router(settings: Settings) -> APIRouter:
                 complaint_categories=service.complaint_categories(),
             )
         )
-        return HTMLResponse(html, headers={"Vary": "Accept", "Cache-Control": "no-store"})
+        resolved = Resolved(
+            code_key,
+            html.encode(),
+            "text/html; charset=utf-8",
+            (("Vary", "Accept"), ("Cache-Control", "no-store")),
+        )
+        if not shows_scans:
+            pages.put(key, resolved)
+        return resolved
 
     summary = "Resolve a 食安码 (HTML, JSON or GS1 linkset by Accept)"
     r.add_api_route("/M/{merchant_id}", resolve, methods=["GET"], summary=summary)

@@ -9,25 +9,39 @@ scan the same shop sign or lot label by design.
 
 :func:`assess` is the pure decision; :func:`record_scan` keeps the counts with upserts (safe
 under concurrent scans on PostgreSQL and SQLite) and flushes only: the caller commits.
+
+The resolver does not write on every request: SQLite has one writer, and a write (and its
+fsync) in every page view's transaction serialises page views behind each other. It counts
+into a :class:`ScanBuffer` instead, which writes the scans in batches from a background
+thread about every second (and at shutdown), replaying each serial-code scan through
+:func:`record_scan` with its own time, so clone flags are decided exactly as if each scan
+had been written at once; :meth:`ScanBuffer.status` adds the scans not yet written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from foodtrace.config import Settings
 from foodtrace.scan.models import CODE_KEY_MAX, REGION_MAX, ScanBucket, ScanCount, ScanPlace
 from foodtrace.scan.schemas import SuspectOut
+from foodtrace.store.db import writer_engine
 from foodtrace.trace.codes import AI_LOT, AI_SERIAL, CODE_VERSION, CodeKind
 
 BUCKETS_PER_WINDOW = 24
+FLUSH_EVERY_SECONDS = 1.0  # how often a ScanBuffer writes what it counted
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,63 @@ def _insert(session: Session, table: Any) -> Any:
     raise NotImplementedError(f"scan counting supports postgresql and sqlite, not {dialect}")
 
 
+def _count(
+    session: Session,
+    code_key: str,
+    kind: CodeKind,
+    scans: int,
+    first: datetime,
+    last: datetime,
+    places: Iterable[str],
+) -> None:
+    """Add ``scans`` scans between ``first`` and ``last`` and the (normalized) ``places``."""
+    counts = cast(Table, ScanCount.__table__)
+    ins = _insert(session, counts).values(
+        code_key=code_key,
+        kind=kind.value,
+        scans=scans,
+        places=0,
+        first_at=first,
+        last_at=last,
+        suspect=False,
+    )
+    session.execute(
+        ins.on_conflict_do_update(
+            index_elements=[counts.c.code_key],
+            set_={"scans": counts.c.scans + scans, "last_at": last},
+        )
+    )
+    added = 0
+    for place in places:
+        new = session.execute(
+            _insert(session, ScanPlace.__table__)
+            .values(code_key=code_key, region=place)
+            .on_conflict_do_nothing()
+            .returning(ScanPlace.region)
+        ).first()
+        added += new is not None  # a new place (rowcount is not reliable here on psycopg)
+    if added:
+        session.execute(
+            update(counts)
+            .where(counts.c.code_key == code_key)
+            .values(places=counts.c.places + added)
+        )
+
+
+def _window_first_bucket(bucket: int, t: Thresholds) -> int:
+    return bucket - (t.window_seconds // t.bucket_seconds) + 1
+
+
+def _scans_in_window(session: Session, code_key: str, first_bucket: int) -> int:
+    buckets = cast(Table, ScanBucket.__table__)
+    total = session.scalar(
+        select(func.coalesce(func.sum(buckets.c.scans), 0)).where(
+            buckets.c.code_key == code_key, buckets.c.bucket >= first_bucket
+        )
+    )
+    return int(total or 0)
+
+
 def record_scan(
     session: Session,
     code_key: str,
@@ -126,38 +197,11 @@ def record_scan(
     kind = code_kind(code_key)
     now = now or datetime.now(UTC)
     t = thresholds or default_thresholds()
-    counts = cast(Table, ScanCount.__table__)
-    ins = _insert(session, counts).values(
-        code_key=code_key,
-        kind=kind.value,
-        scans=1,
-        places=0,
-        first_at=now,
-        last_at=now,
-        suspect=False,
-    )
-    session.execute(
-        ins.on_conflict_do_update(
-            index_elements=[counts.c.code_key],
-            set_={"scans": counts.c.scans + 1, "last_at": now},
-        )
-    )
     place = normalize_region(region)
-    if place is not None:
-        added = session.execute(
-            _insert(session, ScanPlace.__table__)
-            .values(code_key=code_key, region=place)
-            .on_conflict_do_nothing()
-            .returning(ScanPlace.region)
-        ).first()
-        if added is not None:  # a new place (rowcount is not reliable here on psycopg)
-            session.execute(
-                update(counts)
-                .where(counts.c.code_key == code_key)
-                .values(places=counts.c.places + 1)
-            )
+    _count(session, code_key, kind, 1, now, now, [] if place is None else [place])
     if kind is not CodeKind.SERIAL:
         return
+    counts = cast(Table, ScanCount.__table__)
     buckets = cast(Table, ScanBucket.__table__)
     bucket = int(now.timestamp()) // t.bucket_seconds
     session.execute(
@@ -168,18 +212,13 @@ def record_scan(
             set_={"scans": buckets.c.scans + 1},
         )
     )
-    first_bucket = bucket - (t.window_seconds // t.bucket_seconds) + 1
-    in_window = session.scalar(
-        select(func.coalesce(func.sum(buckets.c.scans), 0)).where(
-            buckets.c.code_key == code_key, buckets.c.bucket >= first_bucket
-        )
-    )
+    in_window = _scans_in_window(session, code_key, _window_first_bucket(bucket, t))
     row = session.execute(
         select(counts.c.places, counts.c.suspect).where(counts.c.code_key == code_key)
     ).one()
     if row.suspect:
         return
-    reason = assess(kind, int(in_window or 0), int(row.places), t)
+    reason = assess(kind, in_window, int(row.places), t)
     if reason is not None:
         session.execute(
             update(counts)
@@ -191,10 +230,212 @@ def record_scan(
 
 def scan_status(session: Session, code_key: str) -> ScanStatus:
     """How often and from how many places a code was scanned, and whether it is suspect."""
-    row = session.get(ScanCount, code_key)
+    counts = cast(Table, ScanCount.__table__)
+    row = session.execute(  # a Core row, not an ORM object: this runs on every page view
+        select(counts.c.scans, counts.c.places, counts.c.suspect, counts.c.reason).where(
+            counts.c.code_key == code_key
+        )
+    ).first()
     if row is None:
         return ScanStatus(0, 0, False, None)
-    return ScanStatus(row.scans, row.places, row.suspect, row.reason)
+    return ScanStatus(int(row.scans), int(row.places), bool(row.suspect), row.reason)
+
+
+@dataclass
+class _Unwritten:
+    """Scans of one code counted in memory and not yet written."""
+
+    kind: CodeKind
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    places: dict[str, None] = field(default_factory=dict)  # normalized, in arrival order
+    serial_scans: list[tuple[datetime, str | None]] = field(default_factory=list)
+
+    def add(self, now: datetime, place: str | None) -> None:
+        self.count += 1
+        self.first = self.first or now
+        self.last = now
+        if place is not None:
+            self.places.setdefault(place)
+        if self.kind is CodeKind.SERIAL:
+            self.serial_scans.append((now, place))
+
+    def merge(self, later: _Unwritten) -> None:
+        self.count += later.count
+        self.first = self.first or later.first
+        self.last = later.last or self.last
+        self.places.update(later.places)
+        self.serial_scans += later.serial_scans
+
+
+class ScanBuffer:
+    """Scan counting off the request path: :meth:`add` counts in memory (thread-safe) and a
+    background thread writes the counts every ``flush_every`` seconds, in one transaction,
+    and once more at :meth:`close`.
+
+    Merchant and lot codes are written as one upsert per code per flush (they are never
+    flagged); each serial-code scan is replayed through :func:`record_scan` with its own
+    time, so clone flags are decided exactly as before. A flush that fails keeps its scans
+    for the next one. Scans are lost only if the process dies between two flushes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        thresholds: Thresholds | None = None,
+        flush_every: float = FLUSH_EVERY_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.thresholds = thresholds or default_thresholds()
+        self.flush_every = flush_every
+        self._lock = threading.Lock()  # guards _unwritten and _writing
+        self._flush_lock = threading.Lock()  # one flush at a time
+        self._unwritten: dict[str, _Unwritten] = {}
+        self._writing: dict[str, _Unwritten] = {}  # taken by a flush, not yet committed
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ScanBuffer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> ScanBuffer:
+        """Start the background flusher (idempotent)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="scan-flush", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the flusher and write what is left."""
+        self._closed.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._closed.wait(self.flush_every):
+            try:
+                self.flush()
+            except Exception:  # kept for the next flush; never kill the flusher
+                log.exception("writing scan counts failed; retrying at the next flush")
+
+    def add(self, code_key: str, region: str | None, now: datetime | None = None) -> None:
+        """Count one scan (in memory; written at the next flush)."""
+        if len(code_key) > CODE_KEY_MAX:
+            raise ValueError(f"code_key: expected at most {CODE_KEY_MAX} characters")
+        kind = code_kind(code_key)
+        now = now or datetime.now(UTC)
+        place = normalize_region(region)
+        with self._lock:
+            pending = self._unwritten.get(code_key)
+            if pending is None:
+                pending = self._unwritten[code_key] = _Unwritten(kind)
+            pending.add(now, place)
+
+    def unwritten(self) -> int:
+        """How many scans are counted but not yet committed."""
+        with self._lock:
+            return sum(p.count for p in (*self._unwritten.values(), *self._writing.values()))
+
+    def flush(self) -> int:
+        """Write every counted scan in one transaction; returns how many were written."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._unwritten = self._unwritten, {}
+                self._writing = batch
+            if not batch:
+                return 0
+            try:
+                # BEGIN IMMEDIATE on SQLite: take the write lock up front (waiting for it
+                # under the busy timeout) rather than fail to upgrade a read lock later.
+                with Session(writer_engine(self.engine)) as session, session.begin():
+                    for key, p in batch.items():
+                        if p.kind is CodeKind.SERIAL:
+                            for at, place in p.serial_scans:
+                                record_scan(session, key, place, now=at, thresholds=self.thresholds)
+                        else:
+                            assert p.first is not None and p.last is not None
+                            _count(session, key, p.kind, p.count, p.first, p.last, p.places)
+            except BaseException:
+                with self._lock:  # keep them, before anything counted since
+                    for key, later in self._unwritten.items():
+                        if key in batch:
+                            batch[key].merge(later)
+                        else:
+                            batch[key] = later
+                    self._unwritten, self._writing = batch, {}
+                raise
+            with self._lock:
+                self._writing = {}
+            return sum(p.count for p in batch.values())
+
+    def status(self, session: Session, code_key: str) -> ScanStatus:
+        """:func:`scan_status` plus the scans counted here and not yet written. For a serial
+        code the unwritten scans are replayed in memory as the flush will write them, so a
+        scan that will flag it shows it flagged now (the flag itself is written by the
+        flush)."""
+        stored = scan_status(session, code_key)
+        with self._lock:
+            parts = [p for p in (self._writing.get(code_key), self._unwritten.get(code_key)) if p]
+            if not parts:
+                return stored
+            kind = parts[0].kind
+            count = sum(p.count for p in parts)
+            places = list(dict.fromkeys(r for p in parts for r in p.places))
+            serial_scans = [s for p in parts for s in p.serial_scans]
+        known: set[str] = set()
+        if places:
+            known = set(
+                session.scalars(
+                    select(ScanPlace.region).where(
+                        ScanPlace.code_key == code_key, ScanPlace.region.in_(places)
+                    )
+                )
+            )
+        total_places = stored.places + sum(r not in known for r in places)
+        if stored.suspect or kind is not CodeKind.SERIAL or not serial_scans:
+            return ScanStatus(stored.count + count, total_places, stored.suspect, stored.reason)
+        return self._replay(session, code_key, stored, serial_scans, known, count)
+
+    def _replay(
+        self,
+        session: Session,
+        code_key: str,
+        stored: ScanStatus,
+        serial_scans: list[tuple[datetime, str | None]],
+        known: set[str],
+        count: int,
+    ) -> ScanStatus:
+        """What :func:`record_scan` will decide for each unwritten serial scan, in order."""
+        t = self.thresholds
+        per_bucket: dict[int, int] = {}
+        first = _window_first_bucket(int(serial_scans[0][0].timestamp()) // t.bucket_seconds, t)
+        buckets = cast(Table, ScanBucket.__table__)
+        for bucket, n in session.execute(
+            select(buckets.c.bucket, buckets.c.scans).where(
+                buckets.c.code_key == code_key, buckets.c.bucket >= first
+            )
+        ):
+            per_bucket[int(bucket)] = int(n)
+        places, seen, reason = stored.places, set(known), None
+        for at, place in serial_scans:
+            bucket = int(at.timestamp()) // t.bucket_seconds
+            per_bucket[bucket] = per_bucket.get(bucket, 0) + 1
+            if place is not None and place not in seen:
+                seen.add(place)
+                places += 1
+            low = _window_first_bucket(bucket, t)
+            in_window = sum(n for b, n in per_bucket.items() if b >= low)
+            reason = assess(CodeKind.SERIAL, in_window, places, t)
+            if reason is not None:
+                break
+        return ScanStatus(
+            stored.count + count, stored.places + len(seen - known), bool(reason), reason
+        )
 
 
 def suspects(session: Session, limit: int = 100) -> list[SuspectOut]:

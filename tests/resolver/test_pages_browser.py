@@ -62,14 +62,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     port = free_port()
     summary = prepare(data_dir, port)
     urls = {path.stem: url for path, url in summary.qr}
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(demo_settings(data_dir, port)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
+    # No page microcache here: the tamper tests change the database and reload at once.
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FOODTRACE_RESOLVE_CACHE_SECONDS", "0")
+        app = create_app(demo_settings(data_dir, port))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -187,6 +184,28 @@ def test_an_entry_changed_in_the_log_turns_the_badge_into_a_warning(demo: Demo, 
         shot(page, "merchant-tampered-entry")
     finally:
         demo.sql("UPDATE entries SET data = ? WHERE leaf_index = ?", bytes(data), index)
+
+
+def test_records_newer_than_every_checkpoint_show_pending_and_no_checkpoint_is_signed(
+    demo: Demo, page: Page
+) -> None:
+    db = demo.data_dir / "foodtrace.db"
+    with sqlite3.connect(db) as con:
+        saved = con.execute("SELECT size, root, note, created_at FROM checkpoints").fetchall()
+    assert saved
+    demo.sql("DELETE FROM checkpoints")  # as if every record were newer than any checkpoint
+    try:
+        page.goto(demo.urls["merchant-restaurant"])
+        assert wait_verdict(page) == "pending"
+        expect(page.locator("#badge")).to_contain_text("待验证")
+        expect(page.locator("#checks")).to_contain_text("晚于最新的日志检查点")
+        with sqlite3.connect(db) as con:
+            (issued,) = con.execute("SELECT COUNT(*) FROM checkpoints").fetchone()
+        assert issued == 0, "a page view signed a checkpoint"
+        shot(page, "merchant-pending")
+    finally:
+        with sqlite3.connect(db) as con:
+            con.executemany("INSERT INTO checkpoints VALUES (?, ?, ?, ?)", saved)
 
 
 def test_complaint_form_returns_a_tracking_number(demo: Demo, page: Page) -> None:

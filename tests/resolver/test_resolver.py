@@ -7,6 +7,7 @@ import base64
 import html
 import json
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,17 +15,23 @@ from datetime import UTC, datetime
 import pytest
 from conftest import Seeded
 from eth_utils import keccak
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from foodtrace.api.app import create_app
 from foodtrace.demo import AUTHORITY_KEY_FILE
+from foodtrace.product.models import Lot
 from foodtrace.resolver import service
+from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.chart import Reading, excursions, temperature_svg
 from foodtrace.resolver.display import fact, show
 from foodtrace.resolver.views import negotiate
-from foodtrace.store.log import load_or_create_key
+from foodtrace.scan.service import scan_status
+from foodtrace.store.log import MerkleLog, load_or_create_key
 from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import verify_checkpoint
-from foodtrace.trace.codes import merchant_code, serial_code
+from foodtrace.trace.codes import Lot as LotCode
+from foodtrace.trace.codes import Merchant, merchant_code, parse_code, serial_code
 from foodtrace.trace.entry import loads
 from foodtrace.trace.merkle import leaf_hash, verify_inclusion
 
@@ -228,3 +235,87 @@ def test_chart_marks_excursions_and_carries_the_entry_pointer() -> None:
     assert svg.count('class="pt bad fact"') == 1 and svg.count('class="pt fact"') == 2
     assert 'data-rec="7" data-path="/body/v/3" data-fmt="num" data-value="9.6"' in svg
     assert temperature_svg([], 0, 8) == ""
+
+
+# --- reads do not write; the microcache ------------------------------------------------------
+
+
+def test_scans_go_to_the_buffer_and_are_written_by_its_flush(
+    seeded: Seeded, client: TestClient
+) -> None:
+    buffer = client.app.state.scan_buffer  # type: ignore[attr-defined]
+    assert buffer is not None, "the resolver's lifespan starts a scan buffer"
+    url = path_of(seeded.codes["merchant-restaurant"])
+    buffer.flush()
+    shown = client.get(url, headers=JSON).json()["scans"]["count"]
+    assert buffer.unwritten() >= 1
+    buffer.flush()
+    key = Merchant(seeded.restaurant).message().decode()
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        assert scan_status(session, key).count == shown
+
+
+def test_a_page_view_never_signs_a_checkpoint_newer_records_are_pending(
+    seeded: Seeded,
+) -> None:
+    with MerkleLog(settings=seeded.settings, migrate=False) as log:
+        before = log.checkpoints()
+        assert before
+        [new] = log.append_leaves(
+            [b'{"v":1,"type":"test.unproved"}'], ("test.unproved", "t", "0" * 16, "2026")
+        )
+        with Session(log.engine) as session:
+            out = service.proofs(log, session, [0, new], service.latest_anchor(session), "")
+        assert log.checkpoints() == before, "no checkpoint was issued"
+    proved, pending = out["records"]
+    assert proved["index"] == 0 and proved["checkpoint"] in out["checkpoints"]
+    assert pending == {"index": new, "data": '{"v":1,"type":"test.unproved"}', "pending": True}
+
+
+def test_microcache_keeps_values_for_the_ttl_only() -> None:
+    now = [0.0]
+    cache: MicroCache[str] = MicroCache(1.5, max_entries=2, clock=lambda: now[0])
+    cache.put("a", "page a")
+    now[0] = 1.4
+    assert cache.get("a") == "page a"
+    now[0] = 1.5
+    assert cache.get("a") is None
+    assert cache.lookup("a") == ("page a", False)  # stale: served while it is rebuilt
+    now[0] = 3.0
+    assert cache.lookup("a") is None  # twice the TTL: gone
+    for k in "abc":
+        cache.put(k, k)
+    assert cache.get("a") is None and cache.get("c") == "c" and len(cache) == 2
+    off: MicroCache[str] = MicroCache(0)
+    off.put("a", "page a")
+    assert not off.enabled and off.get("a") is None
+
+
+def test_cached_pages_still_count_every_scan_and_a_new_checkpoint_refreshes_them(
+    seeded: Seeded, client: TestClient
+) -> None:
+    url = path_of(seeded.lot_url(1))
+    counts = [client.get(url, headers=JSON).json()["scans"]["count"] for _ in range(3)]
+    assert counts == [counts[0], counts[0] + 1, counts[0] + 2]  # counted per request
+    subject = parse_code(seeded.lot_url(1)).subject
+    assert isinstance(subject, LotCode)
+    lot = (Lot.gtin == subject.gtin) & (Lot.lot_code == subject.lot)
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    t0 = time.monotonic()
+    first = client.get(url, headers=HTML).text
+    with Session(engine) as session, session.begin():  # a projection row changed
+        session.execute(update(Lot).where(lot).values(quantity=Lot.quantity + 1))
+    try:
+        stale = client.get(url, headers=HTML).text
+        if time.monotonic() - t0 < service.ResolverSettings().resolve_cache_seconds:
+            assert stale == first, "within the TTL the same page is served"
+        with MerkleLog(settings=seeded.settings, migrate=False) as log:
+            log.append_leaves([b'{"v":1}'], ("test.later", "t", "0" * 16, "2026"))
+            log.issue_checkpoint()
+        fresh = client.get(url, headers=HTML).text  # a new checkpoint: a new cache key
+        assert fresh != first
+        with pytest.raises(AssertionError):
+            check_page(fresh)  # and the changed row is caught, as the badge would
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(update(Lot).where(lot).values(quantity=Lot.quantity - 1))

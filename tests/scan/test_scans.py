@@ -3,13 +3,19 @@ databases, and the inspectors' list."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from recordharness import Env, assert_problem
+from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from foodtrace.scan.models import ScanCount
 from foodtrace.scan.service import (
+    ScanBuffer,
     Thresholds,
     assess,
     code_kind,
@@ -98,3 +104,89 @@ def test_lot_and_merchant_counted_never_flagged(env: Env) -> None:
     assert (lot.count, lot.places, lot.suspect, lot.reason) == (30, 30, False, None)
     assert (merchant.count, merchant.places, merchant.suspect) == (30, 0, False)
     assert (unknown.count, unknown.suspect) == (0, False)
+
+
+# --- the buffer: counting off the request path --------------------------------------------
+
+
+def _flag_sequence() -> list[tuple[str | None, datetime]]:
+    """Scans that end flagged (too many in the window), with old ones falling out of it and
+    places repeated, so the buffered path must decide exactly as the direct one."""
+    seq: list[tuple[str | None, datetime]] = [
+        ("110105", T0 + timedelta(minutes=i)) for i in range(5)
+    ]
+    seq += [(" 310101 ", T0 + timedelta(hours=3, minutes=i)) for i in range(5)]
+    seq += [(None, T0 + timedelta(hours=3, minutes=10)), ("110105", T0 + timedelta(hours=4))]
+    return seq
+
+
+def test_buffered_scans_flag_exactly_as_direct_ones(env: Env) -> None:
+    direct, buffered = SERIAL, Serial(GTIN, "SN0002").message().decode()
+    seq = _flag_sequence()
+    for region, at in seq:
+        _scan(env, direct, region, at)
+    with ScanBuffer(env.log.engine, T) as buffer:
+        for region, at in seq:
+            buffer.add(buffered, region, now=at)
+        assert buffer.unwritten() == len(seq)
+        with Session(env.log.engine) as session:
+            assert scan_status(session, buffered).count == 0  # nothing written yet
+            shown = buffer.status(session, buffered)
+        assert buffer.flush() == len(seq)
+        assert buffer.unwritten() == 0
+    with Session(env.log.engine) as session:
+        a, b = scan_status(session, direct), scan_status(session, buffered)
+        flagged = {r.code_key: r.flagged_at for r in session.scalars(select(ScanCount))}
+    assert (a.count, a.places, a.suspect, a.reason) == (b.count, b.places, b.suspect, b.reason)
+    assert (b.count, b.places, b.suspect) == (12, 2, True) and "6次" in (b.reason or "")
+    assert flagged[direct] == flagged[buffered]  # flagged at the same scan
+    # before the flush the page already showed the counts and the flag
+    assert (shown.count, shown.places, shown.suspect, shown.reason) == (12, 2, True, a.reason)
+
+
+def test_buffer_status_adds_unwritten_scans_and_places_once(env: Env) -> None:
+    with ScanBuffer(env.log.engine, T) as buffer:
+        for i, region in enumerate(["r1", "r2", None]):
+            buffer.add(LOT, region, now=T0 + timedelta(seconds=i))
+        buffer.flush()
+        for i, region in enumerate(["r2", "r3", "r3", None]):  # r2 is already stored
+            buffer.add(LOT, region, now=T0 + timedelta(minutes=1, seconds=i))
+        with Session(env.log.engine) as session:
+            stored = scan_status(session, LOT)
+            shown = buffer.status(session, LOT)
+    assert (stored.count, stored.places) == (3, 2)
+    assert (shown.count, shown.places, shown.suspect) == (7, 3, False)
+    with Session(env.log.engine) as session:  # closing wrote the rest
+        row = session.get(ScanCount, LOT)
+        assert row is not None and (row.scans, row.places) == (7, 3)
+        assert row.first_at.replace(tzinfo=UTC) == T0
+        assert row.last_at.replace(tzinfo=UTC) == T0 + timedelta(minutes=1, seconds=3)
+
+
+def test_the_flusher_writes_in_the_background(env: Env) -> None:
+    buffer = ScanBuffer(env.log.engine, T, flush_every=0.05).start()
+    try:
+        buffer.add(MERCHANT, None)
+        deadline = time.monotonic() + 10
+        while buffer.unwritten() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with Session(env.log.engine) as session:
+            assert scan_status(session, MERCHANT).count == 1
+    finally:
+        buffer.close()
+
+
+def test_a_failed_flush_keeps_its_scans(env: Env, tmp_path: Path) -> None:
+    empty = create_engine(f"sqlite:///{tmp_path / 'no-tables.db'}")  # no scan tables
+    buffer = ScanBuffer(empty, T)
+    buffer.add(MERCHANT, "r1", now=T0)
+    with pytest.raises(OperationalError):
+        buffer.flush()
+    buffer.add(MERCHANT, "r2", now=T0 + timedelta(seconds=1))
+    assert buffer.unwritten() == 2
+    buffer.engine = env.log.engine
+    assert buffer.flush() == 2
+    with Session(env.log.engine) as session:
+        status = scan_status(session, MERCHANT)
+    assert (status.count, status.places) == (2, 2)
+    empty.dispose()

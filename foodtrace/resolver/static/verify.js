@@ -6,7 +6,9 @@
    that root is the one anchored on chain (read from the contract with eth_call when a
    public RPC URL is configured). Then every shown value marked data-rec/data-path is
    compared with the verified entry, formatted as the server formats it (display.py), so a
-   projection table changed behind the log's back is caught as well as a changed entry. */
+   projection table changed behind the log's back is caught as well as a changed entry.
+   A record newer than the log's latest signed checkpoint comes "pending", without a proof:
+   it cannot be verified yet, so the badge says so instead of claiming it verified. */
 (function () {
   "use strict";
   var el = document.getElementById("ft-proofs");
@@ -156,7 +158,7 @@
 
   function run() {
     var vkey = parseVerifierKey(P.verifier_key);
-    var tampered = [], unsupported = false, anchored = false;
+    var tampered = [], unsupported = false, anchored = false, pending = {};
     var cps = {};
     var names = Object.keys(P.checkpoints);
     return sha256(concat(enc.encode(vkey.name + "\n"), new Uint8Array([1]), vkey.key)).then(function (h) {
@@ -172,7 +174,10 @@
         else { tampered.push("checkpoint"); note(false, "日志检查点签名无效(树大小 " + size + ")"); }
       });
       var entries = {};
-      return Promise.all(P.records.map(function (rec) {
+      P.records.forEach(function (rec) { if (rec.pending) pending[rec.index] = true; });
+      var waiting = Object.keys(pending).length;
+      if (waiting) note(null, waiting + " 条记录晚于最新的日志检查点,签入后方可验证");
+      return Promise.all(P.records.filter(function (rec) { return !rec.pending; }).map(function (rec) {
         var data = enc.encode(rec.data), cp = cps[rec.checkpoint];
         return sha256(concat(LEAF, data)).then(function (leaf) {
           return rootFromInclusion(rec.index, cp.size, leaf, rec.proof.map(b64));
@@ -191,7 +196,8 @@
       var good = P.records.filter(function (r) { return entries[r.index]; }).length;
       if (good) note(true, good + " 条记录的哈希与默克尔包含证明一致");
       var facts = document.querySelectorAll("[data-rec][data-path]"), bad = 0;
-      Array.prototype.forEach.call(facts, function (f) {
+      facts = Array.prototype.filter.call(facts, function (f) { return !pending[f.getAttribute("data-rec")]; });
+      facts.forEach(function (f) {
         var entry = entries[f.getAttribute("data-rec")];
         var shown = f.hasAttribute("data-value") ? f.getAttribute("data-value") : f.textContent.trim();
         var ok = entry ? show(f.getAttribute("data-fmt") || "", pointer(entry, f.getAttribute("data-path"))) === shown : false;
@@ -214,6 +220,7 @@
     }).then(function () {
       if (tampered.length) badge("tampered", "警告:数据可能被篡改,与区块链存证不一致");
       else if (unsupported) badge("unsupported", "记录哈希一致;此浏览器无法验证签名");
+      else if (Object.keys(pending).length) badge("pending", "部分记录待验证:尚未签入日志检查点");
       else badge("verified", "已验证:数据与区块链存证一致" + (anchored ? "" : "(待上链)"));
     }).catch(function (e) {
       note(false, "验证出错:" + e.message);
