@@ -8,9 +8,11 @@ tested. A missing binary fails the test: the external-chain path must not go unt
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,12 +56,12 @@ def _free_port() -> int:
         return port
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            out = log.read_text(errors="replace")
             pytest.fail(f"anvil exited with {proc.returncode} before answering:\n{out}")
         try:
             if httpx.post(url, json=body, timeout=1.0).status_code == 200:
@@ -78,10 +80,15 @@ def run_anvil(state: Path | None = None) -> Iterator[str]:
     args += ["--hardfork", HARDFORK]
     if state is not None:
         args += ["--state", str(state)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # anvil logs every request: to a file, never to a pipe nobody drains (a full pipe blocks
+    # anvil's writes and with them every RPC answer).
+    log_dir = tempfile.mkdtemp(prefix="anvil-")
+    log = Path(log_dir) / "anvil.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc)
+        _wait_ready(url, proc, log)
         yield url
     finally:
         proc.send_signal(signal.SIGINT)  # graceful: anvil writes --state on exit
@@ -90,5 +97,4 @@ def run_anvil(state: Path | None = None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        shutil.rmtree(log_dir, ignore_errors=True)

@@ -111,19 +111,21 @@ def serve(data_dir: Path, port: int, rpc: str) -> Iterator[str]:
         "FOODTRACE_CHAIN_URL": rpc,
         "FOODTRACE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "foodtrace.cli", "serve", "--no-anchor", "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = data_dir.parent / f"server-{port}.log"  # a file: a pipe nobody drains can fill
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "foodtrace.cli", "serve", "--no-anchor", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
             try:
                 if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
                     break
@@ -140,5 +142,3 @@ def serve(data_dir: Path, port: int, rpc: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
