@@ -213,10 +213,16 @@
         note(true, "根哈希已锚定:区块 " + a.block_number + ",交易 " + (a.tx_hash || "").slice(0, 14) + "…");
       } else note(null, "部分记录晚于最近一次锚定,尚未上链");
       if (!P.rpc_url || !cp) return;
+      /* data-chain on <body> tells what the contract said: match, mismatch or unreachable. */
       return ethCall().then(function (onchain) {
-        if (onchain === hex(cp.root)) note(true, "已从区块链合约读取根哈希,一致");
+        var same = onchain === hex(cp.root);
+        document.body.setAttribute("data-chain", same ? "match" : "mismatch");
+        if (same) note(true, "已从区块链合约读取根哈希,一致");
         else { tampered.push("chain"); note(false, "区块链合约中的根哈希与日志不一致"); }
-      }, function () { note(null, "无法连接区块链节点读取根哈希"); });
+      }, function () {
+        document.body.setAttribute("data-chain", "unreachable");
+        note(null, "无法连接区块链节点读取根哈希");
+      });
     }).then(function () {
       if (tampered.length) badge("tampered", "警告:数据可能被篡改,与区块链存证不一致");
       else if (unsupported) badge("unsupported", "记录哈希一致;此浏览器无法验证签名");

@@ -1,0 +1,169 @@
+"""The badge reads the anchored root back from the TraceAnchor contract, in a real Chromium.
+
+With ``FOODTRACE_CHAIN_PUBLIC_URL`` set, ``verify.js`` calls ``anchorAt(logId, treeSize)`` on
+that RPC with ``eth_call`` from the shopper's browser and compares the root with the signed
+checkpoint's. Here the demo is anchored on anvil (``tests/scanner/stack.py``), served with
+the public URL pointing at the same anvil (anvil answers CORS preflights by default), and the
+lot and merchant pages must say the contract's root matched. Then the contract's stored root
+is overwritten with ``anvil_setStorageAt`` (a chain that disagrees with the log: the only
+thing changed is the word on chain) and the badge must turn into a warning. A missing
+chromium or anvil fails these tests; it never skips them.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from eth_utils.crypto import keccak
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+TESTS = Path(__file__).resolve().parents[1]
+for folder in ("scanner", "ledger"):  # stack.py and anvil.py: helpers, not packages
+    if str(TESTS / folder) not in sys.path:
+        sys.path.insert(0, str(TESTS / folder))
+
+import stack  # noqa: E402
+from anvil import DEV_KEYS, run_anvil  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.node]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+VERIFY_TIMEOUT_MS = 10_000
+ANCHORS_SLOT = 3  # TraceAnchor storage: _owner, _logs, _anchorers, _anchors
+BOGUS_ROOT = "0x" + "ba" * 32
+
+
+@dataclass(frozen=True)
+class ChainDemo:
+    rpc: str
+    contract: str
+    urls: dict[str, str]
+
+    def rpc_call(self, method: str, *params: object) -> object:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        answer = httpx.post(self.rpc, json=body, timeout=5.0).json()
+        assert "result" in answer, f"{method}: {answer}"
+        return answer["result"]
+
+
+@pytest.fixture(scope="module")
+def chain_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainDemo]:
+    root = tmp_path_factory.mktemp("chain-pages")
+    with run_anvil() as rpc:
+        port = stack.free_port()
+        seeded = stack.seed(root / "data", port, rpc, DEV_KEYS[0])
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("FOODTRACE_CHAIN_PUBLIC_URL", rpc)
+            with stack.serve(root / "data", port, rpc):
+                urls = {path.stem: url for path, url in seeded.qr}
+                yield ChainDemo(rpc, seeded.contract, urls)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def verdict(page: Page) -> tuple[str, str | None]:
+    """The badge's state and what the contract said (``data-chain``), once it has decided."""
+    page.wait_for_function(
+        "document.body.getAttribute('data-verify') !== null", timeout=VERIFY_TIMEOUT_MS
+    )
+    state, chain = page.evaluate(
+        "[document.body.getAttribute('data-verify'), document.body.getAttribute('data-chain')]"
+    )
+    return str(state), chain
+
+
+def root_slot(log_id: str, tree_size: int) -> str:
+    """Storage slot of ``_anchors[logId][treeSize].root`` (Solidity mapping layout)."""
+    inner = keccak(bytes.fromhex(log_id[2:]) + ANCHORS_SLOT.to_bytes(32, "big"))
+    return "0x" + keccak(tree_size.to_bytes(32, "big") + inner).hex()
+
+
+def anchor_of(page: Page) -> dict[str, object]:
+    anchor = page.evaluate("JSON.parse(document.getElementById('ft-proofs').textContent).anchor")
+    assert isinstance(anchor, dict), "the page carries no anchor to read back"
+    return anchor
+
+
+def test_lot_page_reads_the_matching_root_from_the_contract(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    url = next(u for k, u in chain_demo.urls.items() if k.startswith("lot-JG"))
+    rpc_calls: list[str] = []
+    page.on(
+        "request",
+        lambda r: rpc_calls.append(r.method) if r.url.startswith(chain_demo.rpc) else None,
+    )
+    page.goto(url)
+    assert verdict(page) == ("verified", "match")
+    expect(page.locator("#checks li.ok", has_text="已从区块链合约读取根哈希,一致")).to_have_count(1)
+    assert "POST" in rpc_calls, "the root was not read from the chain's RPC"
+    assert anchor_of(page)["contract_address"] == chain_demo.contract
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "lot-chain-match")
+
+
+def test_merchant_page_reads_the_matching_root_from_the_contract(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    page.goto(chain_demo.urls["merchant-restaurant"])
+    assert verdict(page) == ("verified", "match")
+    expect(page.locator("#badge")).to_contain_text("已验证")
+    expect(page.locator("#checks")).to_contain_text("已从区块链合约读取根哈希,一致")
+    shot(page, "merchant-chain-match")
+
+
+def test_a_root_on_chain_that_differs_from_the_log_turns_the_badge_into_a_warning(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    page.goto(chain_demo.urls["merchant-restaurant"])
+    assert verdict(page) == ("verified", "match")
+    anchor = anchor_of(page)
+    contract, slot = (
+        str(anchor["contract_address"]),
+        root_slot(str(anchor["log_id"]), int(str(anchor["tree_size"]))),
+    )
+    stored = chain_demo.rpc_call("eth_getStorageAt", contract, slot, "latest")
+    # The slot really holds the anchored root: this is the word the page reads.
+    assert stored == "0x" + base64.b64decode(str(anchor["root"])).hex()
+    chain_demo.rpc_call("anvil_setStorageAt", contract, slot, BOGUS_ROOT)
+    try:
+        page.reload()
+        assert verdict(page) == ("tampered", "mismatch")
+        expect(page.locator("#badge")).to_contain_text("警告")
+        expect(
+            page.locator("#checks li.bad", has_text="区块链合约中的根哈希与日志不一致")
+        ).to_have_count(1)
+        shot(page, "merchant-chain-mismatch")
+    finally:
+        chain_demo.rpc_call("anvil_setStorageAt", contract, slot, stored)
