@@ -9,7 +9,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from browsing import ARGS, CHROMIUM, PHONE
 from databases import database
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from foodtrace.config import Settings
 from foodtrace.demo import (
@@ -90,3 +92,23 @@ def seeded(
     tmp = tmp_path_factory.mktemp(f"resolver-{request.param}")
     with database(request.param, tmp) as url:
         yield seed_demo(tmp / "data", url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page; any script error on it fails the test."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browsing import PHONE, shot
 from eth_utils.crypto import keccak
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 TESTS = Path(__file__).resolve().parents[1]
 for folder in ("scanner", "ledger"):  # stack.py and anvil.py: helpers, not packages
@@ -33,10 +34,6 @@ from anvil import DEV_KEYS, run_anvil  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.node]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-PHONE: ViewportSize = {"width": 390, "height": 844}
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 VERIFY_TIMEOUT_MS = 10_000
 ANCHORS_SLOT = 3  # TraceAnchor storage: _owner, _logs, _anchorers, _anchors
 BOGUS_ROOT = "0x" + "ba" * 32
@@ -66,30 +63,6 @@ def chain_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChainDemo]:
             with stack.serve(root / "data", port, rpc):
                 urls = {path.stem: url for path, url in seeded.qr}
                 yield ChainDemo(rpc, seeded.contract, urls)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    yield p
-    context.close()
-    assert not errors, f"script errors on the page: {errors}"
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def verdict(page: Page) -> tuple[str, str | None]:
