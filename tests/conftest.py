@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from databases import database
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+TESTDATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture
@@ -37,7 +37,6 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"../shared not found at {SHARED}")
-    return SHARED
+def testdata() -> Path:
+    """Golden data kept in the repository (``tests/data``; sources in its README)."""
+    return TESTDATA

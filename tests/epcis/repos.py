@@ -18,18 +18,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from foodtrace.api import app as app_module
 from foodtrace.api.app import create_app
 from foodtrace.auth import Role, issue_token
 from foodtrace.config import Settings
-from foodtrace.epcis import views
 from foodtrace.epcis.models import CaptureJob, EpcisEvent, EpcisEventEpc
 from foodtrace.record.custody import create_custodial_key
 from foodtrace.store.authors import register_key
 from foodtrace.store.db import make_engine, migrate
 from foodtrace.store.log import MerkleLog
 
-EXAMPLES = "testdata/epcis/examples"
+EXAMPLES = "epcis/examples"
 PRODUCER = "farm-001"
 
 
@@ -83,8 +81,7 @@ def open_repository(url: str, data_dir: Path) -> Iterator[Repository]:
     migrate(url, "heads")  # every branch, even while two areas have parallel heads
     settings = Settings(data_dir=data_dir, log_origin="test.foodtrace/log")
     engine = make_engine(url)
-    extra = [] if "foodtrace.epcis.views" in app_module.ROUTER_MODULES else [views.router]
-    app = create_app(settings, routers=extra, engine=engine)
+    app = create_app(settings, engine=engine)
     with TestClient(app) as client:
         repo = Repository(client, app.state.log, settings, "")
         repo.token = repo.add_party(PRODUCER, Role.PRODUCER)
@@ -92,6 +89,6 @@ def open_repository(url: str, data_dir: Path) -> Iterator[Repository]:
     engine.dispose()
 
 
-def load(shared_dir: Path, name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((shared_dir / EXAMPLES / name).read_text())
+def load(testdata: Path, name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((testdata / EXAMPLES / name).read_text())
     return loaded

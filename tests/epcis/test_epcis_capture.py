@@ -25,12 +25,10 @@ def _problem(r: Any, status: int) -> dict[str, Any]:
 
 
 def test_schema_and_vocabulary_problems_are_all_listed_and_nothing_is_stored(
-    repository: Repository, shared_dir: Path
+    repository: Repository, testdata: Path
 ) -> None:
-    good = load(shared_dir, OBJECT)
-    assert repository.capture(load(shared_dir, "Example_9.6.2-ObjectEvent.jsonld")).json()[
-        "success"
-    ]
+    good = load(testdata, OBJECT)
+    assert repository.capture(load(testdata, "Example_9.6.2-ObjectEvent.jsonld")).json()["success"]
     before = repository.counts()
     bad = copy.deepcopy(good)
     first, second = bad["epcisBody"]["eventList"]
@@ -50,8 +48,8 @@ def test_schema_and_vocabulary_problems_are_all_listed_and_nothing_is_stored(
     assert repository.counts() == before
 
 
-def test_one_bad_event_refuses_the_whole_document(repository: Repository, shared_dir: Path) -> None:
-    doc = load(shared_dir, OBJECT)
+def test_one_bad_event_refuses_the_whole_document(repository: Repository, testdata: Path) -> None:
+    doc = load(testdata, OBJECT)
     doc["epcisBody"]["eventList"][1]["eventTime"] = "yesterday"
     before = repository.counts()
     body = _problem(repository.capture(doc), 422)
@@ -91,9 +89,9 @@ def test_malformed_and_wrong_media_type(repository: Repository) -> None:
 
 
 def test_duplicates_are_refused_within_and_across_documents(
-    repository: Repository, shared_dir: Path
+    repository: Repository, testdata: Path
 ) -> None:
-    doc = load(shared_dir, OBJECT)
+    doc = load(testdata, OBJECT)
     job = repository.capture(doc).json()
     assert job["success"]
     before = repository.counts()
@@ -112,7 +110,7 @@ def test_duplicates_are_refused_within_and_across_documents(
         failed
     )
 
-    twice = load(shared_dir, "Example_9.6.2-ObjectEvent.jsonld")
+    twice = load(testdata, "Example_9.6.2-ObjectEvent.jsonld")
     events = twice["epcisBody"]["eventList"]
     twice_event = copy.deepcopy(events[0])
     twice_event["eventID"] = "urn:uuid:0b0c1d2e-0000-4000-8000-000000000001"  # not hashed
@@ -123,10 +121,10 @@ def test_duplicates_are_refused_within_and_across_documents(
 
 
 def test_an_error_declaration_may_follow_the_event_it_corrects(
-    repository: Repository, shared_dir: Path
+    repository: Repository, testdata: Path
 ) -> None:
-    original = load(shared_dir, "AssociationEvent__AssociationEvent-d.jsonld")
-    declaration = load(shared_dir, "AssociationEvent__AssociationEvent-g.jsonld")
+    original = load(testdata, "AssociationEvent__AssociationEvent-d.jsonld")
+    declaration = load(testdata, "AssociationEvent__AssociationEvent-g.jsonld")
     assert hashing.document_hash_ids(original) == hashing.document_hash_ids(declaration)
     first = repository.capture(original).json()
     second = repository.capture(declaration).json()
@@ -138,8 +136,8 @@ def test_an_error_declaration_may_follow_the_event_it_corrects(
     assert repository.capture(declaration).json()["status"] == "failed"
 
 
-def test_who_may_capture(repository: Repository, shared_dir: Path) -> None:
-    doc = load(shared_dir, OBJECT)
+def test_who_may_capture(repository: Repository, testdata: Path) -> None:
+    doc = load(testdata, OBJECT)
     r = repository.client.post("/epcis/capture", json=doc)
     assert _problem(r, 401)["status"] == 401
     lab = repository.add_party("lab-001", Role.LAB)
@@ -171,8 +169,8 @@ def test_query_parameter_errors(repository: Repository) -> None:
     _problem(missing, 404)
 
 
-def test_a_token_only_continues_its_own_query(repository: Repository, shared_dir: Path) -> None:
-    assert repository.capture(load(shared_dir, OBJECT)).json()["success"]
+def test_a_token_only_continues_its_own_query(repository: Repository, testdata: Path) -> None:
+    assert repository.capture(load(testdata, OBJECT)).json()["success"]
     r = repository.client.get("/epcis/events", params={"perPage": 1})
     token = r.headers["GS1-Next-Page-Token"]
     r = repository.client.get(

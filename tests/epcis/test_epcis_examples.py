@@ -64,11 +64,11 @@ def partition(names: list[str], docs: dict[str, dict[str, Any]]) -> list[list[st
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def corpus(
-    request: pytest.FixtureRequest, shared_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, testdata: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Corpus]:
-    names = sorted(p.name for p in (shared_dir / EXAMPLES).glob("*.jsonld"))
+    names = sorted(p.name for p in (testdata / EXAMPLES).glob("*.jsonld"))
     assert len(names) == 47
-    docs = {n: load(shared_dir, n) for n in names}
+    docs = {n: load(testdata, n) for n in names}
     groups = partition(names, docs)
     with _open_all(request.param, tmp_path_factory, len(groups)) as repos:
         started = time.perf_counter()

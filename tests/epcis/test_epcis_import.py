@@ -13,16 +13,16 @@ from rich.console import Console
 from foodtrace.epcis import commands
 
 
-def test_import_a_folder(repository: Repository, shared_dir: Path, tmp_path: Path) -> None:
+def test_import_a_folder(repository: Repository, testdata: Path, tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     for name in ("Example_9.6.1-ObjectEvent.jsonld", "Example_9.6.2-ObjectEvent.jsonld"):
-        shutil.copy(shared_dir / EXAMPLES / name, folder / name)
+        shutil.copy(testdata / EXAMPLES / name, folder / name)
     shutil.copy(  # the same events as the first file: refused as duplicates
-        shared_dir / EXAMPLES / "Example_9.6.1-ObjectEvent-with-pseudo-SBDH-headers.jsonld",
+        testdata / EXAMPLES / "Example_9.6.1-ObjectEvent-with-pseudo-SBDH-headers.jsonld",
         folder / "Z-repeat.jsonld",
     )
-    bad = json.loads((shared_dir / EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_text())
+    bad = json.loads((testdata / EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_text())
     bad["epcisBody"]["eventList"][0]["bizStep"] = "shippping"
     (folder / "Y-bad.json").write_text(json.dumps(bad))
     (folder / "X-broken.json").write_text("{")

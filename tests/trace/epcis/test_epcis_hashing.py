@@ -195,9 +195,9 @@ def test_identifier_canonical_forms(identifier: str, canonical: str) -> None:
     assert gs1keys.canonical(identifier) == canonical
 
 
-def test_official_examples_all_hash(shared_dir: Path) -> None:
+def test_official_examples_all_hash(testdata: Path) -> None:
     ids = []
-    for path in sorted((shared_dir / "testdata/epcis/examples").glob("*.jsonld")):
+    for path in sorted((testdata / "epcis/examples").glob("*.jsonld")):
         ids += hashing.document_hash_ids(json.loads(path.read_text()))
     assert len(ids) == 56
     assert all(i.startswith("ni:///sha-256;") for i in ids)

@@ -17,18 +17,18 @@ PACKAGE_DATA = Path(validate.__file__).parent / "data"
 MUTATIONS = json.loads((DATA / "mutations.json").read_text())["cases"]
 
 
-def _examples(shared_dir: Path) -> list[Path]:
-    return sorted((shared_dir / "testdata/epcis/examples").glob("*.jsonld"))
+def _examples(testdata: Path) -> list[Path]:
+    return sorted((testdata / "epcis/examples").glob("*.jsonld"))
 
 
-def test_bundled_schema_and_context_equal_the_official_files(shared_dir: Path) -> None:
+def test_bundled_schema_and_context_equal_the_official_files(testdata: Path) -> None:
     for name in ("EPCIS-JSON-Schema.json", "epcis-context.jsonld"):
-        official = (shared_dir / "testdata/epcis" / name).read_bytes()
+        official = (testdata / "epcis" / name).read_bytes()
         assert (PACKAGE_DATA / name).read_bytes() == official, name
 
 
-def test_all_47_official_examples_are_valid(shared_dir: Path) -> None:
-    examples = _examples(shared_dir)
+def test_all_47_official_examples_are_valid(testdata: Path) -> None:
+    examples = _examples(testdata)
     assert len(examples) == 47
     failures = {p.name: validate.problems(json.loads(p.read_text())) for p in examples}
     assert {name: probs for name, probs in failures.items() if probs} == {}
@@ -56,8 +56,8 @@ def _mutate(document: dict[str, Any], ops: list[list[Any]]) -> None:
 
 
 @pytest.mark.parametrize("case", MUTATIONS, ids=[c["name"] for c in MUTATIONS])
-def test_mutated_example_reports_expected_problems(shared_dir: Path, case: dict[str, Any]) -> None:
-    document = json.loads((shared_dir / "testdata/epcis/examples" / case["example"]).read_text())
+def test_mutated_example_reports_expected_problems(testdata: Path, case: dict[str, Any]) -> None:
+    document = json.loads((testdata / "epcis/examples" / case["example"]).read_text())
     assert validate.problems(document) == []
     _mutate(document, case["ops"])
     found = validate.problems(document)
@@ -69,8 +69,8 @@ def test_mutated_example_reports_expected_problems(shared_dir: Path, case: dict[
     assert err.value.problems == found
 
 
-def test_urn_and_web_uri_spellings_of_cbv_values_are_accepted(shared_dir: Path) -> None:
-    path = shared_dir / "testdata/epcis/examples/Example_9.6.1-ObjectEvent.jsonld"
+def test_urn_and_web_uri_spellings_of_cbv_values_are_accepted(testdata: Path) -> None:
+    path = testdata / "epcis/examples/Example_9.6.1-ObjectEvent.jsonld"
     document = json.loads(path.read_text())
     event = document["epcisBody"]["eventList"][0]
     event["bizStep"] = "urn:epcglobal:cbv:bizstep:shipping"
@@ -81,8 +81,8 @@ def test_urn_and_web_uri_spellings_of_cbv_values_are_accepted(shared_dir: Path) 
     assert document == original  # validation never rewrites the caller's document
 
 
-def test_custom_vocabulary_uris_are_accepted(shared_dir: Path) -> None:
-    path = shared_dir / "testdata/epcis/examples/Example_9.6.1-ObjectEvent.jsonld"
+def test_custom_vocabulary_uris_are_accepted(testdata: Path) -> None:
+    path = testdata / "epcis/examples/Example_9.6.1-ObjectEvent.jsonld"
     document = json.loads(path.read_text())
     document["epcisBody"]["eventList"][0]["bizStep"] = "https://example.cn/bizstep/cold_storage"
     assert validate.problems(document) == []
