@@ -3,8 +3,6 @@ composes them, so no area imports another's command code."""
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
 app = typer.Typer(
@@ -14,26 +12,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Modules exposing ``register(app: typer.Typer) -> None``; listed here, imported lazily so a
-# missing optional area never breaks the others.
-COMMAND_MODULES = (
-    "foodtrace.store.commands",
-    "foodtrace.ledger.commands",
-    "foodtrace.record.commands",
-    "foodtrace.epcis.commands",
-    "foodtrace.api.commands",
-    "foodtrace.scanner.commands",
-    "foodtrace.labels.commands",
-)
 
-for _name in COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != _name:
-            raise
-        continue
-    _module.register(app)
+def _register_areas() -> None:
+    """Every area's ``register(app)``; imported here so that each area's command module
+    depends only on its own area."""
+    from foodtrace.api import commands as api
+    from foodtrace.epcis import commands as epcis
+    from foodtrace.labels import commands as labels
+    from foodtrace.ledger import commands as ledger
+    from foodtrace.record import commands as record
+    from foodtrace.scanner import commands as scanner
+    from foodtrace.store import commands as store
+
+    for area in (store, ledger, record, epcis, api, scanner, labels):
+        area.register(app)
+
+
+_register_areas()
 
 
 if __name__ == "__main__":

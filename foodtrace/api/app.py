@@ -1,14 +1,13 @@
 """The FastAPI application: problem+json errors, the body-size limit, a database session per
 request, and the routers each area contributes.
 
-Areas add their routes without this module importing them directly: each module listed in
-``ROUTER_MODULES`` exposes ``router(settings: Settings) -> APIRouter`` (imported lazily, as
-the CLI does), and tests or embedders pass extra factories to :func:`create_app`.
+Each area's ``views`` module exposes ``router(settings: Settings) -> APIRouter``;
+:func:`area_routers` lists them in order (imported inside the function because the views
+import this module), and tests or embedders pass extra factories to :func:`create_app`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -25,22 +24,6 @@ from foodtrace.store.db import make_engine, session_factory
 from foodtrace.store.log import MerkleLog
 
 RouterFactory = Callable[[Settings], APIRouter]
-
-# Modules exposing ``router(settings: Settings) -> APIRouter``, included in this order.
-ROUTER_MODULES: tuple[str, ...] = (
-    "foodtrace.record.views",
-    "foodtrace.party.views",
-    "foodtrace.product.views",
-    "foodtrace.report.views",
-    "foodtrace.health.views",
-    "foodtrace.inspection.views",
-    "foodtrace.epcis.views",
-    "foodtrace.complaint.views",
-    "foodtrace.scan.views",
-    "foodtrace.labels.views",
-    "foodtrace.log_api.views",
-    "foodtrace.resolver.views",
-)
 
 TITLE = "FoodTrace 食安链 API"
 DESCRIPTION = (
@@ -102,22 +85,40 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
     app.include_router(_health_router(), responses=problem_responses(500, 503))
-    for factory in (*_module_routers(), *routers):
+    for factory in (*area_routers(), *routers):
         app.include_router(factory(settings), responses=problem_responses())
     return app
 
 
-def _module_routers() -> list[RouterFactory]:
-    factories: list[RouterFactory] = []
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        factories.append(module.router)
-    return factories
+def area_routers() -> list[RouterFactory]:
+    """Every area's router factory, in the order their routes are matched."""
+    from foodtrace.complaint import views as complaint
+    from foodtrace.epcis import views as epcis
+    from foodtrace.health import views as health
+    from foodtrace.inspection import views as inspection
+    from foodtrace.labels import views as labels
+    from foodtrace.log_api import views as log_api
+    from foodtrace.party import views as party
+    from foodtrace.product import views as product
+    from foodtrace.record import views as record
+    from foodtrace.report import views as report
+    from foodtrace.resolver import views as resolver
+    from foodtrace.scan import views as scan
+
+    return [
+        record.router,
+        party.router,
+        product.router,
+        report.router,
+        health.router,
+        inspection.router,
+        epcis.router,
+        complaint.router,
+        scan.router,
+        labels.router,
+        log_api.router,
+        resolver.router,
+    ]
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -9,7 +9,6 @@ and nothing of it is stored.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,18 +19,6 @@ from foodtrace.auth.models import Role
 from foodtrace.trace.entry import Entry
 
 Projector = Callable[[Session, int, Entry], None]
-
-# Modules whose import registers entry types; imported by :func:`load_types` so that the
-# write path knows every type even when no router was built (CLI, tests, workers).
-TYPE_MODULES: tuple[str, ...] = (
-    "foodtrace.party.service",
-    "foodtrace.product.service",
-    "foodtrace.report.service",
-    "foodtrace.health.service",
-    "foodtrace.inspection.service",
-    "foodtrace.epcis.service",
-    "foodtrace.complaint.service",
-)
 
 
 @dataclass(frozen=True)
@@ -92,13 +79,16 @@ def _qualname(fn: Callable[..., object]) -> str:
 
 
 def load_types() -> None:
-    """Import every module listed in :data:`TYPE_MODULES` (missing ones are skipped)."""
-    for module in TYPE_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module and not module.startswith(f"{exc.name}."):
-                raise
+    """Import every domain whose import registers entry types, so that the write path knows
+    every type even when no router was built (CLI, tests, workers). Imported here rather
+    than at the top because those modules import this one."""
+    import foodtrace.complaint.service
+    import foodtrace.epcis.service
+    import foodtrace.health.service
+    import foodtrace.inspection.service
+    import foodtrace.party.service
+    import foodtrace.product.service
+    import foodtrace.report.service  # noqa: F401
 
 
 def spec(name: str) -> EntryType:
