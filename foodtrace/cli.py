@@ -23,8 +23,9 @@ def _register_areas() -> None:
     from foodtrace.record import commands as record
     from foodtrace.scanner import commands as scanner
     from foodtrace.store import commands as store
+    from foodtrace.tlog import commands as tlog
 
-    for area in (store, ledger, record, epcis, api, scanner, labels):
+    for area in (store, ledger, record, epcis, api, scanner, labels, tlog):
         area.register(app)
 
 

@@ -104,6 +104,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.report import views as report
     from foodtrace.resolver import views as resolver
     from foodtrace.scan import views as scan
+    from foodtrace.tlog import views as tlog
 
     return [
         record.router,
@@ -117,6 +118,7 @@ def area_routers() -> list[RouterFactory]:
         scan.router,
         labels.router,
         log_api.router,
+        tlog.router,
         resolver.router,
     ]
 
