@@ -13,13 +13,16 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from foodtrace import __version__
 from foodtrace.api.limits import BodySizeLimit
-from foodtrace.api.problems import Problem, install_problem_handlers, problem_responses
+from foodtrace.api.problems import install_problem_handlers, problem_responses
 from foodtrace.config import MAX_REQUEST_BYTES, Settings
+from foodtrace.observe import views as observe_views
+from foodtrace.observe.health import ChainProbe
+from foodtrace.observe.middleware import RequestObserver
 from foodtrace.store.db import make_engine, session_factory
 from foodtrace.store.log import MerkleLog
 
@@ -82,9 +85,11 @@ def create_app(
     app.state.engine = engine
     app.state.log = log
     app.state.sessions = session_factory(engine)
+    app.state.anchorer = anchorer
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
-    app.include_router(_health_router(), responses=problem_responses(500, 503))
+    app.add_middleware(RequestObserver)  # outermost of ours: times and logs every request
+    app.include_router(observe_views.router(ChainProbe(settings, anchorer)))
     for factory in (*area_routers(), *routers):
         app.include_router(factory(settings), responses=problem_responses())
     return app
@@ -140,16 +145,3 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
-
-def _health_router() -> APIRouter:
-    router = APIRouter(tags=["health"])
-
-    @router.get("/healthz", summary="Liveness and database reachability")
-    def healthz(session: SessionDep) -> dict[str, str]:
-        try:
-            session.execute(text("SELECT 1"))
-        except Exception as exc:
-            raise Problem(503, "Service Unavailable", "The database is not reachable.") from exc
-        return {"status": "ok"}
-
-    return router

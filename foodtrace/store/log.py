@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from foodtrace.config import Settings
+from foodtrace.observe import metrics
 from foodtrace.store import db
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys, layout
@@ -115,7 +116,7 @@ def _is_meta(metas: Sequence[Meta] | Meta) -> bool:
 
 
 class _Pending:
-    __slots__ = ("count", "future", "groups", "leaves")
+    __slots__ = ("count", "future", "groups", "leaves", "queued_at")
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class _Pending:
         self.future = future
         self.leaves = leaves
         self.count = len(leaves.datas) if leaves else sum(len(g) for g, _ in groups)
+        self.queued_at = time.monotonic()
 
 
 def _as_records(group: Group) -> list[Record]:
@@ -291,6 +293,15 @@ class MerkleLog:
             out.extend(f.result())  # a failed transaction (not a rejected group) raises
         return out
 
+    def writer_running(self) -> bool:
+        """Whether this process's writer thread runs (it starts with the first append)."""
+        writer = self._writer
+        return writer is not None and writer.is_alive()
+
+    def queued(self) -> int:
+        """Submissions waiting for the writer thread."""
+        return self._queue.qsize()
+
     def _enqueue(self, pending: _Pending) -> None:
         with self._start_lock:
             if self._closed.is_set():
@@ -389,6 +400,8 @@ class MerkleLog:
                 self._write_tiles(conn, edge.extend(hashes))
             self._edge = edge
             self._dirty.set()
+            now = time.monotonic()
+            metrics.appended(len(hashes), (now - item.queued_at for item in batch))
         except BaseException as exc:
             self._edge = None
             for item in batch:

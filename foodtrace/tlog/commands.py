@@ -17,8 +17,10 @@ tlog_app = typer.Typer(help="The log as static C2SP tlog-tiles files.", no_args_
 
 @tlog_app.command("export")
 def export_cmd(
-    directory: Annotated[Path, typer.Argument(help="Directory to serve as the /tlog/ prefix.")],
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: Settings).")] = None,
+    directory: Annotated[Path, typer.Argument(help="Directory to serve as /tlog/.")],
+    db: Annotated[
+        str | None, typer.Option("--db", help="Database URL (default: Settings).")
+    ] = None,
 ) -> None:
     """Write checkpoint, tiles and entry bundles; a static server of DIR is a tiles log."""
     with MerkleLog(db or None, settings=Settings()) as log:

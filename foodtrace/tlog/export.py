@@ -55,4 +55,3 @@ def _write(target: Path, content: bytes) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_bytes(content)
     os.replace(tmp, target)
-

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tileslog import Served
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tileslog import Served  # noqa: E402
-
-from foodtrace.api.app import create_app  # noqa: E402
-from foodtrace.config import Settings  # noqa: E402
-from foodtrace.store import db  # noqa: E402
+from foodtrace.api.app import create_app
+from foodtrace.config import Settings
+from foodtrace.store import db
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from tiles_client import Invalid, Tiles, prove_consistent, prove_entry, verify_checkpoint
-
 from tileslog import Served, leaf
 
 from foodtrace.trace.tlog_tiles import MAX_BUNDLED_ENTRY_BYTES

@@ -1,0 +1,1 @@
+"""Observability: JSON log lines, Prometheus metrics at ``/metrics``, and ``/healthz``."""
