@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from foodtrace.config import Settings
+from foodtrace.observe.logs import configure as configure_logging
 
 
 def migrate_cmd(
@@ -40,7 +41,8 @@ def serve(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.resolved_database_url)
     app = create_app(settings, run_anchorer=anchor)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    configure_logging("INFO")  # JSON lines; uvicorn keeps our handler (log_config=None)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
 
 
 def demo(
@@ -72,7 +74,8 @@ def demo(
     settings = demo_settings(data_dir, port)
     typer.echo(f"\nserving on {settings.public_base_url} (Ctrl-C to stop)")
     app = create_app(settings, run_anchorer=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="info")
+    configure_logging("INFO")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
 
 
 def register(app: typer.Typer) -> None:
