@@ -11,17 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
-from foodtrace.api.app import create_app
-from foodtrace.config import Settings
-from foodtrace.store import db
-
-
-def make_client(db_url: str, tmp_path: Path, **settings: Any) -> TestClient:
-    db.migrate(db_url)
-    engine = db.make_engine(db_url)
-    app = create_app(Settings(data_dir=tmp_path / "var", **settings), engine=engine)
-    return TestClient(app)
+from observed import RpcNode, make_client
 
 
 @pytest.fixture
@@ -29,14 +19,6 @@ def client(db_url: str, tmp_path: Path) -> Iterator[TestClient]:
     with make_client(db_url, tmp_path) as c:
         yield c
     c.app.state.engine.dispose()  # type: ignore[attr-defined]
-
-
-class RpcNode:
-    """Answers ``eth_blockNumber`` like a node; counts the calls."""
-
-    def __init__(self, block: int) -> None:
-        self.block = block
-        self.calls = 0
 
 
 @pytest.fixture

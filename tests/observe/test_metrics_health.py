@@ -11,8 +11,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from conftest import RpcNode, make_client
 from fastapi.testclient import TestClient
+from observed import RpcNode, make_client
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
