@@ -51,7 +51,7 @@ def test_a_wrong_tile_or_key_does_not_verify(served: Served) -> None:
     forged = note.replace(b"\n600\n", b"\n601\n")
     with pytest.raises(Invalid, match="signature does not verify"):
         verify_checkpoint(forged, served.vkey)
-    other = "tiles.test/log+00000000+" + served.vkey.rsplit("+", 1)[1]
+    other = "tiles.test/log+00000000+" + served.vkey.split("+", 2)[2]  # base64 may hold "+"
     with pytest.raises(Invalid, match="key id"):
         verify_checkpoint(note, other)
 
