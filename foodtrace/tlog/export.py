@@ -16,6 +16,7 @@ from pathlib import Path
 from foodtrace.store.log import MerkleLog
 from foodtrace.tlog import service
 from foodtrace.trace import layout, tlog_tiles
+from foodtrace.trace.tlog_tiles import TileRef
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,15 @@ def export(log: MerkleLog, directory: Path) -> ExportReport:
     refs = tlog_tiles.tiles_for(cp.size)
     wanted = {r.path for r in refs}
     for earlier in log.checkpoints():
-        for ref in tlog_tiles.tiles_for(earlier.size):
-            still_partial = tlog_tiles.covered_width(cp.size, ref) < layout.TILE_WIDTH
-            if ref.is_partial and still_partial and ref.path not in wanted:
-                refs.append(ref)
-                wanted.add(ref.path)
+        for (level, index), width in layout.edge_tiles(earlier.size):  # its partial tiles
+            partial = [TileRef(level, index, width)]
+            if level == 0:
+                partial.append(TileRef(None, index, width))
+            for ref in partial:
+                still_partial = tlog_tiles.covered_width(cp.size, ref) < layout.TILE_WIDTH
+                if still_partial and ref.path not in wanted:
+                    refs.append(ref)
+                    wanted.add(ref.path)
     # Same name, same bytes: a resource never changes once served, so existing files stay.
     missing = [ref for ref in refs if not (directory / ref.path).exists()]
     missing.sort(key=lambda r: (r.is_entries, r.hash_level, r.index, r.width))  # runs of neighbours
