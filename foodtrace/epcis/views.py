@@ -20,6 +20,7 @@ from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
 from foodtrace.epcis import query, service
+from foodtrace.masterdata import service as masterdata
 from foodtrace.record.service import record_proof
 
 JSON_TYPES = ("application/json", "application/ld+json")
@@ -111,6 +112,10 @@ def router(settings: Settings) -> APIRouter:
         if found:
             raise service.refusal(found)
         assert isinstance(document, dict)
+        with request.app.state.sessions() as session:
+            forbidden = masterdata.header_refusals(session, principal.party_id, document)
+        if forbidden:
+            raise masterdata.forbidden(forbidden)
         job = service.capture(
             request.app.state.log,
             request.app.state.sessions,
