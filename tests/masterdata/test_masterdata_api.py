@@ -132,3 +132,20 @@ def test_invalid_descriptions_list_every_problem_and_store_nothing(env: Env) -> 
     assert_problem(_put(env, farm, "locations/12345", SITE), 404)
     assert_problem(env.client.get("/api/v1/masterdata", params={"type": "colour"}), 422)
     assert env.snapshot() == before
+
+
+def test_only_supply_chain_parties_and_regulators_may_write_and_openapi_says_so(env: Env) -> None:
+    before = env.snapshot()
+    for kind in ("inspector", "lab"):
+        actor = add_party(env, kind, gln(9))
+        r = _put(env, actor, f"locations/{gln(9)}", SITE)
+        assert assert_problem(r, 403)["detail"].startswith(f"The role {kind} may not write")
+    assert_problem(env.client.put(f"/api/v1/masterdata/locations/{gln(9)}", json=SITE), 401)
+    assert env.snapshot()["masterdata_elements"] == before["masterdata_elements"]
+    paths = env.client.get("/openapi.json").json()["paths"]
+    for plural in ("locations", "products", "parties"):
+        put = paths[f"/api/v1/masterdata/{plural}/{{element_id}}"]["put"]
+        assert {"200", "401", "403", "404", "422"} <= set(put["responses"])
+        assert "oneOf" in put["requestBody"]["content"]["application/json"]["schema"]
+    vocab = paths["/epcis/vocabularies"]["get"]["responses"]
+    assert "application/ld+json" in vocab["200"]["content"]
