@@ -60,10 +60,10 @@ class ProductAttributes(BaseModel):
     specification: str | None = Field(None, max_length=200, description="规格")
 
 
-_OTHER = Field(default_factory=dict, description="Attributes without a name here, by their URI")
-_CHILDREN = Field(default_factory=list, description="Ids of the element's children")
+_OTHER: Any = Field(default_factory=dict, description="Attributes unnamed here, by their URI")
+_CHILDREN: Any = Field(default_factory=list, description="Ids of the element's children")
 
-_LOCATION_EXAMPLE = {
+_LOCATION_EXAMPLE: dict[str, Any] = {
     "id": "https://id.gs1.org/414/6901234000017",
     "attributes": {
         "name": "崇明稻香合作社 1 号仓",

@@ -43,9 +43,6 @@ ALIASES: Final = {
     "lot": "10", "ser": "21",
 }  # fmt: skip
 """Digital Link short names (DL 1.1 section 5.1) and the AIs they stand for."""
-_DL_RESERVED: Final = str.maketrans(
-    {"!": "%21", "(": "%28", ")": "%29", "*": "%2A", "+": "%2B", ",": "%2C", ":": "%3A"}
-)
 
 
 def check_digit(digits: str) -> str:
@@ -60,18 +57,12 @@ def _with_check(digits: str) -> str:
     return digits + check_digit(digits)
 
 
-def _dl(text: str) -> str:
-    """A URN component as a Digital Link path value: the characters DL table 7-1 reserves
-    but EPC URNs allow are percent-encoded (``%xx`` escapes already there stay)."""
-    return text.translate(_DL_RESERVED)
-
-
 def _gtin14(company: str, item: str) -> str:
     return _with_check(item[:1] + company + item[1:])
 
 
 def _sgtin(p: list[str]) -> str:
-    return f"/01/{_gtin14(p[0], p[1])}/21/{_dl(p[2])}"
+    return f"/01/{_gtin14(p[0], p[1])}/21/{'.'.join(p[2:])}"
 
 
 def _sscc(p: list[str]) -> str:
@@ -79,16 +70,17 @@ def _sscc(p: list[str]) -> str:
 
 
 def _sgln(p: list[str]) -> str:
-    ext = f"/254/{_dl(p[2])}" if len(p) > 2 and p[2] != "0" else ""
+    ext = ".".join(p[2:])
+    ext = f"/254/{ext}" if ext and ext != "0" else ""
     return f"/414/{_with_check(p[0] + p[1])}{ext}"
 
 
 def _grai(p: list[str]) -> str:
-    return f"/8003/0{_with_check(p[0] + p[1])}{_dl(p[2]) if len(p) > 2 else ''}"
+    return f"/8003/0{_with_check(p[0] + p[1])}{'.'.join(p[2:])}"
 
 
 def _giai(p: list[str]) -> str:
-    return f"/8004/{p[0]}{_dl('.'.join(p[1:]))}"
+    return f"/8004/{p[0]}{'.'.join(p[1:])}"
 
 
 def _gsrn(p: list[str]) -> str:
@@ -100,7 +92,7 @@ def _gsrnp(p: list[str]) -> str:
 
 
 def _gdti(p: list[str]) -> str:
-    return f"/253/{_with_check(p[0] + p[1])}{_dl(p[2]) if len(p) > 2 else ''}"
+    return f"/253/{_with_check(p[0] + p[1])}{'.'.join(p[2:])}"
 
 
 def _sgcn(p: list[str]) -> str:
@@ -112,7 +104,7 @@ def _pgln(p: list[str]) -> str:
 
 
 def _ginc(p: list[str]) -> str:
-    return f"/401/{p[0]}{_dl('.'.join(p[1:]))}"
+    return f"/401/{p[0]}{'.'.join(p[1:])}"
 
 
 def _gsin(p: list[str]) -> str:
@@ -121,21 +113,21 @@ def _gsin(p: list[str]) -> str:
 
 def _cpi(p: list[str]) -> str:
     serial = f"/8011/{p[2]}" if len(p) > 2 else ""
-    return f"/8010/{_dl(p[0] + p[1])}{serial}"
+    return f"/8010/{p[0] + p[1]}{serial}"
 
 
 def _itip(p: list[str]) -> str:
-    serial = f"/21/{_dl('.'.join(p[4:]))}" if len(p) > 4 else ""
+    serial = f"/21/{'.'.join(p[4:])}" if len(p) > 4 else ""
     return f"/8006/{_gtin14(p[0], p[1])}{p[2]}{p[3]}{serial}"
 
 
 def _upui(p: list[str]) -> str:
-    tpx = f"/235/{_dl('.'.join(p[2:]))}" if len(p) > 2 else ""
+    tpx = f"/235/{'.'.join(p[2:])}" if len(p) > 2 else ""
     return f"/01/{_gtin14(p[0], p[1])}{tpx}"
 
 
 def _lgtin(p: list[str]) -> str:
-    return f"/01/{_gtin14(p[0], p[1])}/10/{_dl('.'.join(p[2:]))}"
+    return f"/01/{_gtin14(p[0], p[1])}/10/{'.'.join(p[2:])}"
 
 
 def _gtin_pattern(p: list[str]) -> str:

@@ -15,8 +15,6 @@ from foodtrace.trace.epcis import events, gs1keys, hashing
 
 DATA = Path(__file__).parent / "data" / "hash_reference"
 DOCUMENTS = sorted((DATA / "documents").glob("*.jsonld"))
-KNOWN_DIFFERENT = {"epclist_normalisation"}
-"""Documents whose expected id we do not reach yet (see the README)."""
 VECTORS = json.loads((DATA / "dl_normaliser_vectors.json").read_text())["vectors"]
 
 
@@ -28,26 +26,13 @@ def _expected(name: str, suffix: str) -> list[str] | None:
     return None
 
 
-def _params() -> list[object]:
-    return [
-        pytest.param(
-            path,
-            id=path.stem,
-            marks=[pytest.mark.xfail(strict=True, reason="known difference, see README")]
-            if path.stem in KNOWN_DIFFERENT
-            else [],
-        )
-        for path in DOCUMENTS
-    ]
-
-
 def test_every_reference_document_is_here() -> None:
     assert len(DOCUMENTS) == 16
     for path in DOCUMENTS:
         assert _expected(path.stem, "hashes") or _expected(path.stem, "prehashes"), path.stem
 
 
-@pytest.mark.parametrize("path", _params())
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[p.stem for p in DOCUMENTS])
 def test_event_hash_matches_reference(path: Path) -> None:
     document = json.loads(path.read_text("utf-8"))
     prefixes = hashing.context_prefixes(document.get("@context"))
