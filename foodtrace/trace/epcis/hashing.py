@@ -23,7 +23,6 @@ from typing import Any, Final
 
 from foodtrace.trace.epcis import gs1keys, vocab
 from foodtrace.trace.epcis.events import event_list
-from foodtrace.trace.epcis.validate import context as epcis_context
 
 VERSION: Final = "CBV2.0"
 _ORDER: Final = (
@@ -93,7 +92,16 @@ _COMMENTS: Final = frozenset({"rdfs:comment", "comment"})
 """Annotations for people, not part of what happened: never hashed (as in the reference)."""
 _GS1_NAMESPACES: Final = ("https://ref.gs1.org/", "https://gs1.org/")
 _TIME_FIELDS: Final = frozenset({"time", "startTime", "endTime", "eventTime"})
-_STANDARD_PREFIXES: Final = {"gs1": vocab.GS1_VOC, "cbv": vocab.CBV_WEB}
+_WELL_KNOWN_PREFIXES: Final = {
+    "gs1": vocab.GS1_VOC,
+    "cbv": vocab.CBV_WEB,
+    "epcis": "https://ref.gs1.org/epcis/",
+    "cbvmda": "urn:epcglobal:cbv:mda",
+}
+"""Prefixes known without a document defining them, as the GS1 reference implementation
+knows them (``cbvmda`` without a trailing colon, so ``cbvmda:lotNumber`` hashes as
+``{urn:epcglobal:cbv:mda}lotNumber``); a document's own ``@context`` overrides all but
+``gs1``, which is always the GS1 Web Vocabulary."""
 Prefixes = Mapping[str, str]
 
 
@@ -147,8 +155,7 @@ def pre_hash_string(event: Mapping[str, Any], prefixes: Prefixes | None = None) 
 
 
 def _namespaces(prefixes: Prefixes | None) -> dict[str, str]:
-    standard = context_prefixes(epcis_context().get("@context"))
-    return {**standard, **(prefixes or {}), **_STANDARD_PREFIXES}
+    return {**_WELL_KNOWN_PREFIXES, **(prefixes or {}), "gs1": vocab.GS1_VOC}
 
 
 def _field(name: str, value: Any, ns: dict[str, str], nested: list[str]) -> str:
