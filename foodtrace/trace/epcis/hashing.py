@@ -133,10 +133,11 @@ def context_prefixes(ctx: Any) -> dict[str, str]:
 def pre_hash_string(event: Mapping[str, Any], prefixes: Prefixes | None = None) -> str:
     """The canonical string that is hashed (exposed so implementations can be compared).
 
-    User extensions go last, sorted: the event's own, and those nested in a standard
-    object (readPoint, bizLocation, sensorElement, sensorMetadata, sensorReport), which
-    CBV 2.0 hashes apart from the standard fields, under the path of their parents
-    (``readPoint{ns}name=value``), as the GS1 reference implementation does.
+    User extensions go last: first those nested in a standard object (readPoint,
+    bizLocation, sensorElement, sensorMetadata, sensorReport), which CBV 2.0 hashes apart
+    from the standard fields, under the path of their parents (``readPoint{ns}name=value``)
+    and in the order of those fields; then the event's own, sorted. This is what the GS1
+    reference implementation does.
     """
     ns = _namespaces(prefixes)
     out = [f"eventType={_text(event.get('type'))}"]
@@ -150,7 +151,7 @@ def pre_hash_string(event: Mapping[str, Any], prefixes: Prefixes | None = None) 
         if key not in _ORDER and key not in _NOT_HASHED
         for s in _extension(key, value, ns)
     ]
-    out += sorted(extensions + nested)
+    out += nested + sorted(extensions)
     return "".join(out)
 
 
@@ -323,12 +324,15 @@ def _list(value: Any) -> list[Any]:
 
 
 def _expand_curie(text: str, ns: dict[str, str]) -> str:
+    """A value's CURIE expanded when its namespace is GS1's (``gs1:``, ``cbv:``); a user
+    namespace's CURIE in a value stays as written, as the reference leaves it."""
     prefix, sep, local = text.partition(":")
     if (
         sep
         and not local.startswith("//")
         and prefix in ns
         and prefix not in ("urn", "http", "https")
+        and ns[prefix].startswith(_GS1_NAMESPACES)
     ):
         return ns[prefix] + local
     return text
