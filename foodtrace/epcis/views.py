@@ -87,7 +87,9 @@ def router(settings: Settings) -> APIRouter:
             "document is appended to the log as one atomic group; the answer is 202 with "
             "the capture job, whose status says what was stored (entry indices) or "
             "exactly why nothing was (duplicate events, keys, authorisation). The work is "
-            "done before answering, so the job is already final."
+            "done before answering, so the job is already final. Master data in "
+            "`epcisHeader.epcisMasterData` is recorded in the same group (403 if it "
+            "describes a site or product that is not the sender's)."
         ),
         openapi_extra={
             "requestBody": {
