@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -197,14 +198,18 @@ class Api:
         result: dict[str, Any] = r.json()
         return result
 
-    def capture(self, who: str, events: list[dict[str, Any]]) -> dict[str, Any]:
-        document = {
+    def capture(
+        self, who: str, events: list[dict[str, Any]], master_data: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]:
+        document: dict[str, Any] = {
             "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
             "type": "EPCISDocument",
             "schemaVersion": "2.0",
             "creationDate": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "epcisBody": {"eventList": events},
         }
+        if master_data:
+            document["epcisHeader"] = {"epcisMasterData": {"vocabularyList": list(master_data)}}
         job = self.post(
             who,
             "/epcis/capture",
@@ -259,6 +264,47 @@ def _temperature(when: str, device: str, celsius: float) -> dict[str, Any]:
             {"type": "RelativeHumidity", "value": 88, "uom": "P1"},
         ],
     }
+
+
+SITES = {
+    "farm": "绿野合作社蔬菜大棚基地",
+    "processor": "鲜达净菜加工车间",
+    "logistics": "京鲁冷链马驹桥冷库",
+    "restaurant": "小满餐厅三里屯店",
+}
+PRODUCTS = {
+    "farm": ((CUCUMBER, "寿光黄瓜", "蔬菜", "散装/kg"), (TOMATO, "寿光西红柿", "蔬菜", "散装/kg")),
+    "processor": ((SALAD, "鲜切蔬菜沙拉", "净菜", "250g/盒"),),
+}
+
+
+def demo_master_data(who: str) -> list[dict[str, Any]]:
+    """EPCIS master data a party's document carries in its header: its own site (name and
+    address) and the products it registered (name, category, 规格)."""
+    mda = "urn:epcglobal:cbv:mda#"
+
+    def attrs(**values: Any) -> list[dict[str, Any]]:
+        return [{"id": mda + k, "attribute": v} for k, v in values.items()]
+
+    out = []
+    if who in SITES:
+        p = BY_KEY[who]
+        site = {
+            "id": f"{DL}/414/{p.gln}",
+            "attributes": attrs(
+                name=SITES[who], streetAddressOne=p.address, city=p.region, countryCode="CN"
+            ),
+        }
+        out.append({"type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+                    "vocabularyElementList": [site]})  # fmt: skip
+    if who in PRODUCTS:
+        items = [
+            {"id": f"{DL}/01/{g.zfill(14)}",
+             "attributes": attrs(regulatedProductName=n, functionalName=c, netContentDescription=s)}
+            for g, n, c, s in PRODUCTS[who]
+        ]  # fmt: skip
+        out.append({"type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": items})
+    return out
 
 
 def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
@@ -519,7 +565,7 @@ def seed(api: Api, settings: Settings, today: date) -> Seeded:
         )
 
     for who, events in demo_events(today).items():
-        api.capture(who, events)
+        api.capture(who, events, demo_master_data(who))
 
     cucumber = lots(today)[0]
     tested_on = today - timedelta(days=5)

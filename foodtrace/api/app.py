@@ -103,6 +103,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
     from foodtrace.log_api import views as log_api
+    from foodtrace.masterdata import views as masterdata
     from foodtrace.party import views as party
     from foodtrace.product import views as product
     from foodtrace.record import views as record
@@ -119,6 +120,7 @@ def area_routers() -> list[RouterFactory]:
         health.router,
         inspection.router,
         epcis.router,
+        masterdata.router,
         complaint.router,
         scan.router,
         labels.router,

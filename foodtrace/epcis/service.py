@@ -35,6 +35,7 @@ from foodtrace.epcis.models import (
     EpcisEventParty,
     EpcisSensorReading,
 )
+from foodtrace.masterdata import service as masterdata
 from foodtrace.record import registry
 from foodtrace.record.service import sign_custodial, submit
 from foodtrace.store.log import MerkleLog
@@ -121,6 +122,7 @@ def document_problems(document: object) -> list[FieldProblem]:
     found = [FieldProblem(p.pointer or "/", p.message) for p in validate.problems(document)]
     if found or not isinstance(document, dict):
         return found
+    found += masterdata.header_problems(document)
     prepared = prepare(document, now_rfc3339())
     if not prepared:
         where = validate.event_list_pointer(document)
@@ -252,15 +254,18 @@ def capture(
         duplicates = already_stored(session, prepared)
         if duplicates:
             return _finish(sessions, job_id, "failed", errors=duplicates)
+        header = masterdata.header_entries(document)  # signed with the events, one group
         try:
             entries = [
-                sign_custodial(session, principal.party_id, ENTRY_TYPE, p.body(), settings=settings)
-                for p in prepared
+                sign_custodial(session, principal.party_id, t, body, settings=settings)
+                for t, body in [(ENTRY_TYPE, p.body()) for p in prepared]
+                + [(t, body) for _, t, body in header]
             ]
         except Problem as exc:  # no server-held key that may sign now
             reason = FieldProblem("/", exc.detail or exc.title)
             return _finish(sessions, job_id, "failed", errors=[reason])
-    return _append(log, sessions, principal, job_id, prepared, entries)
+    pointers = [p.pointer for p in prepared] + [at for at, _, _ in header]
+    return _append(log, sessions, principal, job_id, pointers, len(prepared), entries)
 
 
 def _append(
@@ -268,15 +273,18 @@ def _append(
     sessions: SessionFactory,
     principal: Principal,
     job_id: str,
-    prepared: Sequence[PreparedEvent],
+    pointers: Sequence[str],
+    events_count: int,
     entries: Sequence[Entry],
 ) -> CaptureJob:
-    pointers = [p.pointer for p in prepared]
+    """Append the group; the job lists the events' entry indices (master data entries of
+    the header follow them in the same group)."""
     try:
         refs = submit(log, sessions, principal, entries, where=pointers.__getitem__)
     except Problem as exc:
         return _finish(sessions, job_id, "failed", errors=exc.errors, reason=exc.detail)
-    return _finish(sessions, job_id, "succeeded", indices=[r.index for r in refs])
+    indices = [r.index for r in refs[:events_count]]
+    return _finish(sessions, job_id, "succeeded", indices=indices)
 
 
 def refusal(found: Sequence[FieldProblem]) -> Problem:

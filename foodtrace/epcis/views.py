@@ -20,6 +20,7 @@ from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
 from foodtrace.epcis import query, service
+from foodtrace.masterdata import service as masterdata
 from foodtrace.record.service import record_proof
 
 JSON_TYPES = ("application/json", "application/ld+json")
@@ -86,7 +87,9 @@ def router(settings: Settings) -> APIRouter:
             "document is appended to the log as one atomic group; the answer is 202 with "
             "the capture job, whose status says what was stored (entry indices) or "
             "exactly why nothing was (duplicate events, keys, authorisation). The work is "
-            "done before answering, so the job is already final."
+            "done before answering, so the job is already final. Master data in "
+            "`epcisHeader.epcisMasterData` is recorded in the same group (403 if it "
+            "describes a site or product that is not the sender's)."
         ),
         openapi_extra={
             "requestBody": {
@@ -111,6 +114,10 @@ def router(settings: Settings) -> APIRouter:
         if found:
             raise service.refusal(found)
         assert isinstance(document, dict)
+        with request.app.state.sessions() as session:
+            forbidden = masterdata.header_refusals(session, principal.party_id, document)
+        if forbidden:
+            raise masterdata.forbidden(forbidden)
         job = service.capture(
             request.app.state.log,
             request.app.state.sessions,

@@ -86,6 +86,7 @@ def load_types() -> None:
     import foodtrace.epcis.service
     import foodtrace.health.service
     import foodtrace.inspection.service
+    import foodtrace.masterdata.service
     import foodtrace.party.service
     import foodtrace.product.service
     import foodtrace.report.service  # noqa: F401

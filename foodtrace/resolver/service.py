@@ -28,6 +28,8 @@ from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc
 from foodtrace.epcis.query import lot_events
 from foodtrace.health.models import HealthCertificate, PersonalData
 from foodtrace.inspection.models import CreditGrade, Inspection
+from foodtrace.masterdata import service as masterdata
+from foodtrace.masterdata.service import SiteView
 from foodtrace.party.models import Licence, Party
 from foodtrace.party.status import licence_status
 from foodtrace.product.models import Lot, Product
@@ -255,6 +257,7 @@ class MerchantPage:
     grade_on: Fact | None
     reports: list[ReportView]
     records: list[int] = field(default_factory=list)
+    sites: list[SiteView] = field(default_factory=list)  # its GLN's sites (master data)
 
 
 def _collect(*facts: Any) -> list[int]:
@@ -421,6 +424,7 @@ def merchant_page(session: Session, merchant_id: str, today: date) -> MerchantPa
         fact(grade.entry_index, "/body/effective_on", grade.effective_on) if grade else None,
         [report_view(r, names) for r in report_rows],
     )
+    page.sites = masterdata.party_sites(session, row.gln)
     page.records = _collect(page)
     return page
 
@@ -440,6 +444,7 @@ class EventView:
     lots: list[str]  # which of the page's lots the event names (product name + lot code)
     recalled: bool
     kind: str
+    site: SiteView | None = None  # the place's master data (name, address), if recorded
 
 
 @dataclass
@@ -579,6 +584,7 @@ def lot_page(
         )
     }
     names = _party_names(session, [e.author for e in ordered] + [row.producer])
+    site_of = masterdata.sites(session, places)
     chain_set = set(chain)
     views: list[EventView] = []
     recalls: list[RecallView] = []
@@ -603,6 +609,7 @@ def lot_page(
             [label(g, lot) for g, lot in named],
             recalled,
             e.type,
+            site_of.get(place_uri) if place_uri else None,
         )
         views.append(view)
         if recalled and view.disposition is not None:

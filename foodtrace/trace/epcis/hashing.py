@@ -23,7 +23,6 @@ from typing import Any, Final
 
 from foodtrace.trace.epcis import gs1keys, vocab
 from foodtrace.trace.epcis.events import event_list
-from foodtrace.trace.epcis.validate import context as epcis_context
 
 VERSION: Final = "CBV2.0"
 _ORDER: Final = (
@@ -89,8 +88,20 @@ _REPORT_ORDER: Final = (
     "uom",
     "coordinateReferenceSystem",
 )
+_COMMENTS: Final = frozenset({"rdfs:comment", "comment"})
+"""Annotations for people, not part of what happened: never hashed (as in the reference)."""
+_GS1_NAMESPACES: Final = ("https://ref.gs1.org/", "https://gs1.org/")
 _TIME_FIELDS: Final = frozenset({"time", "startTime", "endTime", "eventTime"})
-_STANDARD_PREFIXES: Final = {"gs1": vocab.GS1_VOC, "cbv": vocab.CBV_WEB}
+_WELL_KNOWN_PREFIXES: Final = {
+    "gs1": vocab.GS1_VOC,
+    "cbv": vocab.CBV_WEB,
+    "epcis": "https://ref.gs1.org/epcis/",
+    "cbvmda": "urn:epcglobal:cbv:mda",
+}
+"""Prefixes known without a document defining them, as the GS1 reference implementation
+knows them (``cbvmda`` without a trailing colon, so ``cbvmda:lotNumber`` hashes as
+``{urn:epcglobal:cbv:mda}lotNumber``); a document's own ``@context`` overrides all but
+``gs1``, which is always the GS1 Web Vocabulary."""
 Prefixes = Mapping[str, str]
 
 
@@ -120,28 +131,36 @@ def context_prefixes(ctx: Any) -> dict[str, str]:
 
 
 def pre_hash_string(event: Mapping[str, Any], prefixes: Prefixes | None = None) -> str:
-    """The canonical string that is hashed (exposed so implementations can be compared)."""
+    """The canonical string that is hashed (exposed so implementations can be compared).
+
+    User extensions go last: first those nested in a standard object (readPoint,
+    bizLocation, sensorElement, sensorMetadata, sensorReport), which CBV 2.0 hashes apart
+    from the standard fields, under the path of their parents (``readPoint{ns}name=value``)
+    and in the order of those fields; then the event's own, sorted. This is what the GS1
+    reference implementation does.
+    """
     ns = _namespaces(prefixes)
     out = [f"eventType={_text(event.get('type'))}"]
+    nested: list[str] = []
     for name in _ORDER:
         if name in event:
-            out.append(_field(name, event[name], ns))
+            out.append(_field(name, event[name], ns, nested))
     extensions = [
         s
         for key, value in event.items()
         if key not in _ORDER and key not in _NOT_HASHED
         for s in _extension(key, value, ns)
     ]
-    out += sorted(extensions)
+    out += nested + sorted(extensions)
     return "".join(out)
 
 
 def _namespaces(prefixes: Prefixes | None) -> dict[str, str]:
-    standard = context_prefixes(epcis_context().get("@context"))
-    return {**standard, **(prefixes or {}), **_STANDARD_PREFIXES}
+    return {**_WELL_KNOWN_PREFIXES, **(prefixes or {}), "gs1": vocab.GS1_VOC}
 
 
-def _field(name: str, value: Any, ns: dict[str, str]) -> str:
+def _field(name: str, value: Any, ns: dict[str, str], nested: list[str]) -> str:
+    """The standard part of one top-level field; nested user extensions go to ``nested``."""
     match name:
         case "eventTime":
             return f"eventTime={timestamp(_text(value))}"
@@ -163,7 +182,10 @@ def _field(name: str, value: Any, ns: dict[str, str]) -> str:
             ]
             return name + "".join(parts)
         case "readPoint" | "bizLocation":
-            return name + _with_extensions(value, ("id",), ns)
+            standard, extra = _split(value, ("id",), ns)
+            if extra:
+                nested.append(name + extra)
+            return name + standard
         case "bizTransactionList":
             return name + "".join(
                 sorted(_typed(t, "bizTransaction", vocab.BIZ_TRANSACTION_TYPE, ns) for t in value)
@@ -172,7 +194,9 @@ def _field(name: str, value: Any, ns: dict[str, str]) -> str:
             key = name.removesuffix("List")
             return name + "".join(sorted(_typed(t, key, vocab.SOURCE_DEST_TYPE, ns) for t in value))
         case "sensorElementList":
-            return "".join(sorted(_sensor_element(e, ns) for e in _list(value)))
+            elements = [_sensor_element(e, ns) for e in _list(value)]
+            nested += [f"sensorElement{extra}" for _, extra in elements if extra]
+            return "".join(sorted(f"sensorElement{std}" for std, _ in elements if std))
         case "ilmd":
             return "ilmd" + "".join(
                 sorted(s for k, v in value.items() for s in _extension(k, v, ns))
@@ -197,25 +221,31 @@ def _typed(item: Mapping[str, Any], key: str, kind: vocab.Kind, ns: dict[str, st
     return f"{typed}{key}={_identifier(item.get(key), ns)}"
 
 
-def _sensor_element(element: Mapping[str, Any], ns: dict[str, str]) -> str:
-    out = "sensorElement"
+def _sensor_element(element: Mapping[str, Any], ns: dict[str, str]) -> tuple[str, str]:
+    """The standard part of one sensor element and, apart, its user extensions (each under
+    the name of the object holding it: ``sensorMetadata{ns}x=…``), both without the
+    ``sensorElement`` name."""
+    standard = ""
+    extras = []
     metadata = element.get("sensorMetadata")
     if isinstance(metadata, dict):
-        out += "sensorMetadata" + _with_extensions(metadata, _METADATA_ORDER, ns)
-    reports = [
-        "sensorReport" + _with_extensions(r, _REPORT_ORDER, ns)
-        for r in _list(element.get("sensorReport"))
-    ]
-    out += "".join(sorted(reports))
+        std, extra = _split(metadata, _METADATA_ORDER, ns)
+        standard += f"sensorMetadata{std}" if std else ""
+        extras += [f"sensorMetadata{extra}"] if extra else []
+    reports = [_split(r, _REPORT_ORDER, ns) for r in _list(element.get("sensorReport"))]
+    standard += "".join(sorted(f"sensorReport{std}" for std, _ in reports if std))
+    extras += [f"sensorReport{extra}" for _, extra in reports if extra]
     rest = {k: v for k, v in element.items() if k not in ("sensorMetadata", "sensorReport")}
-    return out + "".join(sorted(s for k, v in rest.items() for s in _extension(k, v, ns)))
+    extras += [s for k, v in rest.items() for s in _extension(k, v, ns)]
+    return standard, "".join(sorted(extras))
 
 
-def _with_extensions(obj: Mapping[str, Any], order: Iterable[str], ns: dict[str, str]) -> str:
+def _split(obj: Mapping[str, Any], order: Iterable[str], ns: dict[str, str]) -> tuple[str, str]:
+    """An object's standard fields in ``order`` and, apart, its user extensions, sorted."""
     order = tuple(order)
-    out = "".join(f"{k}={_standard_value(k, obj[k], ns)}" for k in order if k in obj)
+    standard = "".join(f"{k}={_standard_value(k, obj[k], ns)}" for k in order if k in obj)
     extra = sorted(s for k, v in obj.items() if k not in order for s in _extension(k, v, ns))
-    return out + "".join(extra)
+    return standard, "".join(extra)
 
 
 def _standard_value(key: str, value: Any, ns: dict[str, str]) -> str:
@@ -238,17 +268,19 @@ def _standard_value(key: str, value: Any, ns: dict[str, str]) -> str:
 def _extension(key: str, value: Any, ns: dict[str, str]) -> list[str]:
     """``{namespace}local=value`` strings of one user extension (rules 19-21); nested
     objects are the parent name followed by their children, sorted."""
+    if key in _COMMENTS:
+        return []
     name = _expanded_name(key, ns)
     if isinstance(value, list):
         return [s for item in value for s in _extension(key, item, ns)]
     if isinstance(value, dict):
         if "#text" in value:
-            return [f"{name}={_extension_value(value['#text'])}"]
+            return [f"{name}={_extension_value(key, value['#text'], ns)}"]
         children = sorted(
             s for k, v in value.items() if not k.startswith("@") for s in _extension(k, v, ns)
         )
         return [name + "".join(children)]
-    return [f"{name}={_extension_value(value)}"]
+    return [f"{name}={_extension_value(key, value, ns)}"]
 
 
 def _expanded_name(key: str, ns: dict[str, str]) -> str:
@@ -261,16 +293,26 @@ def _expanded_name(key: str, ns: dict[str, str]) -> str:
     return key
 
 
-def _extension_value(value: Any) -> str:
+def _extension_value(key: str, value: Any, ns: dict[str, str]) -> str:
+    """A user extension's value: numbers without trailing zeros, GS1 code-list terms and
+    ``gs1:``/``cbv:`` CURIEs as Web URIs (user CURIEs stay), EPCIS 1.x CBV URNs as Web URIs,
+    and GS1 keys (EPC URNs, Digital Links on any domain) in canonical form."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return number(value)
     text = _text(value)
     try:
-        return number(Decimal(text)) if text and text[0] in "+-0123456789." else text
+        if text and text[0] in "+-0123456789.":
+            return number(Decimal(text))
     except InvalidOperation:
-        return text
+        pass
+    if (code_list := vocab.code_list_prefix(key.removeprefix("gs1:"))) and ":" not in text:
+        return vocab.GS1_VOC + code_list + text
+    prefix, sep, local = text.partition(":")
+    if sep and ns.get(prefix, "").startswith(_GS1_NAMESPACES) and not local.startswith("//"):
+        return ns[prefix] + local
+    return gs1keys.canonical(vocab.urn_to_web_uri(text))
 
 
 def _text(value: Any) -> str:
@@ -282,12 +324,15 @@ def _list(value: Any) -> list[Any]:
 
 
 def _expand_curie(text: str, ns: dict[str, str]) -> str:
+    """A value's CURIE expanded when its namespace is GS1's (``gs1:``, ``cbv:``); a user
+    namespace's CURIE in a value stays as written, as the reference leaves it."""
     prefix, sep, local = text.partition(":")
     if (
         sep
         and not local.startswith("//")
         and prefix in ns
         and prefix not in ("urn", "http", "https")
+        and ns[prefix].startswith(_GS1_NAMESPACES)
     ):
         return ns[prefix] + local
     return text
@@ -306,8 +351,8 @@ def _measurement(text: str, ns: dict[str, str]) -> str:
         word = vocab.measurement_word(text)
     except vocab.VocabularyError:
         word = None
-    if word is None and text in ("ALARM_CONDITION", "ERROR_CONDITION"):
-        word = f"SensorAlertType-{text}"
+    if word is None and text in vocab.SENSOR_ALERT_TYPES:
+        word = text
     return vocab.GS1_VOC + word if word else _expand_curie(text, ns)
 
 

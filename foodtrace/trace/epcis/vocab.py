@@ -48,6 +48,9 @@ ERROR_REASON: Final = Kind(
     "error reason", frozenset(_DATA["errorReason"]), "urn:epcglobal:cbv:er:", "ER-"
 )
 MEASUREMENT_TYPES: Final = frozenset(_DATA["measurementType"])
+SENSOR_ALERT_TYPES: Final = frozenset(_DATA["sensorAlertType"])
+"""Hashed as the GS1 Web Vocabulary term of the bare value (``gs1:ALARM_CONDITION``)."""
+_CODE_LISTS: Final[dict[str, str]] = _DATA["codeLists"]
 
 CBV_WEB: Final = "https://ref.gs1.org/cbv/"
 GS1_VOC: Final = "https://ref.gs1.org/voc/"
@@ -117,6 +120,23 @@ def web_uri(kind: Kind, value: str) -> str:
     except VocabularyError:
         return value
     return f"{CBV_WEB}{kind.web_prefix}{word}" if word else value
+
+
+def urn_to_web_uri(value: str) -> str:
+    """An EPCIS 1.x CBV URN of any standard vocabulary as its GS1 Web URI (the word is not
+    checked: user extensions may hold any value); other values unchanged."""
+    for kind in (BIZ_STEP, DISPOSITION, BIZ_TRANSACTION_TYPE, SOURCE_DEST_TYPE, ERROR_REASON):
+        if value.startswith(kind.urn_prefix):
+            return f"{CBV_WEB}{kind.web_prefix}{value[len(kind.urn_prefix) :]}"
+    return value
+
+
+def code_list_prefix(prop: str) -> str | None:
+    """The Web Vocabulary prefix of the code list a GS1 property takes its values from
+    (``locationRoleType`` → ``LocationRoleType-``): a bare term such as ``BACKROOM`` in master
+    data stands for ``gs1:LocationRoleType-BACKROOM``. Only the lists in ``cbv.json`` are known."""
+    prefix = _CODE_LISTS.get(prop)
+    return prefix if isinstance(prefix, str) else None
 
 
 def measurement_word(value: str) -> str | None:

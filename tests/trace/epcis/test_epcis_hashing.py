@@ -81,6 +81,13 @@ def test_deterministic_and_well_formed() -> None:
             ]
         },
         {"readPoint": {"id": "https://id.gs1.org/414/6901234000016"}},
+        {"readPoint": {"id": "https://trace.example.cn/gln/6901234000016?from=qr"}},
+        {
+            "epcList": [
+                "https://shop.example.cn/gtin/06901234123456/ser/1001?src=wechat",
+                "https://id.gs1.org/01/6901234123456/22/v2/21/1002",
+            ]
+        },
         {
             "sourceList": [
                 {
@@ -96,6 +103,34 @@ def test_deterministic_and_well_formed() -> None:
 )
 def test_semantically_equal_variants_share_the_id(variant: dict[str, Any]) -> None:
     assert _id({**EVENT, **variant}) == _id(EVENT)
+
+
+def test_nested_extensions_and_alert_types_are_spelled_one_way() -> None:
+    reading = {
+        "sensorMetadata": {"time": "2024-05-01T09:00:00+08:00", "example:probe": "p1"},
+        "sensorReport": [{"type": "Temperature", "exception": "ALARM_CONDITION", "value": 9}],
+    }
+    first = {
+        **EVENT,
+        "@context": [{"example": "https://example.cn/ns/"}],
+        "readPoint": {"id": "urn:epc:id:sgln:6901234.00001.0", "example:dock": "3"},
+        "sensorElementList": [reading],
+    }
+    second = copy.deepcopy(first)
+    second["readPoint"] = {"https://example.cn/ns/dock": "3.0", "id": first["readPoint"]["id"]}
+    second["sensorElementList"][0]["sensorReport"][0]["exception"] = "gs1:ALARM_CONDITION"
+    ids = [
+        hashing.document_hash_ids({"@context": e.pop("@context"), "epcisBody": {"eventList": [e]}})
+        for e in (copy.deepcopy(first), second)
+    ]
+    assert ids[0] == ids[1]
+    pre = hashing.pre_hash_string(first, {"example": "https://example.cn/ns/"})
+    assert "exception=https://ref.gs1.org/voc/ALARM_CONDITION" in pre
+    nested = "readPoint{https://example.cn/ns/}dock=3sensorElementsensorMetadata"
+    assert pre.endswith(nested + "{https://example.cn/ns/}probe=p1")
+    moved = copy.deepcopy(first)
+    moved["readPoint"]["example:dock"] = "4"
+    assert hashing.event_hash_id(moved, {"example": "https://example.cn/ns/"}) != ids[0][0]
 
 
 def test_key_order_does_not_matter() -> None:

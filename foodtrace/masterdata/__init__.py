@@ -1,0 +1,1 @@
+"""EPCIS master data: names, addresses and descriptions of sites, products and parties."""
