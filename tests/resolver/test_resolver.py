@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Seeded
+from demo_seed import Seeded
 from eth_utils import keccak
 from sqlalchemy import update
 from sqlalchemy.orm import Session
