@@ -94,6 +94,7 @@ def area_routers() -> list[RouterFactory]:
     """Every area's router factory, in the order their routes are matched."""
     from foodtrace.complaint import views as complaint
     from foodtrace.epcis import views as epcis
+    from foodtrace.grading import views as grading
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
@@ -111,6 +112,7 @@ def area_routers() -> list[RouterFactory]:
         product.router,
         report.router,
         health.router,
+        grading.router,  # before inspection: /inspections/schedule is not an entry index
         inspection.router,
         epcis.router,
         complaint.router,
