@@ -171,7 +171,7 @@ def test_policy_file_errors_name_what_is_wrong() -> None:
         parse(raw)
     raw = _raw()
     raw["indicators"]["recalls"]["kind"] = "magic"
-    with pytest.raises(PolicyError, match="indicators.recalls.kind"):
+    with pytest.raises(PolicyError, match=r"indicators\.recalls\.kind"):
         parse(raw)
     raw = _raw()
     raw["thresholds"]["B"] = 95
