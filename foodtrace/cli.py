@@ -17,14 +17,16 @@ def _register_areas() -> None:
     """Every area's ``register(app)``; imported here so that each area's command module
     depends only on its own area."""
     from foodtrace.api import commands as api
+    from foodtrace.draw import commands as draw
     from foodtrace.epcis import commands as epcis
+    from foodtrace.grading import commands as grades
     from foodtrace.labels import commands as labels
     from foodtrace.ledger import commands as ledger
     from foodtrace.record import commands as record
     from foodtrace.scanner import commands as scanner
     from foodtrace.store import commands as store
 
-    for area in (store, ledger, record, epcis, api, scanner, labels):
+    for area in (store, ledger, record, epcis, api, scanner, labels, grades, draw):
         area.register(app)
 
 

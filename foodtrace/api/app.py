@@ -93,6 +93,7 @@ def create_app(
 def area_routers() -> list[RouterFactory]:
     """Every area's router factory, in the order their routes are matched."""
     from foodtrace.complaint import views as complaint
+    from foodtrace.draw import views as draw
     from foodtrace.epcis import views as epcis
     from foodtrace.grading import views as grading
     from foodtrace.health import views as health
@@ -116,6 +117,7 @@ def area_routers() -> list[RouterFactory]:
         inspection.router,
         epcis.router,
         complaint.router,
+        draw.router,
         scan.router,
         labels.router,
         log_api.router,
