@@ -220,12 +220,10 @@ def decide(policy: Policy, indicators: Sequence[Indicator]) -> Decision:
         i = by_name[n]
         if i.score < 100:
             reasons.append(f"{policy.rules[n].label}：{i.value:g}，得分 {i.score:g}")
+    # Every override that holds is a reason, even when the total is already as low.
     for o in policy.overrides:
-        if (
-            by_name[o.indicator].facts.get(o.fact, 0) >= o.at_least
-            and _worse(o.grade, grade) != grade
-        ):
-            grade = o.grade
+        if by_name[o.indicator].facts.get(o.fact, 0) >= o.at_least:
+            grade = _worse(o.grade, grade)
             reasons.append(f"{o.reason}：最高评为 {o.grade} 级")
     return Decision(total, grade, tuple(reasons))
 
