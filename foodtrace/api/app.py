@@ -99,6 +99,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
+    from foodtrace.lists import views as lists
     from foodtrace.log_api import views as log_api
     from foodtrace.party import views as party
     from foodtrace.product import views as product
@@ -120,6 +121,7 @@ def area_routers() -> list[RouterFactory]:
         draw.router,
         scan.router,
         labels.router,
+        lists.router,
         log_api.router,
         resolver.router,
     ]
