@@ -125,7 +125,7 @@ def inspections(policy: Policy, facts: Sequence[tuple[date, str]], as_of: date) 
 def _count(policy: Policy, name: str, dates: Sequence[date], as_of: date) -> Indicator:
     start = window_start(as_of, policy.window_months)
     n = sum(_in_window(d, start, as_of) for d in dates)
-    return indicator(policy, name, n, {"count": n})
+    return indicator(policy, name, n)  # the value is the count: no facts to add
 
 
 def test_reports(policy: Policy, failed: Sequence[date], as_of: date) -> Indicator:

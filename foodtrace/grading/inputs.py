@@ -116,11 +116,14 @@ def gather_complaints(session: Session, since: date) -> dict[str, list[date]]:
     return out
 
 
-def recalled_lots(session: Session, since: date) -> dict[str, list[date]]:
+def recalled_lots(
+    session: Session, since: date, author: str | None = None
+) -> dict[str, list[date]]:
     """Per party, the lots (GTIN + lot) it recorded events for that an EPCIS event with
     disposition ``recalled`` names, each with the day of the first such event.
 
-    The one function to swap for the recall area's records when they land."""
+    The one function to swap for the recall area's records when they land. ``author``
+    restricts it to one party (the benchmark's per-business reference)."""
     recall_epc = aliased(EpcisEventEpc)
     recall_event = aliased(EpcisEvent)
     held_epc = aliased(EpcisEventEpc)
@@ -137,6 +140,7 @@ def recalled_lots(session: Session, since: date) -> dict[str, list[date]]:
             recall_event.disposition == RECALLED,
             recall_event.event_time >= _start(since),
             recall_epc.lot.is_not(None),
+            *([held_event.author == author] if author is not None else []),
         )
         .group_by(held_event.author, recall_epc.gtin, recall_epc.lot)
     )

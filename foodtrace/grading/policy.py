@@ -190,7 +190,10 @@ def indicator(
     out = dict(facts or {})
     if value is None:
         out["measured"] = 0
-    return Indicator(name, _round(value or 0.0), score(policy.rules[name], value), out)
+    # the score is computed from the rounded value the entry carries, so a reader re-derives
+    # exactly the same score from the entry alone
+    rounded = None if value is None else _round(value)
+    return Indicator(name, rounded or 0.0, score(policy.rules[name], rounded), out)
 
 
 def _worse(a: str, b: str) -> str:

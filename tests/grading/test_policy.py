@@ -187,3 +187,9 @@ def test_frequency_follows_the_practice() -> None:
     assert [f[g].inspections_per_year for g in "ABCD"] == [(1, 1), (1, 2), (2, 3), (3, 4)]
     assert [f[g].patrol_interval_days for g in "ABCD"] == [30, 30, 7, 7]
     assert f["A"].review_interval_days == f["B"].review_interval_days == 91
+
+
+def test_scores_follow_from_the_rounded_values_the_entry_carries() -> None:
+    third = indicator(POLICY, "trace_records", 1 / 3)
+    assert (third.value, third.score) == (0.3333, 33.33)
+    assert rescore_problems(POLICY, [third]) == []

@@ -99,6 +99,10 @@ def test_red_and_black_lists_follow_grades_penalties_and_repair(env: Env) -> Non
     for text in ("黑名单", "失信餐厅", "沪市监崇处〔2026〕7号", decided.isoformat()):
         assert text in page.text, text
     assert "守信餐厅" in env.client.get("/lists/red").text
+    # 36 months on the penalty is no longer a reason of its own (the D grade still is)
+    far = (decided + timedelta(days=365 * 3 + 2)).isoformat()
+    [old] = env.client.get("/api/v1/lists/black", params={"as_of": far}).json()["parties"]
+    assert [x["reason"][:6] for x in old["reasons"]] == ["信用等级 D"]
 
     # credit repair approved: off the black list
     assert (
