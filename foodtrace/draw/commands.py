@@ -74,8 +74,8 @@ def register(app: typer.Typer) -> None:
         blocks = ChainBlocks(Web3(Web3.HTTPProvider(chain_url))) if chain_url else None
         problems = verify_published(published, blocks)
         if problems:
-            for p in problems:
-                err.print(f"[red]{p}[/red]")
+            for problem in problems:
+                err.print(f"[red]{problem}[/red]")
             raise typer.Exit(1)
         picks = sampling.run(published["commitment"], published["result"]["block_hash"])
         for p in picks:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, union
+from sqlalchemy import Exists, and_, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from foodtrace.auth.models import Role, role_for_party_kind
@@ -100,8 +101,9 @@ def gather_failed_reports(session: Session, since: date) -> dict[str, list[date]
         .where(Report.conclusion == "fail", Report.tested_on >= since)
     )
     out: dict[str, list[date]] = defaultdict(list)
-    for party, _number, tested_on in session.execute(union(about_party, about_lot)):
-        out[party].append(tested_on)
+    rows: Any = session.execute(union(about_party, about_lot))
+    for party, _number, tested_on in rows:
+        out[str(party)].append(tested_on)
     return out
 
 
@@ -155,7 +157,7 @@ def recalled_lots(
 def gather_trace_events(session: Session, since: date) -> dict[str, list[TraceEventFact]]:
     e = EpcisEvent
 
-    def party(direction: str) -> object:
+    def party(direction: str) -> Exists:
         return exists().where(
             EpcisEventParty.event_pk == e.id, EpcisEventParty.direction == direction
         )

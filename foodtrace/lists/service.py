@@ -64,14 +64,14 @@ def listing(session: Session, kind: ListKind, today: date) -> ListOut:
     out = []
     for pid, rs in reasons.items():
         party = parties.get(pid)
-        g = grades.get(pid)
+        current = grades.get(pid)
         rs.sort(key=lambda r: (r.on, r.entry_index))
         out.append(
             ListedParty(
                 party_id=pid,
                 name=party.name if party else pid,
                 region=party.region if party else None,
-                grade=g.grade.value if g else None,
+                grade=current.grade.value if current else None,
                 since=rs[0].on,
                 reasons=rs,
             )
