@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "record"))
 
+from pagecheck import HTML, check_page
 from recordharness import Env, env_fixture  # noqa: F401
-from test_resolver import HTML, check_page
 
 from foodtrace.labels.service import authority_key
 from foodtrace.trace.codes import merchant_code
