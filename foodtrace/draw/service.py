@@ -20,6 +20,7 @@ from foodtrace.draw import sampling
 from foodtrace.draw.models import Draw
 from foodtrace.draw.schemas import Candidate, DrawCommitBody, DrawOut, DrawResultBody, Rule
 from foodtrace.grading import policyfile
+from foodtrace.grading.flows import local_day
 from foodtrace.grading.inputs import businesses
 from foodtrace.grading.service import current_grades
 from foodtrace.party.models import Party
@@ -71,7 +72,7 @@ def project_commit(session: Session, index: int, entry: Entry) -> None:
         problems.append(
             ("weights", f"expected policy {policy.version}'s {dict(policy.draw_weights)}")
         )
-    today = entry.issued_datetime().date()
+    today = local_day(entry.issued_datetime())
     expected = candidates(session, body.rule, today)
     if body.candidates != expected:
         problems.append(

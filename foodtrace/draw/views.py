@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -18,6 +17,7 @@ from foodtrace.config import Settings
 from foodtrace.draw import flows, service
 from foodtrace.draw.blocks import BlockSource, ChainBlocks
 from foodtrace.draw.schemas import DrawCommitBody, DrawOut, DrawRequest
+from foodtrace.grading.flows import local_day
 from foodtrace.ledger.chain import ChainError, connect
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
@@ -68,7 +68,7 @@ def router(_: Settings) -> APIRouter:
     )
     def propose(request: Request, session: SessionDep, _: Regulator, data: DrawRequest) -> Any:
         with block_source(request) as blocks:
-            return flows.propose(session, data, blocks, datetime.now(UTC).date())
+            return flows.propose(session, data, blocks, local_day())
 
     @r.post(
         "/draws",
@@ -85,7 +85,7 @@ def router(_: Settings) -> APIRouter:
             if "entry" not in payload:
                 data = DrawRequest.model_validate(payload)
                 with sessions(request)() as session:
-                    payload = flows.propose(session, data, blocks, datetime.now(UTC).date())
+                    payload = flows.propose(session, data, blocks, local_day())
                 pointer = "/body"
             else:
                 pointer = "/body/entry/body"

@@ -16,7 +16,7 @@ by the platform's key as a server-built regulator-level principal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -39,8 +39,12 @@ SessionFactory = Callable[[], Session]
 STATE_ID = 1
 
 
-def today_utc() -> date:
-    return datetime.now(UTC).date()
+CHINA = timezone(timedelta(hours=8))  # licences expire and grades date by China's calendar
+
+
+def local_day(moment: datetime | None = None) -> date:
+    """The day in China (UTC+8) at ``moment`` (default: now): the calendar grades use."""
+    return (moment or datetime.now(UTC)).astimezone(CHINA).date()
 
 
 def _signature(
@@ -114,7 +118,7 @@ def recompute(
     policy: Policy | None = None,
 ) -> RecomputeOut:
     """Recompute (all, or ``only`` these parties) and log the grades that changed."""
-    as_of = as_of or today_utc()
+    as_of = as_of or local_day()
     policy = policy or policyfile.load()
     with session_factory() as session:
         results = compute(session, policy, as_of, only)
@@ -165,7 +169,7 @@ def drain(
     force: bool = False,
 ) -> RecomputeOut | None:
     """Recompute everything if anything moved since last time (or ``force``); None if not."""
-    as_of = as_of or today_utc()
+    as_of = as_of or local_day()
     with session_factory() as session:
         if not force and not dirty(log, session, as_of):
             return None

@@ -48,7 +48,9 @@ from foodtrace.record.views import (
 Payload = Annotated[dict[str, Any], Body()]
 Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
 Handler = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.INSPECTOR))]
-AsOf = Annotated[date | None, Query(description="the day to compute for (default: today, UTC)")]
+AsOf = Annotated[
+    date | None, Query(description="the day to compute for (default: today in China, UTC+8)")
+]
 WRITE_ERRORS = problem_responses(401, 403, 409, 422)
 
 
@@ -199,7 +201,7 @@ def router(_: Settings) -> APIRouter:
         status: Annotated[DueStatus | None, Query()] = None,
         as_of: AsOf = None,
     ) -> Any:
-        return planning.schedule(session, as_of or flows.today_utc(), status=status)
+        return planning.schedule(session, as_of or flows.local_day(), status=status)
 
     @r.get(
         "/parties/{party_id}/schedule",
@@ -213,7 +215,7 @@ def router(_: Settings) -> APIRouter:
         party_id: Annotated[str, Path()],
         as_of: AsOf = None,
     ) -> Any:
-        found = planning.schedule(session, as_of or flows.today_utc(), party_id=party_id)
+        found = planning.schedule(session, as_of or flows.local_day(), party_id=party_id)
         if not found:
             raise not_found(f"A grade of party {party_id}")
         return found[0]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cache
 from typing import Annotated, Any
 
@@ -13,12 +13,13 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from foodtrace.api.app import SessionDep
 from foodtrace.config import Settings
+from foodtrace.grading.flows import local_day
 from foodtrace.lists.schemas import ListKind, ListOut
 from foodtrace.lists.service import listing
 from foodtrace.record.views import API
 from foodtrace.resolver.views import static_url
 
-AsOf = Annotated[date | None, Query(description="the day (default: today, UTC)")]
+AsOf = Annotated[date | None, Query(description="the day (default: today in China, UTC+8)")]
 
 
 @cache
@@ -40,7 +41,7 @@ def templates() -> Environment:
 
 
 def _today(as_of: date | None) -> date:
-    return as_of or datetime.now(UTC).date()
+    return as_of or local_day()
 
 
 def _add(r: APIRouter, kind: ListKind) -> None:

@@ -12,12 +12,12 @@ from foodtrace.api.problems import Problem
 from foodtrace.auth.models import Principal, Role
 from foodtrace.grading import indicators as ind
 from foodtrace.grading import policyfile
-from foodtrace.grading.flows import grade_body
+from foodtrace.grading.flows import grade_body, local_day
 from foodtrace.grading.policy import INDICATORS
 from foodtrace.record.service import submit
 from foodtrace.trace import entry as entry_mod
 
-TODAY = date.today()
+TODAY = local_day()
 POLICY = policyfile.load()
 
 

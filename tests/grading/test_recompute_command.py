@@ -3,12 +3,13 @@ the policy moved, logs only what changed, and does nothing otherwise."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from recordharness import Env
 from typer.testing import CliRunner
 
 from foodtrace.cli import app as cli
+from foodtrace.grading.flows import local_day
 
 
 def _run(env: Env, *args: str) -> str:
@@ -23,7 +24,7 @@ def _run(env: Env, *args: str) -> str:
 
 def test_recompute_drains_only_when_something_moved(env: Env) -> None:
     shop = env.add_party("restaurant")
-    today = date.today()
+    today = local_day()
     assert "graded 1 businesses, logged 1 changed grades" in _run(env)
     assert "nothing moved" in _run(env)
     inspector = env.add_party("inspector")

@@ -3,12 +3,14 @@ grades and penalties behind them."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from recordharness import Actor, Env
 
-TODAY = date.today()
+from foodtrace.grading.flows import local_day
+
+TODAY = local_day()
 
 
 def _shop(env: Env, n: int, name: str) -> Actor:
