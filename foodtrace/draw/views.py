@@ -89,9 +89,10 @@ def router(_: Settings) -> APIRouter:
                 pointer = "/body"
             else:
                 pointer = "/body/entry/body"
-            body = payload["entry"].get("body", {}) if "entry" in payload else payload
+            entry = payload.get("entry")
+            body = entry.get("body") if isinstance(entry, dict) else payload
             try:
-                flows.check_future_block(dict(body), blocks)
+                flows.check_future_block(body if isinstance(body, dict) else {}, blocks)
             except flows.TooEarly as exc:
                 raise _conflict(str(exc), pointer + "/block_number") from exc
             ref = write(request, principal, service.COMMIT_TYPE, payload)
