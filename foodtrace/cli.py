@@ -17,7 +17,9 @@ def _register_areas() -> None:
     """Every area's ``register(app)``; imported here so that each area's command module
     depends only on its own area."""
     from foodtrace.api import commands as api
+    from foodtrace.draw import commands as draw
     from foodtrace.epcis import commands as epcis
+    from foodtrace.grading import commands as grades
     from foodtrace.labels import commands as labels
     from foodtrace.ledger import commands as ledger
     from foodtrace.record import commands as record
@@ -25,7 +27,7 @@ def _register_areas() -> None:
     from foodtrace.store import commands as store
     from foodtrace.tlog import commands as tlog
 
-    for area in (store, ledger, record, epcis, api, scanner, labels, tlog):
+    for area in (store, ledger, record, epcis, api, scanner, labels, tlog, grades, draw):
         area.register(app)
 
 

@@ -98,10 +98,13 @@ def create_app(
 def area_routers() -> list[RouterFactory]:
     """Every area's router factory, in the order their routes are matched."""
     from foodtrace.complaint import views as complaint
+    from foodtrace.draw import views as draw
     from foodtrace.epcis import views as epcis
+    from foodtrace.grading import views as grading
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
+    from foodtrace.lists import views as lists
     from foodtrace.log_api import views as log_api
     from foodtrace.masterdata import views as masterdata
     from foodtrace.party import views as party
@@ -118,12 +121,15 @@ def area_routers() -> list[RouterFactory]:
         product.router,
         report.router,
         health.router,
+        grading.router,  # before inspection: /inspections/schedule is not an entry index
         inspection.router,
         epcis.router,
         masterdata.router,
         complaint.router,
+        draw.router,
         scan.router,
         labels.router,
+        lists.router,
         log_api.router,
         tlog.router,
         resolver.router,

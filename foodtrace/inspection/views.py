@@ -52,8 +52,10 @@ def router(_: Settings) -> APIRouter:
     @r.post(
         "/grades",
         status_code=201,
-        summary="Set a party's credit grade A/B/C/D (regulator)",
+        summary="Set a party's credit grade A/B/C/D by hand (regulator; deprecated: grades "
+        "are computed, see /api/v1/grades/recompute and /api/v1/parties/{party_id}/grades)",
         response_model=Recorded[GradeOut],
+        deprecated=True,
         openapi_extra=write_openapi(GradeBody, GRADE_EXAMPLE),
     )
     def set_grade(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
@@ -84,13 +86,5 @@ def router(_: Settings) -> APIRouter:
         return [
             recorded(log, i, i.entry_index) for i in service.party_inspections(session, party_id)
         ]
-
-    @r.get(
-        "/parties/{party_id}/grades",
-        summary="A party's credit grades, the current one first",
-        response_model=list[Recorded[GradeOut]],
-    )
-    def read_party_grades(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        return [recorded(log, g, g.entry_index) for g in service.party_grades(session, party_id)]
 
     return r

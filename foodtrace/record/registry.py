@@ -83,7 +83,9 @@ def load_types() -> None:
     every type even when no router was built (CLI, tests, workers). Imported here rather
     than at the top because those modules import this one."""
     import foodtrace.complaint.service
+    import foodtrace.draw.service
     import foodtrace.epcis.service
+    import foodtrace.grading.service
     import foodtrace.health.service
     import foodtrace.inspection.service
     import foodtrace.masterdata.service

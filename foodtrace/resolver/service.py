@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from foodtrace.config import Settings
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc
 from foodtrace.epcis.query import lot_events
+from foodtrace.grading.schemas import GradeKind, GradeRecordOut
+from foodtrace.grading.service import current_grade
 from foodtrace.health.models import HealthCertificate, PersonalData
-from foodtrace.inspection.models import CreditGrade, Inspection
+from foodtrace.inspection.models import Inspection
 from foodtrace.masterdata import service as masterdata
 from foodtrace.masterdata.service import SiteView
 from foodtrace.party.models import Licence, Party
@@ -258,6 +260,26 @@ class MerchantPage:
     reports: list[ReportView]
     records: list[int] = field(default_factory=list)
     sites: list[SiteView] = field(default_factory=list)  # its GLN's sites (master data)
+    grade_reasons: list[Fact] = field(default_factory=list)  # a computed grade's reasons
+
+
+def _grade_facts(grade: GradeRecordOut | None) -> tuple[Fact | None, Fact | None, Fact | None]:
+    """Letter, headline reason and day of the current grade, pointing into its entry: a
+    computed grade (``grade.compute``) or a hand-typed one (``grade.set``)."""
+    if grade is None:
+        return None, None, None
+    i = grade.entry_index
+    if grade.kind is GradeKind.COMPUTED:
+        return (
+            fact(i, "/body/grade", grade.grade.value),
+            fact(i, "/body/reasons/0", grade.reasons[0]),
+            fact(i, "/body/as_of", grade.effective_on),
+        )
+    return (
+        fact(i, "/body/grade", grade.grade.value),
+        fact(i, "/body/reason", grade.reasons[0]),
+        fact(i, "/body/effective_on", grade.effective_on),
+    )
 
 
 def _collect(*facts: Any) -> list[int]:
@@ -383,12 +405,7 @@ def merchant_page(session: Session, merchant_id: str, today: date) -> MerchantPa
             .limit(LATEST_INSPECTIONS)
         )
     )
-    grade = session.scalars(
-        select(CreditGrade)
-        .where(CreditGrade.party_id == pid, CreditGrade.effective_on <= today)
-        .order_by(CreditGrade.effective_on.desc(), CreditGrade.entry_index.desc())
-        .limit(1)
-    ).first()
+    grade = current_grade(session, pid, today)
     report_rows = list(
         session.scalars(
             select(Report).where(Report.subject_party == pid).order_by(Report.tested_on.desc())
@@ -419,12 +436,14 @@ def merchant_page(session: Session, merchant_id: str, today: date) -> MerchantPa
         sum(c.valid for c in certificates),
         sum(not c.valid for c in certificates),
         inspections,
-        fact(grade.entry_index, "/body/grade", grade.grade) if grade else None,
-        fact(grade.entry_index, "/body/reason", grade.reason) if grade else None,
-        fact(grade.entry_index, "/body/effective_on", grade.effective_on) if grade else None,
+        *_grade_facts(grade),
         [report_view(r, names) for r in report_rows],
     )
     page.sites = masterdata.party_sites(session, row.gln)
+    if grade is not None and grade.kind is GradeKind.COMPUTED:
+        page.grade_reasons = [
+            fact(grade.entry_index, f"/body/reasons/{k}", r) for k, r in enumerate(grade.reasons)
+        ][1:]
     page.records = _collect(page)
     return page
 

@@ -1,0 +1,60 @@
+"""When each business is next due for inspection under its grade: a pure function of the
+grade, the last inspection, the policy and ``today`` (nothing stored that could go stale)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from foodtrace.grading.policy import Policy
+
+
+class DueStatus(StrEnum):
+    OVERDUE = "overdue"  # the due day has passed with no inspection
+    DUE = "due"  # due within the policy's due_soon_days (or today)
+    SCHEDULED = "scheduled"
+
+
+@dataclass(frozen=True)
+class Due:
+    grade: str
+    last_inspected_on: date | None
+    due_on: date
+    status: DueStatus
+    days_overdue: int
+    inspection_interval_days: int
+    patrol_interval_days: int
+    review_interval_days: int | None
+    inspections_per_year: tuple[int, int]
+
+
+def due(
+    policy: Policy, grade: str, graded_on: date, last_inspected_on: date | None, today: date
+) -> Due:
+    """The next inspection is due ``inspection_interval_days`` after the last one; a business
+    never inspected is due on the day it was graded. A grade that shortened the interval
+    (say B → D) moves the due day forward at once."""
+    f = policy.frequency[grade]
+    due_on = (
+        last_inspected_on + timedelta(days=f.inspection_interval_days)
+        if last_inspected_on is not None
+        else graded_on
+    )
+    if today > due_on:
+        status = DueStatus.OVERDUE
+    elif (due_on - today).days <= policy.due_soon_days:
+        status = DueStatus.DUE
+    else:
+        status = DueStatus.SCHEDULED
+    return Due(
+        grade,
+        last_inspected_on,
+        due_on,
+        status,
+        max(0, (today - due_on).days),
+        f.inspection_interval_days,
+        f.patrol_interval_days,
+        f.review_interval_days,
+        f.inspections_per_year,
+    )

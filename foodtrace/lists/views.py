@@ -1,0 +1,75 @@
+"""Red and black lists: public zh-CN pages (``/lists/red``, ``/lists/black``) and JSON
+(``/api/v1/lists/red``, ``/api/v1/lists/black``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+
+from foodtrace.api.app import SessionDep
+from foodtrace.config import Settings
+from foodtrace.grading.flows import local_day
+from foodtrace.lists.schemas import ListKind, ListOut
+from foodtrace.lists.service import listing
+from foodtrace.record.views import API
+from foodtrace.resolver.views import static_url
+
+AsOf = Annotated[date | None, Query(description="the day (default: today in China, UTC+8)")]
+
+
+@cache
+def templates() -> Environment:
+    """This area's templates, extending the resolver's ``base.html``."""
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                PackageLoader("foodtrace.lists", "templates"),
+                PackageLoader("foodtrace.resolver", "templates"),
+            ]
+        ),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static"] = static_url
+    return env
+
+
+def _today(as_of: date | None) -> date:
+    return as_of or local_day()
+
+
+def _add(r: APIRouter, kind: ListKind) -> None:
+    def read_json(session: SessionDep, as_of: AsOf = None) -> Any:
+        return listing(session, kind, _today(as_of))
+
+    def read_page(session: SessionDep, as_of: AsOf = None) -> Any:
+        page = templates().get_template("list.html")
+        return HTMLResponse(page.render(listing=listing(session, kind, _today(as_of))))
+
+    r.add_api_route(
+        f"{API}/lists/{kind.value}",
+        read_json,
+        methods=["GET"],
+        summary=f"The {kind.value} list with reasons and dates (public)",
+        response_model=ListOut,
+    )
+    r.add_api_route(
+        f"/lists/{kind.value}",
+        read_page,
+        methods=["GET"],
+        summary=f"The {kind.value} list as a zh-CN page (public)",
+        response_class=HTMLResponse,
+    )
+
+
+def router(_: Settings) -> APIRouter:
+    r = APIRouter(tags=["lists"])
+    for kind in ListKind:
+        _add(r, kind)
+    return r

@@ -1,0 +1,292 @@
+"""Computed grades end to end on both databases: recomputation, penalties, findings, credit
+repair, the schedule, and who may write what."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from recordharness import Actor, Env, assert_problem, pointers
+
+from foodtrace.api.problems import Problem
+from foodtrace.auth.models import Principal, Role
+from foodtrace.grading import indicators as ind
+from foodtrace.grading import policyfile
+from foodtrace.grading.flows import grade_body, local_day
+from foodtrace.grading.policy import INDICATORS
+from foodtrace.record.service import submit
+from foodtrace.trace import entry as entry_mod
+
+TODAY = local_day()
+POLICY = policyfile.load()
+
+
+def _licensed_shop(env: Env, n: int) -> Actor:
+    shop = env.add_party("restaurant")
+    r = env.regulator.post(
+        "/api/v1/licences",
+        "licence.issue",
+        {
+            "number": f"JY2310115{n:07d}",
+            "kind": "food_business",
+            "holder": shop.party_id,
+            "scope": "热食类食品制售",
+            "issuer": "崇明区市场监督管理局",
+            "valid_from": (TODAY - timedelta(days=365)).isoformat(),
+            "valid_until": (TODAY + timedelta(days=365 * 4)).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = shop.post(
+        "/api/v1/health-certificates",
+        "health.certificate.issue",
+        {
+            "certificate_number": f"HC-{n}",
+            "holder_commitment": "ab" * 32,
+            "issuer": "崇明区疾控中心",
+            "valid_from": (TODAY - timedelta(days=30)).isoformat(),
+            "valid_until": (TODAY + timedelta(days=335)).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.text
+    return shop
+
+
+def _grades(env: Env, party_id: str) -> list[dict[str, Any]]:
+    r = env.client.get(f"/api/v1/parties/{party_id}/grades")
+    assert r.status_code == 200, r.text
+    return [g["record"] for g in r.json()]
+
+
+def _recompute(env: Env, as_of: date | None = None) -> dict[str, Any]:
+    params = {"as_of": as_of.isoformat()} if as_of else {}
+    r = env.client.post("/api/v1/grades/recompute", params=params, headers=env.regulator.headers)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _penalty(number: str, party_id: str, severity: str) -> dict[str, Any]:
+    return {
+        "party_id": party_id,
+        "decision_number": number,
+        "decided_on": (TODAY - timedelta(days=10)).isoformat(),
+        "amount": "5000.00",
+        "severity": severity,
+        "reason": "经营超过保质期的食品",
+    }
+
+
+def test_grade_entry_carries_indicators_and_policy_version(env: Env) -> None:
+    shop = _licensed_shop(env, 1)
+    inspector = env.add_party("inspector")
+    r = inspector.post(
+        "/api/v1/inspections",
+        "inspection.record",
+        {"party_id": shop.party_id, "inspected_on": TODAY.isoformat(), "result": "合格"},
+    )
+    assert r.status_code == 201, r.text
+    out = _recompute(env)
+    assert out["parties"] == 1 and out["written"] == 1  # the inspector is not graded
+    [grade] = _grades(env, shop.party_id)
+    assert grade["kind"] == "computed" and grade["policy_version"] == "2026.1"
+    assert grade["grade"] == "A" and grade["total"] == 100
+    assert [i["name"] for i in grade["indicators"]] == list(INDICATORS)
+    assert all({"name", "value", "score"} <= set(i) for i in grade["indicators"])
+    record = env.client.get(f"/api/v1/records/{out['entry_indices'][0]}").json()
+    body = record["entry"]["body"]
+    assert record["entry"]["type"] == "grade.compute"
+    assert record["entry"]["author"] == env.settings.platform_author
+    assert body["indicators"] == grade["indicators"] and body["policy_version"] == "2026.1"
+    assert _recompute(env)["written"] == 0  # nothing changed: nothing written
+
+
+def test_serious_penalty_makes_d_and_repair_lifts_it(env: Env) -> None:
+    shop = _licensed_shop(env, 2)
+    other = env.add_party("retailer")
+    _recompute(env)
+    assert _grades(env, shop.party_id)[0]["grade"] in "AB"
+
+    before = env.snapshot()
+    r = shop.post("/api/v1/penalties", "penalty.record", _penalty("P-1", shop.party_id, "serious"))
+    assert_problem(r, 403)
+    assert env.snapshot() == before
+
+    r = env.regulator.post(
+        "/api/v1/penalties", "penalty.record", _penalty("P-1", shop.party_id, "serious")
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["record"]["severity"] == "serious"
+    now = _grades(env, shop.party_id)[0]
+    assert now["grade"] == "D"  # regraded at once, by the override
+    assert any("严重违法" in reason for reason in now["reasons"])
+    penalties = {i["name"]: i for i in now["indicators"]}["penalties"]
+    assert penalties["value"] == 1 and penalties["facts"]["serious"] == 1
+
+    repair = {
+        "application_id": "XF-1",
+        "party_id": shop.party_id,
+        "penalties": ["P-1"],
+        "corrective_action": "已下架并建立保质期检查制度",
+        "applied_on": TODAY.isoformat(),
+    }
+    before = env.snapshot()
+    r = other.post("/api/v1/repairs", "repair.apply", repair)
+    assert_problem(r, 403)
+    assert "/body/party_id" in pointers(r)
+    r = other.post("/api/v1/repairs", "repair.apply", {**repair, "party_id": other.party_id})
+    assert_problem(r, 422)  # not its penalty
+    assert env.snapshot() == before
+
+    r = shop.post("/api/v1/repairs", "repair.apply", repair)
+    assert r.status_code == 201, r.text
+    assert r.json()["record"]["status"] == "pending"
+
+    decision = {
+        "application_id": "XF-1",
+        "outcome": "approved",
+        "decided_on": TODAY.isoformat(),
+        "reason": "整改到位",
+    }
+    before = env.snapshot()
+    r = shop.post("/api/v1/repairs/XF-1/decision", "repair.decide", decision)
+    assert_problem(r, 403)
+    assert env.snapshot() == before
+    r = env.regulator.post("/api/v1/repairs/XF-1/decision", "repair.decide", decision)
+    assert r.status_code == 201, r.text
+    assert r.json()["record"]["status"] == "approved"
+    assert _grades(env, shop.party_id)[0]["grade"] != "D"
+    r = env.regulator.post("/api/v1/repairs/XF-1/decision", "repair.decide", decision)
+    assert_problem(r, 409)  # decided once
+    got = env.client.get(f"/api/v1/parties/{shop.party_id}/penalties").json()
+    assert got[0]["record"]["repaired"] is True
+
+
+def test_refused_repair_keeps_the_grade(env: Env) -> None:
+    shop = _licensed_shop(env, 3)
+    env.regulator.post(
+        "/api/v1/penalties", "penalty.record", _penalty("P-2", shop.party_id, "serious")
+    )
+    shop.post(
+        "/api/v1/repairs",
+        "repair.apply",
+        {
+            "application_id": "XF-2",
+            "party_id": shop.party_id,
+            "penalties": ["P-2"],
+            "corrective_action": "已整改",
+            "applied_on": TODAY.isoformat(),
+        },
+    )
+    r = env.regulator.post(
+        "/api/v1/repairs/XF-2/decision",
+        "repair.decide",
+        {
+            "application_id": "XF-2",
+            "outcome": "refused",
+            "decided_on": TODAY.isoformat(),
+            "reason": "整改未到位",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert env.client.get("/api/v1/repairs/XF-2").json()["record"]["status"] == "refused"
+    assert _grades(env, shop.party_id)[0]["grade"] == "D"
+
+
+def test_a_grade_that_does_not_follow_from_its_values_is_refused(env: Env) -> None:
+    shop = _licensed_shop(env, 4)
+    values, decision = ind.grade(POLICY, ind.PartyInputs(), TODAY)
+    body = grade_body(shop.party_id, TODAY, POLICY, values, decision)
+    assert body["grade"] == "C"
+    assert env.regulator.key is not None
+    principal = Principal(env.regulator.party_id, Role.REGULATOR, token_id=0)
+    before = env.snapshot()
+    for forged in (
+        {**body, "grade": "A"},
+        {**body, "total": 99.0},
+        {**body, "policy_version": "1999.1"},
+    ):
+        e = entry_mod.sign(
+            env.regulator.key, type="grade.compute", author=env.regulator.party_id, body=forged
+        )
+        try:
+            submit(env.log, env.client.app.state.sessions, principal, [e])
+        except Problem as exc:
+            assert exc.status == 422
+        else:
+            raise AssertionError(f"accepted {forged}")
+    assert env.snapshot() == before
+    e = entry_mod.sign(
+        env.regulator.key, type="grade.compute", author=env.regulator.party_id, body=body
+    )
+    [ref] = submit(env.log, env.client.app.state.sessions, principal, [e])
+    assert _grades(env, shop.party_id)[0]["grade"] == "C"
+    assert ref.index >= 0
+
+
+def test_hand_typed_grades_stay_as_history(env: Env) -> None:
+    shop = _licensed_shop(env, 5)
+    r = env.regulator.post(
+        "/api/v1/grades",
+        "grade.set",
+        {
+            "party_id": shop.party_id,
+            "grade": "B",
+            "effective_on": TODAY.isoformat(),
+            "reason": "季度评定",
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert _grades(env, shop.party_id)[0]["kind"] == "set"
+    _recompute(env)
+    kinds = [(g["kind"], g["policy_version"]) for g in _grades(env, shop.party_id)]
+    assert kinds == [("computed", "2026.1"), ("set", None)]
+
+
+def test_substantiated_complaint_costs_points(env: Env) -> None:
+    shop = _licensed_shop(env, 6)
+    _recompute(env)
+    r = env.client.post(
+        "/api/v1/complaints",
+        json={"merchant_id": shop.party_id, "category": "hygiene", "description": "餐具不洁"},
+    )
+    assert r.status_code == 201, r.text
+    tracking = r.json()["tracking_number"]
+    finding = {"tracking_number": tracking, "substantiated": True, "found_on": TODAY.isoformat()}
+    assert_problem(shop.post("/api/v1/complaint-findings", "complaint.finding", finding), 403)
+    r = env.regulator.post("/api/v1/complaint-findings", "complaint.finding", finding)
+    assert r.status_code == 201, r.text
+    complaints = {i["name"]: i for i in _grades(env, shop.party_id)[0]["indicators"]}["complaints"]
+    assert (complaints["value"], complaints["score"]) == (1, 75)
+    assert_problem(
+        env.regulator.post("/api/v1/complaint-findings", "complaint.finding", finding), 409
+    )
+
+
+def test_schedule_lists_due_and_overdue(env: Env) -> None:
+    shop = _licensed_shop(env, 7)
+    inspector = env.add_party("inspector")
+    inspected = TODAY - timedelta(days=200)
+    r = inspector.post(
+        "/api/v1/inspections",
+        "inspection.record",
+        {"party_id": shop.party_id, "inspected_on": inspected.isoformat(), "result": "合格"},
+    )
+    assert r.status_code == 201, r.text
+    _recompute(env)
+    grade = _grades(env, shop.party_id)[0]["grade"]
+    interval = POLICY.frequency[grade].inspection_interval_days
+    r = env.client.get("/api/v1/inspections/schedule", headers=inspector.headers)
+    assert r.status_code == 200, r.text
+    [item] = r.json()
+    assert item["party_id"] == shop.party_id and item["last_inspected_on"] == inspected.isoformat()
+    assert item["due_on"] == (inspected + timedelta(days=interval)).isoformat()
+    later = (inspected + timedelta(days=interval + 5)).isoformat()
+    r = env.client.get(
+        f"/api/v1/parties/{shop.party_id}/schedule",
+        params={"as_of": later},
+        headers=inspector.headers,
+    )
+    assert r.json()["status"] == "overdue" and r.json()["days_overdue"] == 5
+    assert_problem(env.client.get("/api/v1/inspections/schedule", headers=shop.headers), 403)
+    assert_problem(env.client.get("/api/v1/inspections/schedule"), 401)
