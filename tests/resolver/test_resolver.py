@@ -241,18 +241,21 @@ def test_chart_marks_excursions_and_carries_the_entry_pointer() -> None:
 
 
 def test_scans_go_to_the_buffer_and_are_written_by_its_flush(
-    seeded: Seeded, client: TestClient
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    buffer = client.app.state.scan_buffer  # type: ignore[attr-defined]
-    assert buffer is not None, "the resolver's lifespan starts a scan buffer"
-    url = path_of(seeded.codes["merchant-restaurant"])
-    buffer.flush()
-    shown = client.get(url, headers=JSON).json()["scans"]["count"]
-    assert buffer.unwritten() >= 1
-    buffer.flush()
-    key = Merchant(seeded.restaurant).message().decode()
-    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
-        assert scan_status(session, key).count == shown
+    # The background flush must not run between the request and the check below.
+    monkeypatch.setenv("FOODTRACE_SCAN_FLUSH_SECONDS", "3600")
+    with TestClient(create_app(seeded.settings), base_url="http://127.0.0.1:8000") as client:
+        buffer = client.app.state.scan_buffer  # type: ignore[attr-defined]
+        assert buffer is not None, "the resolver's lifespan starts a scan buffer"
+        url = path_of(seeded.codes["merchant-restaurant"])
+        buffer.flush()
+        shown = client.get(url, headers=JSON).json()["scans"]["count"]
+        assert buffer.unwritten() >= 1
+        buffer.flush()
+        key = Merchant(seeded.restaurant).message().decode()
+        with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+            assert scan_status(session, key).count == shown
 
 
 def test_a_page_view_never_signs_a_checkpoint_newer_records_are_pending(
