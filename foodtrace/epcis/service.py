@@ -37,6 +37,7 @@ from foodtrace.epcis.models import (
 )
 from foodtrace.record import registry
 from foodtrace.record.service import sign_custodial, submit
+from foodtrace.store.db import begin_write
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.entry import Entry, now_rfc3339
 from foodtrace.trace.epcis import events, gs1keys, hashing, validate
@@ -207,6 +208,7 @@ def _finish(
     reason: str | None = None,
 ) -> CaptureJob:
     with sessions() as session, session.begin():
+        begin_write(session)  # read-then-write: take the SQLite write lock first
         job = session.get(CaptureJob, job_id)
         assert job is not None
         job.status = status
@@ -235,6 +237,7 @@ def capture(
     prepared = prepare(document, now_rfc3339())
     job_id = str(uuid.uuid4())
     with sessions() as session, session.begin():
+        begin_write(session)
         session.add(
             CaptureJob(
                 id=job_id,
