@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import MAX_ENTRY_BYTES, Settings
+from foodtrace.epcis.index.project import index_event
 from foodtrace.epcis.models import (
     CaptureJob,
     EpcisEvent,
@@ -352,6 +353,7 @@ def project_event(session: Session, index: int, entry: Entry) -> None:
                 component=r.component,
             )
         )
+    index_event(session, row.id, event)
 
 
 def _epc_row(

@@ -8,7 +8,6 @@ to the log (or refused), and its job already says which. EPCIS clients that poll
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -19,7 +18,7 @@ from foodtrace.api.problems import FieldProblem, Problem, problem_responses, pro
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
-from foodtrace.epcis import query, service
+from foodtrace.epcis import query, responses, service
 from foodtrace.record.service import record_proof
 
 JSON_TYPES = ("application/json", "application/ld+json")
@@ -144,69 +143,28 @@ def router(settings: Settings) -> APIRouter:
 
     @r.get(
         "/epcis/events",
-        summary="Query events (EPCIS 2.0 SimpleEventQuery subset), as an EPCISQueryDocument",
+        summary="Query events (EPCIS 2.0 SimpleEventQuery), as an EPCISQueryDocument",
         description=(
-            "Filters combine with AND; alternatives within one filter are given by "
-            "repeating it or separating values with `|`. Results are in eventTime order; "
-            "when more remain, the `Link` header (rel=next) carries `nextPageToken`, also "
-            "sent as `GS1-Next-Page-Token`. Public: no token needed."
+            "Every SimpleEventQuery parameter of EPCIS 2.0 §8.2.7.1; an unknown parameter "
+            "or a bad value is refused with 400 naming it. Filters combine with AND; "
+            "alternatives within one filter are given by repeating it or separating values "
+            "with `|`. Extension field prefixes may be declared in `GS1-Extensions` "
+            "(`example=https://ns.example.com/epcis/`). Results are in eventTime order "
+            "unless `orderBy` says otherwise; when more remain, the `Link` header "
+            "(rel=next) carries `nextPageToken`, also sent as `GS1-Next-Page-Token`; pages "
+            "read the snapshot the first page saw. Public: no token needed."
         ),
         response_class=JSONResponse,
+        openapi_extra={"parameters": responses.QUERY_PARAMETERS},
         responses={
-            200: {"content": {LD_JSON: {}, "application/json": {}}},
-            **problem_responses(400, 422),
+            200: {"content": {LD_JSON: {}}},
+            **problem_responses(400, 413),
         },
     )
-    def query_events(
-        request: Request,
-        session: SessionDep,
-        event_type: Annotated[
-            list[str] | None, Query(alias="eventType", examples=["ObjectEvent"])
-        ] = None,
-        biz_step: Annotated[
-            list[str] | None, Query(alias="EQ_bizStep", examples=["shipping"])
-        ] = None,
-        disposition: Annotated[
-            list[str] | None, Query(alias="EQ_disposition", examples=["in_transit"])
-        ] = None,
-        biz_location: Annotated[list[str] | None, Query(alias="EQ_bizLocation")] = None,
-        match_epc: Annotated[
-            list[str] | None,
-            Query(alias="MATCH_epc", examples=["urn:epc:id:sgtin:0614141.107346.2017"]),
-        ] = None,
-        match_any_epc: Annotated[list[str] | None, Query(alias="MATCH_anyEPC")] = None,
-        ge_event_time: Annotated[
-            str | None, Query(alias="GE_eventTime", examples=["2025-03-01T00:00:00Z"])
-        ] = None,
-        lt_event_time: Annotated[str | None, Query(alias="LT_eventTime")] = None,
-        per_page: Annotated[
-            int, Query(alias="perPage", ge=1, le=query.MAX_PER_PAGE)
-        ] = query.DEFAULT_PER_PAGE,
-        next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
-    ) -> JSONResponse:
-        try:
-            q = query.EventQuery(
-                event_types=query.split_values(event_type or []),
-                biz_steps=query.split_values(biz_step or []),
-                dispositions=query.split_values(disposition or []),
-                biz_locations=query.split_values(biz_location or []),
-                match_epc=query.split_values(match_epc or []),
-                match_any_epc=query.split_values(match_any_epc or []),
-                ge_event_time=query.parse_time("GE_eventTime", ge_event_time),
-                lt_event_time=query.parse_time("LT_eventTime", lt_event_time),
-                per_page=per_page,
-            )
-            if next_page_token:
-                q = replace(q, after=query.decode_token(q, next_page_token))
-        except query.QueryError as exc:
-            raise _query_problem(exc) from exc
-        rows, token = query.run(session, q)
-        headers = {}
-        if token is not None:
-            link = request.url.remove_query_params("nextPageToken")
-            link = link.include_query_params(nextPageToken=token)
-            headers = {"Link": f'<{link}>; rel="next"', "GS1-Next-Page-Token": token}
-        return JSONResponse(query.query_document(rows), headers=headers, media_type=LD_JSON)
+    def query_events(request: Request, session: SessionDep) -> JSONResponse:
+        return responses.page_response(
+            request, session, responses.request_query(request), "SimpleEventQuery"
+        )
 
     @r.get(
         "/epcis/events/{event_id:path}",
@@ -282,14 +240,3 @@ def _json_body(content_type: str, raw: bytes) -> object:
             problem_type("malformed-json"),
             [FieldProblem("/body", f"expected valid JSON: {exc}")],
         ) from exc
-
-
-def _query_problem(exc: query.QueryError) -> Problem:
-    n = len(exc.problems)
-    return Problem(
-        400,
-        "Invalid query",
-        f"{n} problem{'s' if n != 1 else ''} in the query",
-        problem_type("invalid-query"),
-        exc.problems,
-    )
