@@ -285,20 +285,38 @@ def parse(
     )
 
 
+COMPANY_PREFIX_AI: Final = {
+    "sgtin": "01/_",  # indicator digit, then the company prefix
+    "lgtin": "01/_",
+    "sscc": "00/_",  # extension digit
+    "sgln": "414/",
+    "grai": "8003/0",
+    "giai": "8004/",
+}
+
+
 def epc_pattern(value: str) -> EpcPattern:
-    """How an identifier or GS1 ``idpat`` pattern matches canonical ids."""
+    """How an identifier or GS1 ``idpat`` pattern (EPC Tag Data Standard §8) matches
+    canonical ids: ``urn:epc:idpat:sgtin:4012345.012345.*`` every serial and lot of one
+    GTIN, ``urn:epc:idpat:sgtin:4012345.*.*`` everything of one company prefix."""
     if value.startswith("urn:epc:idpat:"):
         scheme, _, rest = value[len("urn:epc:idpat:") :].partition(":")
         parts = rest.split(".")
-        if scheme in ("sgtin", "lgtin") and len(parts) == 3 and parts[1] != "*":
-            canonical = gs1keys.canonical(f"urn:epc:idpat:sgtin:{parts[0]}.{parts[1]}.*")
-            return EpcPattern("prefix", canonical)
-        if scheme in ("sgtin", "lgtin", "sscc", "sgln", "grai", "giai") and parts[0].isdigit():
-            ai = {"sgtin": "01", "lgtin": "01", "sscc": "00", "sgln": "414"}.get(scheme)
-            if ai is not None:  # any indicator / extension digit, then the company prefix
-                lead = "_" if scheme != "sgln" else ""
-                return EpcPattern("like", f"{gs1keys.CANONICAL_HOST}/{ai}/{lead}{parts[0]}%")
-        return EpcPattern("like", value.split("*", 1)[0].rstrip(".") + "%")
+        fixed = [p for p in parts if p != "*"]
+        if parts[: len(fixed)] != fixed or not fixed:
+            raise ValueError(f"expected a pattern whose wildcards come last, got {value!r}")
+        if len(fixed) == 1 and scheme in COMPANY_PREFIX_AI and fixed[0].isdigit():
+            ai = COMPANY_PREFIX_AI[scheme]
+            return EpcPattern("like", f"{gs1keys.CANONICAL_HOST}/{ai}{fixed[0]}%")
+        if scheme in ("sgtin", "lgtin") and len(parts) == 3:
+            return EpcPattern("prefix", gs1keys.canonical(f"urn:epc:idpat:sgtin:{rest}"))
+        if len(fixed) == len(parts) - 1:
+            example = gs1keys.canonical(f"urn:epc:id:{scheme}:{'.'.join(fixed)}.0")
+            if scheme == "sgln":
+                return EpcPattern("prefix", example)
+            if example.startswith(gs1keys.CANONICAL_HOST) and example.endswith("0"):
+                return EpcPattern("like", example[:-1] + "%")
+        raise ValueError(f"expected an EPC pattern of a GS1 key this repository indexes, got {value!r}")
     if value.endswith("*"):
         return EpcPattern("prefix", gs1keys.canonical(value.rstrip("*").rstrip("./")))
     return EpcPattern("exact", gs1keys.canonical(value))
