@@ -316,7 +316,7 @@ def epc_pattern(value: str) -> EpcPattern:
                 return EpcPattern("prefix", example)
             if example.startswith(gs1keys.CANONICAL_HOST) and example.endswith("0"):
                 return EpcPattern("like", example[:-1] + "%")
-        raise ValueError(f"expected an EPC pattern of a GS1 key this repository indexes, got {value!r}")
+        raise ValueError(f"expected an EPC pattern of a GS1 key indexed here, got {value!r}")
     if value.endswith("*"):
         return EpcPattern("prefix", gs1keys.canonical(value.rstrip("*").rstrip("./")))
     return EpcPattern("exact", gs1keys.canonical(value))
