@@ -19,6 +19,7 @@ from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
 from foodtrace.epcis import query, responses, service
+from foodtrace.epcis.subscription import views as subscription_views
 from foodtrace.record.service import record_proof
 
 JSON_TYPES = ("application/json", "application/ld+json")
@@ -217,6 +218,7 @@ def router(settings: Settings) -> APIRouter:
             raise Problem(404, "Not Found", f"No EPCIS event names lot {lot}.")
         return JSONResponse(query.epcis_document(rows), media_type=LD_JSON)
 
+    r.include_router(subscription_views.router(settings))
     return r
 
 

@@ -77,9 +77,10 @@ class Repository:
 
 
 @contextlib.contextmanager
-def open_repository(url: str, data_dir: Path) -> Iterator[Repository]:
+def open_repository(url: str, data_dir: Path, **overrides: Any) -> Iterator[Repository]:
+    """A repository; ``overrides`` are further :class:`Settings` fields."""
     migrate(url, "heads")  # every branch, even while two areas have parallel heads
-    settings = Settings(data_dir=data_dir, log_origin="test.foodtrace/log")
+    settings = Settings(data_dir=data_dir, log_origin="test.foodtrace/log", **overrides)
     engine = make_engine(url)
     app = create_app(settings, engine=engine)
     with TestClient(app) as client:
