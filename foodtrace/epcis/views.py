@@ -11,6 +11,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from foodtrace.api.app import SessionDep
@@ -107,11 +108,14 @@ def router(settings: Settings) -> APIRouter:
     )
     async def capture(request: Request, principal: Writer) -> JSONResponse:
         document = _json_body(request.headers.get("content-type", ""), await request.body())
-        found = service.document_problems(document)
+        # Validating, signing and waiting for the log's commit block: off the event loop,
+        # so other requests (and other captures) go on meanwhile.
+        found = await run_in_threadpool(service.document_problems, document)
         if found:
             raise service.refusal(found)
         assert isinstance(document, dict)
-        job = service.capture(
+        job = await run_in_threadpool(
+            service.capture,
             request.app.state.log,
             request.app.state.sessions,
             principal,

@@ -8,11 +8,10 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from repos import Repository, open_repository
+from repos import Repository, event_uuid, object_document, open_repository
 from webhooks import Receiver, webhook_receiver
 
 from foodtrace.api.app import create_app
@@ -24,33 +23,10 @@ LOT_B = "urn:epc:class:lgtin:4012345.012345.LOTB"
 TOKEN = "subscriber-secret"
 
 
-def document(n: int, lot: str) -> dict[str, Any]:
-    """One ObjectEvent naming ``lot``; ``n`` makes it distinct."""
-    return {
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-03-01T00:00:00Z",
-        "epcisBody": {
-            "eventList": [
-                {
-                    "type": "ObjectEvent",
-                    "eventID": f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
-                    "eventTime": f"2026-03-01T08:{n:02d}:00Z",
-                    "eventTimeZoneOffset": "+08:00",
-                    "action": "OBSERVE",
-                    "bizStep": "shipping",
-                    "quantityList": [{"epcClass": lot, "quantity": n, "uom": "KGM"}],
-                }
-            ]
-        },
-    }
-
-
 def capture(client: TestClient, auth: dict[str, str], n: int, lot: str) -> None:
     r = client.post(
         "/epcis/capture",
-        content=json.dumps(document(n, lot)),
+        content=json.dumps(object_document([n], lot)),
         headers={"Content-Type": "application/ld+json", **auth},
     )
     assert r.status_code == 202 and r.json()["success"], r.text
@@ -71,7 +47,7 @@ def delivered(receiver: Receiver, *, acknowledged: bool = True) -> list[list[str
 
 
 def ids(*ns: int) -> list[str]:
-    return [f"urn:uuid:00000000-0000-4000-8000-{n:012d}" for n in ns]
+    return [event_uuid(n) for n in ns]
 
 
 def test_subscriber_gets_exactly_the_new_matching_events_across_a_restart(
