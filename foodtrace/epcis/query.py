@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from foodtrace.epcis.index.models import (
@@ -129,6 +129,13 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _having(table: Any, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Events with a row of ``table`` meeting ``conditions``. An ``IN`` over the child's
+    index, not a correlated ``EXISTS``: with EXISTS, SQLite walks every event in page order
+    and probes the child table for each (about 90 ms at 20k events for one lot)."""
+    return EpcisEvent.id.in_(select(table.event_pk).where(*conditions))
+
+
 def _epc(f: qp.EpcMatch) -> ColumnElement[bool]:
     matches = []
     for p in f.patterns:
@@ -143,8 +150,8 @@ def _epc(f: qp.EpcMatch) -> ColumnElement[bool]:
             )
         else:
             matches.append(EpcisEventEpc.canonical.like(p.text))
-    return exists().where(
-        EpcisEventEpc.event_pk == EpcisEvent.id,
+    return _having(
+        EpcisEventEpc,
         EpcisEventEpc.is_class.is_(f.classes),
         EpcisEventEpc.role.in_(f.roles),
         or_(*matches),
@@ -159,13 +166,12 @@ def _sensor_column(attribute: str) -> Any:
 
 
 def _sensor(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(EpcisEventSensorReport.event_pk == EpcisEvent.id, *conditions)
+    return _having(EpcisEventSensorReport, *conditions)
 
 
 def _field(f: qp.FieldMatch | qp.FieldExists) -> ColumnElement[bool]:
     named = EpcisEventField.key == f.name if f.by_key else EpcisEventField.name == f.name
     conditions = [
-        EpcisEventField.event_pk == EpcisEvent.id,
         EpcisEventField.scope == f.scope,
         EpcisEventField.inner.is_(f.inner),
         named,
@@ -181,7 +187,7 @@ def _field(f: qp.FieldMatch | qp.FieldExists) -> ColumnElement[bool]:
             conditions.append(_compare(EpcisEventField.time, f.op, f.bound))
         else:
             conditions.append(_compare(EpcisEventField.number, f.op, f.bound))
-    return exists().where(*conditions)
+    return _having(EpcisEventField, *conditions)
 
 
 def _number(text: str) -> float | None:
@@ -198,45 +204,45 @@ def condition(f: qp.Filter) -> ColumnElement[bool]:
             return or_(EpcisEvent.event_id.in_(f.values), EpcisEvent.hash_id.in_(f.values))
         if f.column in ("transformation_id", "error_reason"):
             column = getattr(EpcisEventDetail, f.column)
-            return exists().where(EpcisEventDetail.event_pk == EpcisEvent.id, column.in_(f.values))
+            return _having(EpcisEventDetail, column.in_(f.values))
         if f.column == "corrective_event_id":
-            return exists().where(
-                EpcisEventCorrection.event_pk == EpcisEvent.id,
+            return _having(
+                EpcisEventCorrection,
                 EpcisEventCorrection.corrective_event_id.in_(f.values),
             )
         return getattr(EpcisEvent, f.column).in_(f.values)  # type: ignore[no-any-return]
     if isinstance(f, qp.TimeBound):
         if f.column == "error_declaration_time":
-            return exists().where(
-                EpcisEventDetail.event_pk == EpcisEvent.id,
+            return _having(
+                EpcisEventDetail,
                 _compare(EpcisEventDetail.error_declaration_time, f.op, f.at),
             )
         return _compare(getattr(EpcisEvent, f.column), f.op, f.at)
     if isinstance(f, qp.EpcMatch):
         return _epc(f)
     if isinstance(f, qp.QuantityBound):
-        return exists().where(
-            EpcisEventEpc.event_pk == EpcisEvent.id,
+        return _having(
+            EpcisEventEpc,
             EpcisEventEpc.is_class.is_(True),
             _compare(EpcisEventEpc.quantity, f.op, f.value),
         )
     if isinstance(f, qp.PersistentIn):
-        return exists().where(
-            EpcisEventPersistentDisposition.event_pk == EpcisEvent.id,
+        return _having(
+            EpcisEventPersistentDisposition,
             EpcisEventPersistentDisposition.op == f.op,
             EpcisEventPersistentDisposition.disposition.in_(f.values),
         )
     if isinstance(f, qp.ErrorDeclared):
         return EpcisEvent.declares_error.is_(f.present)
     if isinstance(f, qp.BizTransactionIn):
-        return exists().where(
-            EpcisEventBizTransaction.event_pk == EpcisEvent.id,
+        return _having(
+            EpcisEventBizTransaction,
             EpcisEventBizTransaction.type == f.type,
             EpcisEventBizTransaction.biz_transaction.in_(f.values),
         )
     if isinstance(f, qp.PartyIn):
-        return exists().where(
-            EpcisEventParty.event_pk == EpcisEvent.id,
+        return _having(
+            EpcisEventParty,
             EpcisEventParty.direction == f.direction,
             EpcisEventParty.type == f.type,
             EpcisEventParty.party.in_(f.values),
