@@ -64,7 +64,10 @@ def router(_: Settings) -> APIRouter:
         QUERIES,
         status_code=201,
         summary="Store a named query",
-        responses={201: {"description": "The stored query"}, **problem_responses(400, 401, 409)},
+        responses={
+            201: {"description": "The stored query"},
+            **problem_responses(400, 401, 409, 422),
+        },
     )
     def create_query(request: Request, body: CreateQuery, principal: PrincipalDep) -> JSONResponse:
         try:
