@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -41,8 +40,8 @@ from foodtrace.epcis.index.models import (
 )
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc, EpcisEventParty
 from foodtrace.store.authors import utc
+from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
-from foodtrace.trace.epcis.validate import CONTEXT_URLS
 
 TOKEN_PARAM: Final = "nextPageToken"
 
@@ -74,7 +73,7 @@ class Cursor:
     served: int
 
 
-def encode_token(query: qp.ParsedQuery, cursor: Cursor) -> str:
+def encode_token(query: qf.ParsedQuery, cursor: Cursor) -> str:
     position = {
         "k": _utc(cursor.key).isoformat(),
         "i": cursor.id,
@@ -86,7 +85,7 @@ def encode_token(query: qp.ParsedQuery, cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(query: qp.ParsedQuery, token: str) -> Cursor:
+def decode_token(query: qf.ParsedQuery, token: str) -> Cursor:
     """The position a token names; refused if malformed or made for other filters."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -136,7 +135,7 @@ def _having(table: Any, *conditions: ColumnElement[bool]) -> ColumnElement[bool]
     return EpcisEvent.id.in_(select(table.event_pk).where(*conditions))
 
 
-def _epc(f: qp.EpcMatch) -> ColumnElement[bool]:
+def _epc(f: qf.EpcMatch) -> ColumnElement[bool]:
     matches = []
     for p in f.patterns:
         if p.kind == "exact":
@@ -169,14 +168,14 @@ def _sensor(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return _having(EpcisEventSensorReport, *conditions)
 
 
-def _field(f: qp.FieldMatch | qp.FieldExists) -> ColumnElement[bool]:
+def _field(f: qf.FieldMatch | qf.FieldExists) -> ColumnElement[bool]:
     named = EpcisEventField.key == f.name if f.by_key else EpcisEventField.name == f.name
     conditions = [
         EpcisEventField.scope == f.scope,
         EpcisEventField.inner.is_(f.inner),
         named,
     ]
-    if isinstance(f, qp.FieldMatch):
+    if isinstance(f, qf.FieldMatch):
         if f.op == "EQ":
             numbers = [n for v in f.values if (n := _number(v)) is not None]
             equal = [EpcisEventField.text.in_(f.values)]
@@ -197,9 +196,9 @@ def _number(text: str) -> float | None:
         return None
 
 
-def condition(f: qp.Filter) -> ColumnElement[bool]:
+def condition(f: qf.Filter) -> ColumnElement[bool]:
     """The SQL condition of one filter over ``epcis_events``."""
-    if isinstance(f, qp.ColumnIn):
+    if isinstance(f, qf.ColumnIn):
         if f.column == "event_id":
             return or_(EpcisEvent.event_id.in_(f.values), EpcisEvent.hash_id.in_(f.values))
         if f.column in ("transformation_id", "error_reason"):
@@ -211,55 +210,55 @@ def condition(f: qp.Filter) -> ColumnElement[bool]:
                 EpcisEventCorrection.corrective_event_id.in_(f.values),
             )
         return getattr(EpcisEvent, f.column).in_(f.values)  # type: ignore[no-any-return]
-    if isinstance(f, qp.TimeBound):
+    if isinstance(f, qf.TimeBound):
         if f.column == "error_declaration_time":
             return _having(
                 EpcisEventDetail,
                 _compare(EpcisEventDetail.error_declaration_time, f.op, f.at),
             )
         return _compare(getattr(EpcisEvent, f.column), f.op, f.at)
-    if isinstance(f, qp.EpcMatch):
+    if isinstance(f, qf.EpcMatch):
         return _epc(f)
-    if isinstance(f, qp.QuantityBound):
+    if isinstance(f, qf.QuantityBound):
         return _having(
             EpcisEventEpc,
             EpcisEventEpc.is_class.is_(True),
             _compare(EpcisEventEpc.quantity, f.op, f.value),
         )
-    if isinstance(f, qp.PersistentIn):
+    if isinstance(f, qf.PersistentIn):
         return _having(
             EpcisEventPersistentDisposition,
             EpcisEventPersistentDisposition.op == f.op,
             EpcisEventPersistentDisposition.disposition.in_(f.values),
         )
-    if isinstance(f, qp.ErrorDeclared):
+    if isinstance(f, qf.ErrorDeclared):
         return EpcisEvent.declares_error.is_(f.present)
-    if isinstance(f, qp.BizTransactionIn):
+    if isinstance(f, qf.BizTransactionIn):
         return _having(
             EpcisEventBizTransaction,
             EpcisEventBizTransaction.type == f.type,
             EpcisEventBizTransaction.biz_transaction.in_(f.values),
         )
-    if isinstance(f, qp.PartyIn):
+    if isinstance(f, qf.PartyIn):
         return _having(
             EpcisEventParty,
             EpcisEventParty.direction == f.direction,
             EpcisEventParty.type == f.type,
             EpcisEventParty.party.in_(f.values),
         )
-    if isinstance(f, qp.SensorIn):
+    if isinstance(f, qf.SensorIn):
         return _sensor(_sensor_column(f.attribute).in_(f.values))
-    if isinstance(f, qp.SensorBound):
+    if isinstance(f, qf.SensorBound):
         bound = _compare(_sensor_column(f.attribute), f.op, f.value)
         if f.uom is not None:
             return _sensor(bound, EpcisEventSensorReport.uom == f.uom)
         return _sensor(bound)
-    if isinstance(f, qp.SensorBoolean):
+    if isinstance(f, qf.SensorBoolean):
         return _sensor(EpcisEventSensorReport.boolean_value.is_(f.value))
     return _field(f)
 
 
-def filtered(query: qp.ParsedQuery, snapshot: int | None = None) -> Select[EpcisEvent]:
+def filtered(query: qf.ParsedQuery, snapshot: int | None = None) -> Select[EpcisEvent]:
     """Every event matching ``query`` (within the snapshot), unordered."""
     stmt = select(EpcisEvent).where(*(condition(f) for f in query.filters))
     if snapshot is not None:
@@ -267,12 +266,12 @@ def filtered(query: qp.ParsedQuery, snapshot: int | None = None) -> Select[Epcis
     return stmt
 
 
-def _order_key(query: qp.ParsedQuery) -> Any:
+def _order_key(query: qf.ParsedQuery) -> Any:
     return getattr(EpcisEvent, query.order_by)
 
 
 def statement(
-    query: qp.ParsedQuery, snapshot: int, limit: int, after: Cursor | None = None
+    query: qf.ParsedQuery, snapshot: int, limit: int, after: Cursor | None = None
 ) -> Select[EpcisEvent]:
     """The SELECT for one page (one more row than ``limit``, to know if another follows)."""
     stmt = filtered(query, snapshot)
@@ -293,13 +292,13 @@ def snapshot_now(session: Session) -> int:
     return int(session.scalar(select(func.max(EpcisEvent.id))) or 0)
 
 
-def count(session: Session, query: qp.ParsedQuery, snapshot: int) -> int:
+def count(session: Session, query: qf.ParsedQuery, snapshot: int) -> int:
     inner = filtered(query, snapshot).with_only_columns(EpcisEvent.id).subquery()
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
 
 def run(
-    session: Session, query: qp.ParsedQuery, per_page: int, token: str | None = None
+    session: Session, query: qf.ParsedQuery, per_page: int, token: str | None = None
 ) -> tuple[list[EpcisEvent], str | None]:
     """One page of matching events and the token of the next page (None on the last).
 
@@ -363,54 +362,3 @@ def lot_events(session: Session, lot: str, gtin: str | None = None) -> list[Epci
         .order_by(EpcisEvent.event_time, EpcisEvent.id)
     )
     return list(session.scalars(stmt))
-
-
-def stored_event(row: EpcisEvent) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(row.body)
-    return loaded
-
-
-def _document_context(rows: Sequence[EpcisEvent]) -> list[Any]:
-    """The standard context plus every namespace prefix the events bring with them."""
-    extra: dict[str, Any] = {}
-    for row in rows:
-        context = stored_event(row).get("@context")
-        for item in context if isinstance(context, list) else [context]:
-            if isinstance(item, dict):
-                extra.update(item)
-    return [CONTEXT_URLS[0], extra] if extra else [CONTEXT_URLS[0]]
-
-
-def query_document(
-    rows: Sequence[EpcisEvent],
-    query_name: str = "SimpleEventQuery",
-    subscription_id: str | None = None,
-) -> dict[str, Any]:
-    """An EPCISQueryDocument holding ``rows`` as stored (a query's or subscription's
-    results)."""
-    results: dict[str, Any] = {"queryName": query_name}
-    if subscription_id is not None:
-        results["subscriptionID"] = subscription_id
-    results["resultsBody"] = {"eventList": [stored_event(r) for r in rows]}
-    return {
-        "@context": _document_context(rows),
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": _now(),
-        "epcisBody": {"queryResults": results},
-    }
-
-
-def epcis_document(rows: Sequence[EpcisEvent]) -> dict[str, Any]:
-    """An EPCISDocument holding ``rows`` as stored (a lot's export)."""
-    return {
-        "@context": _document_context(rows),
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": _now(),
-        "epcisBody": {"eventList": [stored_event(r) for r in rows]},
-    }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import EPCIS_DEFAULT_PER_PAGE, EPCIS_MAX_PER_PAGE
-from foodtrace.epcis import query
+from foodtrace.epcis import documents, query
+from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
 
 LD_JSON: Final = "application/ld+json"
@@ -47,7 +48,7 @@ def too_large(exc: query.QueryTooLarge) -> Problem:
     )
 
 
-def parse_pairs(pairs: Iterable[tuple[str, str]], extensions: Mapping[str, str]) -> qp.ParsedQuery:
+def parse_pairs(pairs: Iterable[tuple[str, str]], extensions: Mapping[str, str]) -> qf.ParsedQuery:
     try:
         return qp.parse(pairs, extensions)
     except qp.QueryParamError as exc:
@@ -65,14 +66,14 @@ def per_page(request: Request) -> int:
     return int(text)
 
 
-def request_query(request: Request) -> qp.ParsedQuery:
+def request_query(request: Request) -> qf.ParsedQuery:
     """The SimpleEventQuery the request's parameters ask for (paging aside)."""
     pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in PAGING]
     return parse_pairs(pairs, qp.parse_extensions(request.headers.get(EXTENSIONS_HEADER)))
 
 
 def page_response(
-    request: Request, session: Session, parsed: qp.ParsedQuery, query_name: str
+    request: Request, session: Session, parsed: qf.ParsedQuery, query_name: str
 ) -> JSONResponse:
     """One page of results as an EPCISQueryDocument, with the next page's link."""
     size = per_page(request)
@@ -87,7 +88,7 @@ def page_response(
         link = request.url.remove_query_params(query.TOKEN_PARAM)
         link = link.include_query_params(**{query.TOKEN_PARAM: token})
         headers = {"Link": f'<{link}>; rel="next"', "GS1-Next-Page-Token": token}
-    document = query.query_document(rows, query_name)
+    document = documents.query_document(rows, query_name)
     return JSONResponse(document, headers=headers, media_type=LD_JSON)
 
 

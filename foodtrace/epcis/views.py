@@ -19,7 +19,7 @@ from foodtrace.api.problems import FieldProblem, Problem, problem_responses, pro
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
-from foodtrace.epcis import query, responses, service
+from foodtrace.epcis import documents, query, responses, service
 from foodtrace.epcis.subscription import views as subscription_views
 from foodtrace.record.service import record_proof
 
@@ -193,7 +193,7 @@ def router(settings: Settings) -> APIRouter:
             "eventID": row.event_id,
             "hashID": row.hash_id,
             "entryIndex": row.entry_index,
-            "event": query.stored_event(row),
+            "event": documents.stored_event(row),
             "errorDeclarations": query.error_declarations(session, row.hash_id)
             if not row.declares_error
             else [],
@@ -220,7 +220,7 @@ def router(settings: Settings) -> APIRouter:
         rows = query.lot_events(session, lot, gtin)
         if not rows:
             raise Problem(404, "Not Found", f"No EPCIS event names lot {lot}.")
-        return JSONResponse(query.epcis_document(rows), media_type=LD_JSON)
+        return JSONResponse(documents.epcis_document(rows), media_type=LD_JSON)
 
     r.include_router(subscription_views.router(settings))
     return r

@@ -27,6 +27,7 @@ from foodtrace.epcis.models import EpcisEvent
 from foodtrace.epcis.subscription import webhook
 from foodtrace.epcis.subscription.models import NamedQuery, Subscription
 from foodtrace.store.db import begin_write
+from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
 
 SessionFactory = Callable[[], Session]
@@ -72,11 +73,11 @@ def query_pairs_of(named: NamedQuery) -> list[tuple[str, str]]:
     return query_pairs(json.loads(named.params))
 
 
-def parse_stored(named: NamedQuery) -> qp.ParsedQuery:
+def parse_stored(named: NamedQuery) -> qf.ParsedQuery:
     return qp.parse(query_pairs_of(named))
 
 
-def check_query(params: Mapping[str, Any]) -> qp.ParsedQuery:
+def check_query(params: Mapping[str, Any]) -> qf.ParsedQuery:
     try:
         return qp.parse(query_pairs(params))
     except qp.QueryParamError as exc:
@@ -222,7 +223,7 @@ def unsubscribe(
 
 
 def pending_events(
-    session: Session, sub: Subscription, parsed: qp.ParsedQuery, limit: int = EPCIS_MAX_PER_PAGE
+    session: Session, sub: Subscription, parsed: qf.ParsedQuery, limit: int = EPCIS_MAX_PER_PAGE
 ) -> list[EpcisEvent]:
     """The next matching events the subscriber has not acknowledged, in record order."""
     stmt = query.filtered(parsed, query.snapshot_now(session)).where(

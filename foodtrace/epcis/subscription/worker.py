@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from foodtrace.config import SUBSCRIPTION_BACKOFF_MAX_SECONDS, WEBHOOK_TIMEOUT_SECONDS, Settings
-from foodtrace.epcis import query
+from foodtrace.epcis import documents
 from foodtrace.epcis.subscription import service, webhook
 from foodtrace.epcis.subscription.models import NamedQuery, Subscription
 from foodtrace.store.db import begin_write
@@ -74,7 +74,7 @@ def _deliver_one(
     if not rows:
         return 0
     body = json.dumps(
-        query.query_document(rows, sub.query_name, sub.id), ensure_ascii=False
+        documents.query_document(rows, sub.query_name, sub.id), ensure_ascii=False
     ).encode()
     headers = {"Content-Type": "application/ld+json"}
     if sub.signature_token:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from foodtrace.trace.epcis import query_facts
+from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
 
 
@@ -19,8 +20,8 @@ def test_values_normalise_and_alternatives_combine() -> None:
         ]
     )
     assert parsed.filters == (
-        qp.ColumnIn("biz_step", ("shipping", "receiving", "packing")),
-        qp.PartyIn("source", "owning_party", ("urn:epc:id:pgln:4012345.00000",)),
+        qf.ColumnIn("biz_step", ("shipping", "receiving", "packing")),
+        qf.PartyIn("source", "owning_party", ("urn:epc:id:pgln:4012345.00000",)),
     )
 
 
@@ -90,10 +91,10 @@ def test_extension_prefixes_from_the_header() -> None:
     assert qp.parse_extensions(header) == {"ex": "https://ns.example.com/epcis/"}
     declared = qp.parse([("EQ_ex:zone", "chilled")], qp.parse_extensions(header))
     undeclared = qp.parse([("EQ_ex:zone", "chilled")])
-    assert declared.filters[0] == qp.FieldMatch(
+    assert declared.filters[0] == qf.FieldMatch(
         "event", False, "https://ns.example.com/epcis/zone", False, "EQ", ("chilled",)
     )
-    assert undeclared.filters[0] == qp.FieldMatch(
+    assert undeclared.filters[0] == qf.FieldMatch(
         "event", False, "ex:zone", True, "EQ", ("chilled",)
     )
 
