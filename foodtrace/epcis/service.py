@@ -37,7 +37,7 @@ from foodtrace.epcis.models import (
     EpcisSensorReading,
 )
 from foodtrace.record import registry
-from foodtrace.record.service import sign_custodial, submit
+from foodtrace.record.service import custodial_signer, submit
 from foodtrace.store.db import begin_write
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.entry import Entry, now_rfc3339
@@ -257,10 +257,8 @@ def capture(
         if duplicates:
             return _finish(sessions, job_id, "failed", errors=duplicates)
         try:
-            entries = [
-                sign_custodial(session, principal.party_id, ENTRY_TYPE, p.body(), settings=settings)
-                for p in prepared
-            ]
+            sign = custodial_signer(session, principal.party_id, settings=settings)
+            entries = [sign(ENTRY_TYPE, p.body()) for p in prepared]
         except Problem as exc:  # no server-held key that may sign now
             reason = FieldProblem("/", exc.detail or exc.title)
             return _finish(sessions, job_id, "failed", errors=[reason])
