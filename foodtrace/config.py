@@ -24,6 +24,14 @@ ANCHOR_BACKOFF_MAX_SECONDS = 60.0
 # the chain fresh): a consistency proof from such a size has at most
 # bitlen(new - 1) - ANCHOR_ALIGN_BITS + 1 hashes (11 at 1M entries instead of 21).
 ANCHOR_ALIGN_BITS = 10
+# EPCIS query pages: events per page when the client names none, and at most.
+EPCIS_DEFAULT_PER_PAGE = 30
+EPCIS_MAX_PER_PAGE = 1000
+# EPCIS subscriptions: the delivery worker looks for new events this often; a failed webhook
+# is retried after 1, 2, 4, ... seconds, at most this long; one POST waits this long.
+SUBSCRIPTION_POLL_SECONDS = 1.0
+SUBSCRIPTION_BACKOFF_MAX_SECONDS = 300.0
+WEBHOOK_TIMEOUT_SECONDS = 10.0
 # Request limits.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -69,6 +77,10 @@ class Settings(BaseSettings):
     scan_window_seconds: int = 24 * 3600
     scan_max_per_window: int = 50
     scan_max_places: int = 5
+    # EPCIS subscriptions: how often the delivery worker polls, and whether webhooks may
+    # target loopback addresses (tests, single-machine setups; never private networks).
+    subscription_poll_seconds: float = SUBSCRIPTION_POLL_SECONDS
+    webhook_allow_loopback: bool = False
 
     @cached_property
     def resolved_database_url(self) -> str:

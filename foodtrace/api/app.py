@@ -61,11 +61,18 @@ def create_app(
 
         anchorer = Anchorer(log, settings)
 
+    # EPCIS subscriptions are delivered by a worker that lives as long as the app.
+    from foodtrace.epcis.subscription.worker import SubscriptionWorker
+
+    deliveries = SubscriptionWorker(session_factory(engine), settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if anchorer is not None:
             anchorer.start()
+        deliveries.start()
         yield
+        deliveries.close()
         if anchorer is not None:
             anchorer.close()
         log.close()

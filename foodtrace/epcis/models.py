@@ -43,6 +43,7 @@ class EpcisEvent(Base):
         UniqueConstraint("hash_id", "declares_error", name="uq_epcis_events_hash_id"),
         UniqueConstraint("entry_index", name="uq_epcis_events_entry_index"),
         Index("ix_epcis_events_time_id", "event_time", "id"),
+        Index("ix_epcis_events_record_time_id", "record_time", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -55,7 +56,7 @@ class EpcisEvent(Base):
     record_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     biz_step: Mapped[str | None] = mapped_column(String(ID_CHARS), index=True)
     disposition: Mapped[str | None] = mapped_column(String(ID_CHARS), index=True)
-    read_point: Mapped[str | None] = mapped_column(String(ID_CHARS))
+    read_point: Mapped[str | None] = mapped_column(String(ID_CHARS), index=True)
     biz_location: Mapped[str | None] = mapped_column(String(ID_CHARS), index=True)
     author: Mapped[str] = mapped_column(String(128), index=True)
     entry_index: Mapped[int] = mapped_column(LogIndex)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import MAX_ENTRY_BYTES, Settings
+from foodtrace.epcis.index.project import index_event
 from foodtrace.epcis.models import (
     CaptureJob,
     EpcisEvent,
@@ -37,7 +38,8 @@ from foodtrace.epcis.models import (
 )
 from foodtrace.masterdata import service as masterdata
 from foodtrace.record import registry
-from foodtrace.record.service import sign_custodial, submit
+from foodtrace.record.service import custodial_signer, submit
+from foodtrace.store.db import begin_write
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.entry import Entry, now_rfc3339
 from foodtrace.trace.epcis import events, gs1keys, hashing, validate
@@ -209,6 +211,7 @@ def _finish(
     reason: str | None = None,
 ) -> CaptureJob:
     with sessions() as session, session.begin():
+        begin_write(session)  # read-then-write: take the SQLite write lock first
         job = session.get(CaptureJob, job_id)
         assert job is not None
         job.status = status
@@ -237,6 +240,7 @@ def capture(
     prepared = prepare(document, now_rfc3339())
     job_id = str(uuid.uuid4())
     with sessions() as session, session.begin():
+        begin_write(session)
         session.add(
             CaptureJob(
                 id=job_id,
@@ -256,11 +260,9 @@ def capture(
             return _finish(sessions, job_id, "failed", errors=duplicates)
         header = masterdata.header_entries(document)  # signed with the events, one group
         try:
-            entries = [
-                sign_custodial(session, principal.party_id, t, body, settings=settings)
-                for t, body in [(ENTRY_TYPE, p.body()) for p in prepared]
-                + [(t, body) for _, t, body in header]
-            ]
+            sign = custodial_signer(session, principal.party_id, settings=settings)
+            entries = [sign(ENTRY_TYPE, p.body()) for p in prepared]
+            entries += [sign(t, body) for _, t, body in header]
         except Problem as exc:  # no server-held key that may sign now
             reason = FieldProblem("/", exc.detail or exc.title)
             return _finish(sessions, job_id, "failed", errors=[reason])
@@ -357,6 +359,7 @@ def project_event(session: Session, index: int, entry: Entry) -> None:
                 component=r.component,
             )
         )
+    index_event(session, row.id, event)
 
 
 def _epc_row(

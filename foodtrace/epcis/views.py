@@ -8,10 +8,10 @@ to the log (or refused), and its job already says which. EPCIS clients that poll
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from foodtrace.api.app import SessionDep
@@ -19,11 +19,22 @@ from foodtrace.api.problems import FieldProblem, Problem, problem_responses, pro
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
-from foodtrace.epcis import query, service
+from foodtrace.epcis import documents, query, responses, service
+from foodtrace.epcis.subscription import views as subscription_views
 from foodtrace.masterdata import service as masterdata
 from foodtrace.record.service import record_proof
 
 JSON_TYPES = ("application/json", "application/ld+json")
+
+
+def _header_refusals(
+    request: Request, principal: Principal, document: dict[str, Any]
+) -> list[FieldProblem]:
+    """Master data in the document's header that the caller may not describe."""
+    with request.app.state.sessions() as session:
+        return masterdata.header_refusals(session, principal.party_id, document)
+
+
 LD_JSON = "application/ld+json"
 
 _CAPTURE_EXAMPLE = {
@@ -110,15 +121,17 @@ def router(settings: Settings) -> APIRouter:
     )
     async def capture(request: Request, principal: Writer) -> JSONResponse:
         document = _json_body(request.headers.get("content-type", ""), await request.body())
-        found = service.document_problems(document)
+        # Validating, signing and waiting for the log's commit block: off the event loop,
+        # so other requests (and other captures) go on meanwhile.
+        found = await run_in_threadpool(service.document_problems, document)
         if found:
             raise service.refusal(found)
         assert isinstance(document, dict)
-        with request.app.state.sessions() as session:
-            forbidden = masterdata.header_refusals(session, principal.party_id, document)
+        forbidden = await run_in_threadpool(_header_refusals, request, principal, document)
         if forbidden:
             raise masterdata.forbidden(forbidden)
-        job = service.capture(
+        job = await run_in_threadpool(
+            service.capture,
             request.app.state.log,
             request.app.state.sessions,
             principal,
@@ -151,69 +164,28 @@ def router(settings: Settings) -> APIRouter:
 
     @r.get(
         "/epcis/events",
-        summary="Query events (EPCIS 2.0 SimpleEventQuery subset), as an EPCISQueryDocument",
+        summary="Query events (EPCIS 2.0 SimpleEventQuery), as an EPCISQueryDocument",
         description=(
-            "Filters combine with AND; alternatives within one filter are given by "
-            "repeating it or separating values with `|`. Results are in eventTime order; "
-            "when more remain, the `Link` header (rel=next) carries `nextPageToken`, also "
-            "sent as `GS1-Next-Page-Token`. Public: no token needed."
+            "Every SimpleEventQuery parameter of EPCIS 2.0 §8.2.7.1; an unknown parameter "
+            "or a bad value is refused with 400 naming it. Filters combine with AND; "
+            "alternatives within one filter are given by repeating it or separating values "
+            "with `|`. Extension field prefixes may be declared in `GS1-Extensions` "
+            "(`example=https://ns.example.com/epcis/`). Results are in eventTime order "
+            "unless `orderBy` says otherwise; when more remain, the `Link` header "
+            "(rel=next) carries `nextPageToken`, also sent as `GS1-Next-Page-Token`; pages "
+            "read the snapshot the first page saw. Public: no token needed."
         ),
         response_class=JSONResponse,
+        openapi_extra={"parameters": responses.QUERY_PARAMETERS},
         responses={
-            200: {"content": {LD_JSON: {}, "application/json": {}}},
-            **problem_responses(400, 422),
+            200: {"content": {LD_JSON: {}}},
+            **problem_responses(400, 413),
         },
     )
-    def query_events(
-        request: Request,
-        session: SessionDep,
-        event_type: Annotated[
-            list[str] | None, Query(alias="eventType", examples=["ObjectEvent"])
-        ] = None,
-        biz_step: Annotated[
-            list[str] | None, Query(alias="EQ_bizStep", examples=["shipping"])
-        ] = None,
-        disposition: Annotated[
-            list[str] | None, Query(alias="EQ_disposition", examples=["in_transit"])
-        ] = None,
-        biz_location: Annotated[list[str] | None, Query(alias="EQ_bizLocation")] = None,
-        match_epc: Annotated[
-            list[str] | None,
-            Query(alias="MATCH_epc", examples=["urn:epc:id:sgtin:0614141.107346.2017"]),
-        ] = None,
-        match_any_epc: Annotated[list[str] | None, Query(alias="MATCH_anyEPC")] = None,
-        ge_event_time: Annotated[
-            str | None, Query(alias="GE_eventTime", examples=["2025-03-01T00:00:00Z"])
-        ] = None,
-        lt_event_time: Annotated[str | None, Query(alias="LT_eventTime")] = None,
-        per_page: Annotated[
-            int, Query(alias="perPage", ge=1, le=query.MAX_PER_PAGE)
-        ] = query.DEFAULT_PER_PAGE,
-        next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
-    ) -> JSONResponse:
-        try:
-            q = query.EventQuery(
-                event_types=query.split_values(event_type or []),
-                biz_steps=query.split_values(biz_step or []),
-                dispositions=query.split_values(disposition or []),
-                biz_locations=query.split_values(biz_location or []),
-                match_epc=query.split_values(match_epc or []),
-                match_any_epc=query.split_values(match_any_epc or []),
-                ge_event_time=query.parse_time("GE_eventTime", ge_event_time),
-                lt_event_time=query.parse_time("LT_eventTime", lt_event_time),
-                per_page=per_page,
-            )
-            if next_page_token:
-                q = replace(q, after=query.decode_token(q, next_page_token))
-        except query.QueryError as exc:
-            raise _query_problem(exc) from exc
-        rows, token = query.run(session, q)
-        headers = {}
-        if token is not None:
-            link = request.url.remove_query_params("nextPageToken")
-            link = link.include_query_params(nextPageToken=token)
-            headers = {"Link": f'<{link}>; rel="next"', "GS1-Next-Page-Token": token}
-        return JSONResponse(query.query_document(rows), headers=headers, media_type=LD_JSON)
+    def query_events(request: Request, session: SessionDep) -> JSONResponse:
+        return responses.page_response(
+            request, session, responses.request_query(request), "SimpleEventQuery"
+        )
 
     @r.get(
         "/epcis/events/{event_id:path}",
@@ -237,7 +209,7 @@ def router(settings: Settings) -> APIRouter:
             "eventID": row.event_id,
             "hashID": row.hash_id,
             "entryIndex": row.entry_index,
-            "event": query.stored_event(row),
+            "event": documents.stored_event(row),
             "errorDeclarations": query.error_declarations(session, row.hash_id)
             if not row.declares_error
             else [],
@@ -264,8 +236,9 @@ def router(settings: Settings) -> APIRouter:
         rows = query.lot_events(session, lot, gtin)
         if not rows:
             raise Problem(404, "Not Found", f"No EPCIS event names lot {lot}.")
-        return JSONResponse(query.epcis_document(rows), media_type=LD_JSON)
+        return JSONResponse(documents.epcis_document(rows), media_type=LD_JSON)
 
+    r.include_router(subscription_views.router(settings))
     return r
 
 
@@ -289,14 +262,3 @@ def _json_body(content_type: str, raw: bytes) -> object:
             problem_type("malformed-json"),
             [FieldProblem("/body", f"expected valid JSON: {exc}")],
         ) from exc
-
-
-def _query_problem(exc: query.QueryError) -> Problem:
-    n = len(exc.problems)
-    return Problem(
-        400,
-        "Invalid query",
-        f"{n} problem{'s' if n != 1 else ''} in the query",
-        problem_type("invalid-query"),
-        exc.problems,
-    )

@@ -66,6 +66,15 @@ def writer_engine(engine: Engine) -> Engine:
     return engine.execution_options(**{BEGIN_OPTION: "BEGIN IMMEDIATE"})
 
 
+def begin_write(session: Session) -> None:
+    """Open ``session``'s transaction as a writer: on SQLite ``BEGIN IMMEDIATE``, which waits
+    (busy timeout) for the write lock instead of failing later. A deferred transaction that
+    reads and then writes cannot wait: once another writer (the log's group commit, scan
+    counts, the anchorer) committed after its first read, SQLite refuses the upgrade at once
+    with ``database is locked``. Call it first, before anything else runs in the session."""
+    session.connection(execution_options={BEGIN_OPTION: "BEGIN IMMEDIATE"})
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -11,6 +11,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,10 @@ class Repository:
 
 
 @contextlib.contextmanager
-def open_repository(url: str, data_dir: Path) -> Iterator[Repository]:
+def open_repository(url: str, data_dir: Path, **overrides: Any) -> Iterator[Repository]:
+    """A repository; ``overrides`` are further :class:`Settings` fields."""
     migrate(url, "heads")  # every branch, even while two areas have parallel heads
-    settings = Settings(data_dir=data_dir, log_origin="test.foodtrace/log")
+    settings = Settings(data_dir=data_dir, log_origin="test.foodtrace/log", **overrides)
     engine = make_engine(url)
     app = create_app(settings, engine=engine)
     with TestClient(app) as client:
@@ -92,3 +94,34 @@ def open_repository(url: str, data_dir: Path) -> Iterator[Repository]:
 def load(testdata: Path, name: str) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((testdata / EXAMPLES / name).read_text())
     return loaded
+
+
+def object_document(ns: range | list[int], lot: str, *, hour: int = 8) -> dict[str, Any]:
+    """An EPCISDocument of one ObjectEvent per ``n`` naming ``lot``; ``n`` makes each event
+    distinct (its eventID, eventTime minute offset and quantity)."""
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-03-01T00:00:00Z",
+        "epcisBody": {
+            "eventList": [
+                {
+                    "type": "ObjectEvent",
+                    "eventID": event_uuid(n),
+                    "eventTime": (datetime(2026, 3, 1, hour, tzinfo=UTC) + timedelta(minutes=n))
+                    .isoformat()
+                    .replace("+00:00", "Z"),
+                    "eventTimeZoneOffset": "+08:00",
+                    "action": "OBSERVE",
+                    "bizStep": "shipping",
+                    "quantityList": [{"epcClass": lot, "quantity": n, "uom": "KGM"}],
+                }
+                for n in ns
+            ]
+        },
+    }
+
+
+def event_uuid(n: int) -> str:
+    return f"urn:uuid:00000000-0000-4000-8000-{n:012d}"

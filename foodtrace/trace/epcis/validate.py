@@ -25,6 +25,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+import jsonschema_rs
 from jsonschema import Draft7Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -118,6 +119,19 @@ def _validator() -> Draft7Validator:
     return Draft7Validator(schema(), format_checker=checker)
 
 
+@cache
+def _fast_validator() -> jsonschema_rs.Draft7Validator:
+    """The same schema and formats, compiled in Rust: ~100× faster, but its errors do not
+    carry what :func:`_from_schema_error` needs, so it only answers "valid or not"."""
+    return jsonschema_rs.Draft7Validator(
+        schema(),
+        formats={"date-time": _is_time, "uri": _is_uri},
+        validate_formats=True,
+        ignore_unknown_formats=True,
+        offline=True,
+    )
+
+
 def problems(document: object) -> list[Problem]:
     """Every problem with ``document`` (decoded JSON); an empty list means it is valid."""
     if not isinstance(document, dict):
@@ -128,6 +142,8 @@ def problems(document: object) -> list[Problem]:
     shown = copy.deepcopy(document)
     for event_pointer, event in _events(shown):
         found += _check_event_vocabulary(event_pointer, event)
+    if not found and _fast_validator().is_valid(shown):
+        return []  # a valid document (most are) skips the slow, precise error search
     vocab_pointers = {p.pointer for p in found}
     alternatives: list[tuple[Problem, set[str]]] = []
     for error in _validator().iter_errors(shown):

@@ -1,0 +1,1 @@
+"""What the EPCIS 2.0 query language filters on, beyond the core event index."""
