@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -52,6 +52,7 @@ RECALLED: Final = "recalled"
 FACES: Final = {"合格": "laugh", "基本合格": "smile", "不合格": "flat"}
 FACE_ZH: Final = {"laugh": "大笑", "smile": "微笑", "flat": "平脸"}
 ANCHOR_SELECTOR: Final = "0x8c0d6778"  # keccak256("anchorAt(bytes32,uint64)")[:4]
+LOG_KEY_SELECTOR: Final = "0x9d21e627"  # keccak256("logKeyHash(bytes32)")[:4]
 
 
 class ResolverSettings(BaseSettings):
@@ -666,6 +667,16 @@ def product_page(session: Session, gtin: str) -> tuple[Fact, PartyView | None, l
 
 
 @dataclass(frozen=True)
+class Witnessing:
+    """What the page needs about witnesses: their cosignature verifier keys, how many must
+    have cosigned, and the log's checkpoint notes with the collected cosignatures added."""
+
+    keys: tuple[str, ...]
+    required: int
+    cosigned: Callable[[str], str]
+
+
+@dataclass(frozen=True)
 class AnchorInfo:
     tree_size: int
     root: bytes
@@ -714,6 +725,7 @@ def proofs(
     anchor: AnchorInfo | None,
     chain_public_url: str,
     latest: SignedCheckpoint | None = None,
+    witnesses: Witnessing | None = None,
 ) -> dict[str, Any]:
     """What the page's script verifies: each record's exact leaf data and inclusion proof,
     the signed checkpoints they are proved in (the anchored one when it covers the record,
@@ -723,7 +735,9 @@ def proofs(
     A page view never signs a checkpoint (that is a write, and SQLite has one writer): a
     record newer than the latest checkpoint is sent ``pending``, without a proof, and the
     badge says it is not yet verifiable; the anchorer's next checkpoint covers it. All the
-    leaf data come from one query and all the proofs' node hashes from another."""
+    leaf data come from one query and all the proofs' node hashes from another. With
+    ``witnesses``, each checkpoint note carries the cosignatures collected for it, and the
+    page gets the witnesses' verifier keys and the quorum it must see."""
     indices = sorted(set(records))
     latest = latest if latest is not None else log.latest_checkpoint()
     anchored = None
@@ -760,7 +774,7 @@ def proofs(
             out_records.append({"index": index, "data": text, "pending": True})
             continue
         proof = inclusion_proof(index, cp.size, lambda nodes: [hashes[n] for n in nodes])
-        checkpoints[str(cp.size)] = cp.note
+        checkpoints[str(cp.size)] = cp.note if witnesses is None else witnesses.cosigned(cp.note)
         out_records.append(
             {
                 "index": index,
@@ -787,6 +801,10 @@ def proofs(
         },
         "rpc_url": chain_public_url or None,
         "selector": ANCHOR_SELECTOR,
+        "key_selector": LOG_KEY_SELECTOR,
+        "witnesses": {"keys": [], "required": 0}
+        if witnesses is None
+        else {"keys": list(witnesses.keys), "required": witnesses.required},
         "formats": FORMATS,
     }
 

@@ -49,10 +49,12 @@ GS1: Final = "https://gs1.org/voc/"
 REGION_HEADER: Final = "x-foodtrace-region"  # set by an edge proxy (city/province), optional
 STATIC_FILES: Final = {
     "verify.js": "text/javascript; charset=utf-8",
-    "sha256.js": "text/javascript; charset=utf-8",
+    "noble.js": "text/javascript; charset=utf-8",
     "complaint.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
+# Third-party code, committed as built by scripts/build-noble.js (see its licence files there).
+VENDORED: Final = {"noble.js": "vendor/noble.js"}
 STATIC_PREFIX: Final = "/static/resolver"
 OFFERS: Final = ("text/html", LINKSET_TYPE, "application/json")
 
@@ -116,7 +118,8 @@ def templates() -> Environment:
 
 @cache
 def _static(name: str) -> tuple[bytes, str]:
-    data = resources.files("foodtrace.resolver").joinpath("static", name).read_bytes()
+    path = VENDORED.get(name, name)
+    data = resources.files("foodtrace.resolver").joinpath("static", *path.split("/")).read_bytes()
     return data, hashlib.sha256(data).hexdigest()[:16]
 
 
