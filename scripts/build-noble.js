@@ -33,7 +33,7 @@ const out = await build({
   format: "iife",
   target: "es2020",
   minify: true,
-  legalComments: "none",
+  legalComments: "inline",
   banner: { js: banner },
   write: false,
 });
