@@ -37,6 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.node]
 VERIFY_TIMEOUT_MS = 10_000
 ANCHORS_SLOT = 3  # TraceAnchor storage: _owner, _logs, _anchorers, _anchors
 BOGUS_ROOT = "0x" + "ba" * 32
+ANVIL_CHAIN_ID = 31337
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ def test_lot_page_reads_the_matching_root_from_the_contract(
     page.goto(url)
     assert verdict(page) == ("verified", "match")
     expect(page.locator("#checks li.ok", has_text="已从区块链合约读取根哈希,一致")).to_have_count(1)
+    # The badge names the chain, the block it read at and the RPC it used.
+    host = chain_demo.rpc.split("//")[1].rstrip("/")
+    expect(page.locator("#badge")).to_contain_text(f"已与区块链核对:链 {ANVIL_CHAIN_ID} · 区块 ")
+    expect(page.locator("#badge")).to_contain_text(f"节点 {host}")
     assert "POST" in rpc_calls, "the root was not read from the chain's RPC"
     assert anchor_of(page)["contract_address"] == chain_demo.contract
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -111,7 +116,7 @@ def test_merchant_page_reads_the_matching_root_from_the_contract(
 ) -> None:
     page.goto(chain_demo.urls["merchant-restaurant"])
     assert verdict(page) == ("verified", "match")
-    expect(page.locator("#badge")).to_contain_text("已验证")
+    expect(page.locator("#badge")).to_contain_text("已与区块链核对")
     expect(page.locator("#checks")).to_contain_text("已从区块链合约读取根哈希,一致")
     shot(page, "merchant-chain-match")
 
@@ -140,3 +145,49 @@ def test_a_root_on_chain_that_differs_from_the_log_turns_the_badge_into_a_warnin
         shot(page, "merchant-chain-mismatch")
     finally:
         chain_demo.rpc_call("anvil_setStorageAt", contract, slot, stored)
+
+
+def test_an_rpc_the_user_picks_that_does_not_answer_reads_as_unreachable(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    page.goto(chain_demo.urls["merchant-restaurant"])
+    assert verdict(page) == ("verified", "match")
+    dead = f"http://127.0.0.1:{stack.free_port()}/"
+    page.locator("#badge-details").evaluate("d => d.open = true")
+    page.fill("#rpc-form input[name=rpc]", dead)
+    with page.expect_navigation():
+        page.click("#rpc-form button")
+    assert verdict(page) == ("verified", "unreachable")
+    assert page.evaluate("localStorage.getItem('foodtrace.rpc')") == dead
+    expect(page.locator("#badge")).to_have_text("ⓘ日志已验证 · 无法连接区块链")
+    expect(page.locator("#checks")).to_contain_text(dead)
+    assert page.evaluate("document.body.getAttribute('data-checks')") == "log"
+    shot(page, "merchant-chain-unreachable")
+
+
+def test_a_chain_without_the_contract_reads_as_unreachable_not_tampered(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    with run_anvil() as empty:  # same chain id, nothing deployed: the wrong node, not a forgery
+        page.add_init_script(f"localStorage.setItem('foodtrace.rpc', {empty!r});")
+        page.goto(chain_demo.urls["merchant-restaurant"])
+        assert verdict(page) == ("verified", "unreachable")
+    expect(page.locator("#checks")).to_contain_text("没有合约")
+    expect(page.locator("#badge")).to_contain_text("无法连接区块链")
+
+
+def test_an_rpc_of_another_network_reads_as_unreachable(chain_demo: ChainDemo, page: Page) -> None:
+    fake = "http://rpc.other-network.test/"
+    page.route(
+        fake + "**",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            headers={"access-control-allow-origin": "*"},
+            body='{"jsonrpc":"2.0","id":1,"result":"0x1"}',
+        ),
+    )
+    page.add_init_script(f"localStorage.setItem('foodtrace.rpc', {fake!r});")
+    page.goto(chain_demo.urls["merchant-restaurant"])
+    assert verdict(page) == ("verified", "unreachable")
+    expect(page.locator("#checks")).to_contain_text(f"此节点是链 1,锚定在链 {ANVIL_CHAIN_ID}")

@@ -237,7 +237,7 @@
   function badge(state, level, text) {
     var b = document.getElementById("badge");
     b.className = "badge " + state + " " + level;
-    b.querySelector(".icon").textContent = state === "verified" ? "✓" : state === "tampered" ? "⚠" : "ⓘ";
+    b.querySelector(".icon").textContent = state === "tampered" ? "⚠" : level === "chain" || level === "log" ? "✓" : "ⓘ";
     b.querySelector(".text").textContent = text;
     body.setAttribute("data-verify", state);
     if (state === "tampered") document.getElementById("badge-details").open = true;
@@ -308,7 +308,7 @@
       else if (Object.keys(pending).length) badge("pending", "neutral", "部分记录待验证:尚未签入日志检查点");
       else if (W.required && body.getAttribute("data-witness-quorum") !== "met") badge("unwitnessed", "warn", "日志已验证,但见证方签名不足" + w);
       else if (chain && chain.state === "match") badge("verified", "chain", "已与区块链核对:链 " + chain.chainId + " · 区块 " + chain.block + " · 节点 " + host(chain.url) + w);
-      else if (chain && chain.state === "unreachable") badge("verified", "log", "日志已验证 · 无法连接区块链" + w);
+      else if (chain && chain.state === "unreachable") badge("verified", "warn", "日志已验证 · 无法连接区块链" + w);
       else badge("verified", "log", "日志已验证" + w);
     }).catch(function (e) {
       note(false, "验证出错:" + e.message);
