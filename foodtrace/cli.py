@@ -23,8 +23,9 @@ def _register_areas() -> None:
     from foodtrace.record import commands as record
     from foodtrace.scanner import commands as scanner
     from foodtrace.store import commands as store
+    from foodtrace.witness import commands as witness
 
-    for area in (store, ledger, record, epcis, api, scanner, labels):
+    for area in (store, ledger, record, epcis, api, scanner, labels, witness):
         area.register(app)
 
 

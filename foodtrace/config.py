@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     scan_window_seconds: int = 24 * 3600
     scan_max_per_window: int = 50
     scan_max_places: int = 5
+    # Witnesses (C2SP tlog-witness) asked to cosign checkpoints: comma-separated
+    # "<cosigner vkey>@<submission URL prefix>"; pages require this many of them (0: none).
+    witnesses: str = ""
+    witnesses_required: int = 0
 
     @cached_property
     def resolved_database_url(self) -> str:

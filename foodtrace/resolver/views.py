@@ -407,6 +407,7 @@ def router(settings: Settings) -> APIRouter:
             anchor,
             settings.chain_public_url,
             latest,
+            witnessing(settings, request.app.state.log),
         )
         shows_scans = code.kind is CodeKind.SERIAL  # only a serial's page shows its count
         html = (
@@ -449,6 +450,21 @@ def router(settings: Settings) -> APIRouter:
         )
 
     return r
+
+
+def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
+    """The page's witness keys and quorum, and the cosignatures the log collected."""
+    from foodtrace.witness.collect import cosigned_note, parse_endpoints
+
+    endpoints = parse_endpoints(settings.witnesses)
+    if not endpoints:
+        return None
+    names = [ep.name for ep in endpoints]
+    return service.Witnessing(
+        tuple(ep.vkey for ep in endpoints),
+        settings.witnesses_required,
+        lambda note: cosigned_note(log.engine, note, names),
+    )
 
 
 def _page(
