@@ -31,10 +31,18 @@ def anchor(
         bool, typer.Option("--once", help="Anchor what is there now, then exit.")
     ] = False,
     db: DbOption = None,
+    redeploy: Annotated[
+        bool,
+        typer.Option(
+            "--redeploy",
+            help="If the contract recorded for this log has no code on the chain, deploy a new "
+            "one and anchor the log again from a first root WITHOUT a consistency proof.",
+        ),
+    ] = False,
 ) -> None:
     """Anchor the log's checkpoints to the chain (in the foreground until Ctrl-C)."""
     with _log(db) as log:
-        anchorer = Anchorer(log)
+        anchorer = Anchorer(log, redeploy=redeploy)
         try:
             if once:
                 if not anchorer.lock.try_acquire():

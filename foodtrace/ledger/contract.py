@@ -147,6 +147,11 @@ def read_root(w3: Web3, address: str, log: bytes, size: int) -> bytes | None:
     return bytes(root) if bytes(root) != ZERO_ROOT else None
 
 
+def read_log_key_hash(w3: Web3, address: str, log: bytes) -> bytes:
+    """The log key hash the chain pins for ``log`` (32 zero bytes for an unknown log)."""
+    return bytes(_contract(w3, address).functions.logKeyHash(log).call())
+
+
 def _summary(receipt: TxReceipt) -> TxSummary:
     return TxSummary(
         tx_hash=bytes(receipt["transactionHash"]),
@@ -210,8 +215,18 @@ class TraceAnchor:
     def transfer_ownership(self, new_owner: str) -> TxSummary:
         return self._tx("transferOwnership", to_checksum_address(new_owner))
 
-    def register_log(self, log: bytes) -> TxSummary:
-        return self._tx("registerLog", log)
+    def register_log(self, log: bytes, key_hash: bytes) -> TxSummary:
+        """Register ``log`` pinning ``key_hash`` (:func:`foodtrace.trace.logkey.log_key_hash`
+        of its checkpoint key)."""
+        return self._tx("registerLog", log, key_hash)
+
+    def rotate_log_key(self, log: bytes, new_key_hash: bytes) -> TxSummary:
+        """Pin a new checkpoint key; the contract emits ``LogKeyRotated(log, old, new)``."""
+        return self._tx("rotateLogKey", log, new_key_hash)
+
+    def log_key_hash(self, log: bytes) -> bytes:
+        """The key hash the chain pins for ``log``: 32 zero bytes if it is not registered."""
+        return bytes(self._call(self.contract.functions.logKeyHash(log)))
 
     def set_anchorer(self, log: bytes, account: str, allowed: bool = True) -> TxSummary:
         return self._tx("setAnchorer", log, to_checksum_address(account), allowed)

@@ -33,6 +33,7 @@ from foodtrace.scanner.verify import RECORD_STEPS
 from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import verifier_key
 from foodtrace.trace.codes import Code, Lot, parse_code
+from foodtrace.trace.logkey import log_key_hash
 from foodtrace.trace.merkle import verify_consistency
 
 pytestmark = pytest.mark.node
@@ -222,7 +223,7 @@ def test_a_root_that_differs_from_the_chain_is_caught(world: World, tmp_path: Pa
     other = connect_rpc(world.rpc, DEV_KEYS[1])
     anchor = TraceAnchor(other, deploy(other))
     log = log_id("foodtrace.example/log")
-    anchor.register_log(log)
+    anchor.register_log(log, log_key_hash(world.seeded.log_key))  # the right key, a wrong root
     anchor.set_anchorer(log, other.address)
     served_size = world.seeded.anchored_size + 1
     anchor.anchor(log, served_size, b"\x42" * 32, [])
