@@ -13,7 +13,7 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from foodtrace.trace.checkpoint import Checkpoint, parse_body, verify_note
 from foodtrace.trace.errors import CheckpointError, VerificationError
@@ -44,16 +44,13 @@ class AddCheckpoint:
         return ("\n".join(lines) + "\n\n" + self.note).encode()
 
 
-@dataclass(frozen=True)
 class Refusal(Exception):
-    """Why a witness will not cosign, as the HTTP status tlog-witness prescribes."""
+    """Why a witness will not cosign, as the HTTP status tlog-witness prescribes (with a 409,
+    the size the witness has cosigned)."""
 
-    status: int
-    reason: str
-    known_size: int | None = field(default=None)
-
-    def __str__(self) -> str:
-        return f"{self.status}: {self.reason}"
+    def __init__(self, status: int, reason: str, known_size: int | None = None) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status, self.reason, self.known_size = status, reason, known_size
 
 
 def parse_request(data: bytes) -> AddCheckpoint:

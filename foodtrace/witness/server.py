@@ -26,8 +26,10 @@ def create_witness_app(state: WitnessState) -> Starlette:
             line = await anyio.to_thread.run_sync(add_checkpoint, state, data)
         except Refusal as refusal:
             if refusal.status == 409 and refusal.known_size is not None:
-                return Response(
-                    f"{refusal.known_size}\n", status_code=409, media_type=SIZE_CONTENT_TYPE
+                return Response(  # exactly this type: no "; charset" (Starlette adds one)
+                    f"{refusal.known_size}\n",
+                    status_code=409,
+                    headers={"content-type": SIZE_CONTENT_TYPE},
                 )
             return PlainTextResponse(refusal.reason + "\n", status_code=refusal.status)
         return PlainTextResponse(line)
