@@ -54,8 +54,14 @@ def cli(*args: str) -> str:
 
 @contextlib.contextmanager
 def run_witness(directory: Path, name: str, log_vkeys: list[str]) -> Iterator[RunningWitness]:
-    vkey = cli("init", "--dir", str(directory), "--name", name,
-               *(a for k in log_vkeys for a in ("--log", k)))  # fmt: skip
+    vkey = cli(
+        "init",
+        "--dir",
+        str(directory),
+        "--name",
+        name,
+        *(a for k in log_vkeys for a in ("--log", k)),
+    )
     port = free_port()
     log = directory.parent / f"{directory.name}.log"
     with log.open("wb") as out:
@@ -69,7 +75,7 @@ def run_witness(directory: Path, name: str, log_vkeys: list[str]) -> Iterator[Ru
                 str(directory),
                 "--port",
                 str(port),
-            ],  # fmt: skip
+            ],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=out,
