@@ -21,7 +21,7 @@ from web3 import Web3
 
 from foodtrace.scanner.client import Server
 from foodtrace.scanner.decode import DecodeError, decode_folder, decode_image
-from foodtrace.scanner.report import EXIT_USAGE, exit_code, print_checks, to_json
+from foodtrace.scanner.report import EXIT_FAILED, EXIT_USAGE, exit_code, print_checks, to_json
 from foodtrace.scanner.state import (
     ScanState,
     StateError,
@@ -230,6 +230,17 @@ def scan(
     min_codes: Annotated[
         int, typer.Option("--min-codes", min=1, help="Codes to expect per image")
     ] = 1,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A witness's cosignature verifier key, or NAME=VKEY (repeatable)",
+            envvar="FOODTRACE_SCAN_WITNESS",
+        ),
+    ] = None,
+    witnesses_required: Annotated[
+        int, typer.Option("--witnesses-required", min=0, help="Cosignatures required (k of n)")
+    ] = 0,
 ) -> None:
     """Decode 食安码 from photos and verify each against the pinned keys and the chain."""
     path = state_file or default_state_path()
@@ -243,6 +254,11 @@ def scan(
     if save:
         save_state(path, state)
     authority_keys, verifier, rpc_url, address = pinned
+    try:
+        witness_keys = _witness_keys(witness or [], witnesses_required)
+    except UsageError as exc:
+        err.print(f"[red]usage: {exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
     servers: dict[str, Server] = {}
 
@@ -255,6 +271,7 @@ def scan(
     scanner = Scanner(Trust(authority_keys, verifier, w3, address), state, server_for)
     try:
         checks = run_scan(scanner, items, min_codes=min_codes, progress=not json_out)
+        unwitnessed = _unwitnessed(servers, state, verifier, witness_keys, witnesses_required)
     finally:
         for s in servers.values():
             s.close()
@@ -263,7 +280,63 @@ def scan(
         typer.echo(json.dumps(to_json(checks), ensure_ascii=False, indent=2))
     else:
         print_checks(out, checks, details=not any(k == "folder" for k, _ in items))
-    raise typer.Exit(exit_code(checks))
+    for problem in unwitnessed:
+        err.print(f"[red]✗ witnesses: {problem}[/red]")
+    raise typer.Exit(EXIT_FAILED if unwitnessed else exit_code(checks))
+
+
+def _witness_keys(values: list[str], required: int) -> list[str]:
+    """``--witness`` values as verifier keys (``NAME=VKEY`` must name the key's own name)."""
+    from foodtrace.trace.cosignature import parse_cosigner_vkey
+
+    out = []
+    for value in values:
+        name, sep, vkey = value.partition("=")
+        vkey = vkey if sep and "+" not in name else value
+        try:
+            parsed = parse_cosigner_vkey(vkey)
+        except VerificationError as exc:
+            raise UsageError(str(exc)) from exc
+        if sep and "+" not in name and parsed.name != name:
+            raise UsageError(f"--witness {name}=...: the key is named {parsed.name!r}")
+        out.append(vkey)
+    if required > len(out):
+        raise UsageError(f"--witnesses-required {required} but {len(out)} --witness given")
+    return out
+
+
+def _unwitnessed(
+    servers: dict[str, Server],
+    state: ScanState,
+    verifier: str,
+    witness_keys: list[str],
+    required: int,
+) -> list[str]:
+    """Problems with each server's witnessed checkpoint (none when nothing is required)."""
+    from foodtrace.trace.checkpoint import parse_body
+    from foodtrace.trace.witnessed import require_witnessed
+
+    if not required:
+        return []
+    problems = []
+    origin = parse_verifier_key(verifier).name
+    seen = state.checkpoints.get(origin)
+    trusted = parse_body(seen.note.split("\n\n")[0] + "\n") if seen is not None else None
+    for base, server in servers.items():
+        try:
+            answer = server.get_json("/api/v1/log/checkpoint")
+            note = str(answer["checkpoint"])
+            cp, cosigs = require_witnessed(
+                note, verifier, witness_keys, required, trusted, server.consistency
+            )
+        except (VerificationError, LookupError, KeyError, TypeError) as exc:
+            problems.append(f"{base}: {exc}")
+            continue
+        names = ", ".join(c.name for c in cosigs)
+        err.print(f"[green]✓ witnesses: size {cp.size} cosigned by {names}[/green]")
+    if not servers:
+        problems.append("no server was asked, so no witnessed checkpoint was seen")
+    return problems
 
 
 app = typer.Typer(
