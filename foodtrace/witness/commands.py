@@ -57,8 +57,15 @@ def serve_cmd(
 
 
 @witness.command("collect")
-def collect_cmd() -> None:
-    """Submit the log's latest checkpoint to FOODTRACE_WITNESSES and store the cosignatures."""
+def collect_cmd(
+    every: Annotated[
+        float, typer.Option(help="Keep collecting, this many seconds apart (0: once)", min=0)
+    ] = 0.0,
+) -> None:
+    """Submit the log's latest checkpoint to FOODTRACE_WITNESSES and store the cosignatures
+    (exit 1 if a witness did not cosign)."""
+    import time
+
     from foodtrace.store.log import MerkleLog
     from foodtrace.witness.collect import collect, parse_endpoints
 
@@ -67,9 +74,13 @@ def collect_cmd() -> None:
     if not endpoints:
         raise typer.BadParameter("no witnesses configured (FOODTRACE_WITNESSES)")
     with MerkleLog(settings=settings) as log:
-        outcomes = collect(log, endpoints)
-    for o in outcomes:
-        typer.echo(f"{o.witness}\t{o.size}\t{o.status}\t{o.detail}".rstrip())
+        while True:
+            outcomes = collect(log, endpoints)
+            for o in outcomes:
+                typer.echo(f"{o.witness}\t{o.size}\t{o.status}\t{o.detail}".rstrip())
+            if not every:
+                break
+            time.sleep(every)
     if any(o.status != "cosigned" for o in outcomes):
         raise typer.Exit(1)
 

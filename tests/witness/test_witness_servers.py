@@ -163,3 +163,37 @@ def test_a_forked_log_cannot_gather_both_witnesses(
         # Each witness still holds the branch it saw first, untouched by the refusals.
         assert (state(w1)["size"], state(w2)["size"]) == (20, 20)
         assert state(w1)["root"] != state(w2)["root"]
+
+
+def test_the_collect_command_and_the_checkpoint_endpoint_serve_the_cosignatures(
+    db_url: str, log: MerkleLog, pair: list[RunningWitness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from foodtrace.api.app import create_app
+    from foodtrace.cli import app as cli_app
+
+    note = grow(log, "a", 7)
+    configured = ",".join(w.endpoint for w in pair)
+    for name, value in {
+        "DATA_DIR": str(log.settings.data_dir),
+        "DATABASE_URL": db_url,
+        "LOG_ORIGIN": ORIGIN,
+        "WITNESSES": configured,
+    }.items():
+        monkeypatch.setenv(f"FOODTRACE_{name}", value)
+    done = CliRunner().invoke(cli_app, ["witness", "collect"])
+    assert done.exit_code == 0, done.output
+    assert [line.split("\t")[2] for line in done.output.splitlines()] == ["cosigned"] * 2
+
+    settings = log.settings.model_copy(update={"database_url": db_url, "witnesses": configured})
+    with TestClient(create_app(settings)) as client:
+        served = client.get("/api/v1/log/checkpoint").json()
+    assert served["size"] == 7
+    assert served["checkpoint"].startswith(note.split("\n\n")[0])
+    assert len(require_cosignatures(served["checkpoint"], [w.vkey for w in pair], 2)) == 2
+    # A witness that does not answer makes the command fail, and says which.
+    monkeypatch.setenv("FOODTRACE_WITNESSES", f"{pair[0].vkey}@http://127.0.0.1:9")
+    done = CliRunner().invoke(cli_app, ["witness", "collect"])
+    assert done.exit_code == 1 and "unreachable" in done.output
