@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import database
 from fastapi.testclient import TestClient
 
 from foodtrace.api.app import create_app
@@ -54,22 +55,28 @@ class Served:
         return result
 
 
-@pytest.fixture
-def served(db_url: str, tmp_path: Path) -> Iterator[Served]:
-    settings = Settings(
-        data_dir=tmp_path / "data", database_url=db_url, chain_url="", log_origin=ORIGIN
-    )
-    migrate(db_url)
-    app = create_app(settings)
-    with TestClient(app) as client:
-        chain = app.state.chain.get()  # the server's one opener: the view reads this chain
-        anchor = TraceAnchor(chain, deploy(chain))
-        key_hash = log_key_hash(keys.generate())
-        anchor.register_log(log_id(ORIGIN), key_hash)
-        anchor.set_anchorer(log_id(ORIGIN), chain.address)
-        tree = MemoryTree.of(f"entry-{i}".encode() for i in range(8))
-        anchored = anchor.anchor(log_id(ORIGIN), 8, tree.root(8), [])
-        yield Served(client, chain, anchor, key_hash, anchored, tree)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """One served chain per backend for the module (deploying on py-evm takes seconds); the
+    tests only read, and the write refusals check the head did not move."""
+    tmp = tmp_path_factory.mktemp(f"rpc-{request.param}")
+    with database(request.param, tmp) as db_url:
+        settings = Settings(
+            data_dir=tmp / "data", database_url=db_url, chain_url="", log_origin=ORIGIN
+        )
+        migrate(db_url)
+        app = create_app(settings)
+        with TestClient(app) as client:
+            chain = app.state.chain.get()  # the server's one opener: the view reads this chain
+            anchor = TraceAnchor(chain, deploy(chain))
+            key_hash = log_key_hash(keys.generate())
+            anchor.register_log(log_id(ORIGIN), key_hash)
+            anchor.set_anchorer(log_id(ORIGIN), chain.address)
+            tree = MemoryTree.of(f"entry-{i}".encode() for i in range(8))
+            anchored = anchor.anchor(log_id(ORIGIN), 8, tree.root(8), [])
+            yield Served(client, chain, anchor, key_hash, anchored, tree)
 
 
 def _word(hex_data: str, i: int) -> bytes:
