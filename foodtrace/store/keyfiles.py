@@ -68,9 +68,10 @@ def load_key(
 def check_keys(settings: Settings, engine: Engine) -> None:
     """Refuse to run on a database with entries whose keys are missing (see module doc).
 
-    The log key is needed once a checkpoint was signed with it, the code authority key once
-    the log holds entries, the master key once a custodial key is sealed with it (unless it
-    comes from ``FOODTRACE_MASTER_KEY``).
+    The log key is needed once a checkpoint was signed with it; the code authority key once
+    the log holds entries and codes it signed are known to exist (serials issued, or codes
+    scanned: lot and merchant codes leave no other trace in the database); the master key
+    once a custodial key is sealed with it (unless it comes from ``FOODTRACE_MASTER_KEY``).
     """
     entries, signed = log_entries(engine), _count(engine, "checkpoints")
     problems: list[MissingKeyError] = []
@@ -78,8 +79,9 @@ def check_keys(settings: Settings, engine: Engine) -> None:
         depends = f"the log holds {entries} entries and {signed} checkpoints signed with it"
         problems.append(missing(settings.resolved_log_key_file, "log key", depends))
     authority = settings.resolved_code_authority_key_file
-    if entries and not authority.is_file():
-        depends = f"the log holds {entries} entries, whose printed codes it signed"
+    issued = _count(engine, "issued_serials") + _count(engine, "scan_counts")
+    if entries and issued and not authority.is_file():
+        depends = f"the log holds {entries} entries and codes signed with it were issued/scanned"
         problems.append(missing(authority, "code authority key", depends))
     sealed = _count(engine, "custodial_keys")
     if (
