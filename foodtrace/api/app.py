@@ -51,20 +51,29 @@ def create_app(
         engine.url.render_as_string(hide_password=False), settings=settings, migrate=False
     )
 
+    # The embedded chain has one opener per process, shared by the anchorer and /chain/rpc.
+    from foodtrace.ledger.shared import SharedChain
+
+    chain = None if settings.chain_url else SharedChain(settings)
     # Under several workers every one runs an anchorer; the anchoring lock lets one act.
     anchorer = None
     if run_anchorer:
         from foodtrace.ledger.anchorer import Anchorer
 
-        anchorer = Anchorer(log, settings)
+        anchorer = Anchorer(log, settings, connect=chain.get if chain else None)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from foodtrace.store.keyfiles import check_keys
+
+        check_keys(settings, engine)  # no silent new keys: refuse to start instead
         if anchorer is not None:
             anchorer.start()
         yield
         if anchorer is not None:
             anchorer.close()
+        if chain is not None:
+            chain.close()
         log.close()
         if owned:
             engine.dispose()
@@ -81,6 +90,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.log = log
+    app.state.chain = chain
     app.state.sessions = session_factory(engine)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
@@ -97,6 +107,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
+    from foodtrace.ledger import views as ledger
     from foodtrace.log_api import views as log_api
     from foodtrace.party import views as party
     from foodtrace.product import views as product
@@ -117,6 +128,7 @@ def area_routers() -> list[RouterFactory]:
         scan.router,
         labels.router,
         log_api.router,
+        ledger.router,
         resolver.router,
     ]
 

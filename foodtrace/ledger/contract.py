@@ -10,7 +10,6 @@ a web3 connection, the contract address, a log id and a size; no operator key.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import TxParams, TxReceipt
 
 from foodtrace.ledger.chain import Chain, ChainError
+from foodtrace.trace.logkey import log_id as log_id  # the pure core's, shared with the scanner
 
 ARTIFACT = "TraceAnchor.json"
 ZERO_ROOT = b"\x00" * 32
@@ -89,11 +89,6 @@ def artifact() -> dict[str, Any]:
     text = resources.files("foodtrace.ledger").joinpath("artifacts", ARTIFACT).read_text()
     data: dict[str, Any] = json.loads(text)
     return data
-
-
-def log_id(origin: str) -> bytes:
-    """A log's id on the chain: SHA-256 of its checkpoint origin line (UTF-8)."""
-    return hashlib.sha256(origin.encode("utf-8")).digest()
 
 
 @cache

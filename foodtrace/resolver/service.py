@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from foodtrace.config import Settings
+from foodtrace.config import CODE_AUTHORITY_KEY_FILE, Settings
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc
 from foodtrace.epcis.query import lot_events
 from foodtrace.health.models import HealthCertificate, PersonalData
@@ -43,7 +43,7 @@ from foodtrace.trace.codes import Code, CodeError, Subject, parse_code, verify_c
 from foodtrace.trace.errors import SignatureError
 from foodtrace.trace.merkle import Node, inclusion_nodes, inclusion_proof
 
-AUTHORITY_KEY_FILE: Final = "code-authority.key"  # as foodtrace.demo writes it
+AUTHORITY_KEY_FILE: Final = CODE_AUTHORITY_KEY_FILE  # under data_dir unless configured
 LATEST_INSPECTIONS: Final = 3
 MAX_INPUT_DEPTH: Final = 6  # how far back through transformation inputs a lot page looks
 INPUT_ROLES: Final = ("inputQuantityList", "inputEPCList")
@@ -87,11 +87,12 @@ class CodeRejected(Exception):
 
 
 def authority_keys(settings: Settings) -> list[Ed25519PublicKey]:
-    """The code authority's public key(s). The private key file sits in ``data_dir``
-    (where ``foodtrace demo`` creates it); a resolver without one trusts no code. Read
+    """The code authority's public key(s), from ``code_authority_key_file`` (the same file
+    labels sign with; default ``data_dir/code-authority.key``); a resolver without one
+    trusts no code. Read
     again only when the file changes (parsing the PEM on every scan costs as much as
     verifying the code)."""
-    path: Path = settings.data_dir / AUTHORITY_KEY_FILE
+    path: Path = settings.resolved_code_authority_key_file
     try:
         stat = path.stat()
     except FileNotFoundError:

@@ -9,6 +9,8 @@ Exit codes: 0 all verified, 1 a check failed, 2 usage or an unreadable image or 
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -17,10 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from web3 import Web3
 
+from foodtrace.scanner.chain import ContractReader, RpcClient, is_address
 from foodtrace.scanner.client import Server
-from foodtrace.scanner.decode import DecodeError, decode_folder, decode_image
+from foodtrace.scanner.decode import DecodeError, decode_image
 from foodtrace.scanner.report import EXIT_FAILED, EXIT_USAGE, exit_code, print_checks, to_json
 from foodtrace.scanner.state import (
     ScanState,
@@ -34,8 +36,9 @@ from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import parse_verifier_key
 from foodtrace.trace.codes import Code
 from foodtrace.trace.errors import VerificationError
+from foodtrace.trace.logkey import log_id
 
-RPC_TIMEOUT_S = 10.0
+DEFAULT_WORKERS = 8  # decoding releases the GIL; checking waits on the network
 
 out = Console()
 err = Console(stderr=True)
@@ -107,7 +110,7 @@ def _pins(
         raise UsageError(
             f"missing pins: {', '.join(missing)} (give them, or save them with --save)"
         )
-    if not Web3.is_address(state.contract):
+    if not is_address(state.contract):
         raise UsageError(f"--contract: expected a 20-byte hex address, got {state.contract!r}")
     return (
         [authority_key(k)[1] for k in state.authority_keys],
@@ -136,44 +139,49 @@ def _scan_image(scanner: Scanner, path: Path, found: list[str] | DecodeError) ->
     return [scanner.check_text(text, str(path)) for text in found]
 
 
+def _check_image(scanner: Scanner, path: Path, min_codes: int) -> list[CodeCheck]:
+    try:
+        found: list[str] | DecodeError = [d.text for d in decode_image(path, min_codes=min_codes)]
+    except DecodeError as exc:
+        found = exc
+    return _scan_image(scanner, path, found)
+
+
 def run_scan(
     scanner: Scanner,
     items: list[tuple[str, Path | str]],
     *,
     min_codes: int,
     progress: bool,
+    workers: int = DEFAULT_WORKERS,
 ) -> list[CodeCheck]:
+    """Check every input, in order; a folder's images are decoded and checked by ``workers``
+    threads (the results keep the folder's sorted order)."""
     checks: list[CodeCheck] = []
     for kind, item in items:
         if kind == "text":
             checks.append(scanner.check_text(str(item), "text"))
         elif kind == "file":
-            path = Path(item)
-            try:
-                found: list[str] | DecodeError = [
-                    d.text for d in decode_image(path, min_codes=min_codes)
-                ]
-            except DecodeError as exc:
-                found = exc
-            checks += _scan_image(scanner, path, found)
+            checks += _check_image(scanner, Path(item), min_codes)
         else:
             folder = Path(item)
-            images = sum(1 for _ in decode_folder_paths(folder))
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[current]}"),
-                console=err,
-                disable=not progress,
-                transient=False,
-            ) as bar:
-                task = bar.add_task(f"scanning {folder}", total=images, current="")
-                for path, decoded in decode_folder(folder, min_codes=min_codes):
-                    texts = (
-                        decoded if isinstance(decoded, DecodeError) else [d.text for d in decoded]
-                    )
-                    checks += _scan_image(scanner, path, texts)
+            images = decode_folder_paths(folder)
+            with (
+                Progress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.fields[current]}"),
+                    console=err,
+                    disable=not progress,
+                    transient=False,
+                ) as bar,
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") as pool,
+            ):
+                task = bar.add_task(f"scanning {folder}", total=len(images), current="")
+                futures = [pool.submit(_check_image, scanner, p, min_codes) for p in images]
+                for path, future in zip(images, futures, strict=True):
+                    checks += future.result()
                     bar.update(task, advance=1, current=path.name)
     return checks
 
@@ -230,6 +238,9 @@ def scan(
     min_codes: Annotated[
         int, typer.Option("--min-codes", min=1, help="Codes to expect per image")
     ] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Images of a folder checked in parallel")
+    ] = DEFAULT_WORKERS,
     witness: Annotated[
         list[str] | None,
         typer.Option(
@@ -259,20 +270,26 @@ def scan(
     except UsageError as exc:
         err.print(f"[red]usage: {exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+    chain = RpcClient(rpc_url)
+    anchors = ContractReader(chain, address, log_id(parse_verifier_key(verifier).name))
     servers: dict[str, Server] = {}
+    servers_lock = threading.Lock()
 
     def server_for(code: Code) -> Server:
         base = server or code.base_url
-        if base not in servers:
-            servers[base] = Server(base)
-        return servers[base]
+        with servers_lock:
+            if base not in servers:
+                servers[base] = Server(base)
+            return servers[base]
 
-    scanner = Scanner(Trust(authority_keys, verifier, w3, address), state, server_for)
+    scanner = Scanner(Trust(authority_keys, verifier, anchors), state, server_for)
     try:
-        checks = run_scan(scanner, items, min_codes=min_codes, progress=not json_out)
+        checks = run_scan(
+            scanner, items, min_codes=min_codes, progress=not json_out, workers=workers
+        )
         unwitnessed = _unwitnessed(servers, state, verifier, witness_keys, witnesses_required)
     finally:
+        chain.close()
         for s in servers.values():
             s.close()
     save_state(path, state)  # the checkpoints seen, verified ones only

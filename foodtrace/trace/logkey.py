@@ -24,6 +24,11 @@ from foodtrace.trace.errors import CheckpointError
 NO_KEY = b"\x00" * 32  # what the contract returns for a log it does not know
 
 
+def log_id(origin: str) -> bytes:
+    """A log's id on the chain: SHA-256 of its checkpoint origin line (UTF-8)."""
+    return hashlib.sha256(origin.encode("utf-8")).digest()
+
+
 def log_key_hash(key: str | VerifierKey | Ed25519PublicKey | Ed25519PrivateKey) -> bytes:
     """SHA-256 of the raw 32-byte Ed25519 public key of the log (given as a verifier-key
     string, a parsed verifier key, or the key itself)."""
