@@ -74,7 +74,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessedDemo]:
         with pytest.MonkeyPatch.context() as env:
             env.setenv("FOODTRACE_RESOLVE_CACHE_SECONDS", "0")
             app = create_app(
-                settings.model_copy(update={"witnesses": configured, "witnesses_required": 2})
+                # No public chain RPC here (model_copy skips the default to /chain/rpc): the
+                # page checks the log and the witnesses, and says it read no chain.
+                settings.model_copy(
+                    update={
+                        "witnesses": configured,
+                        "witnesses_required": 2,
+                        "chain_public_url": "",
+                    }
+                )
             )
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
@@ -116,6 +124,8 @@ def test_both_witnesses_cosigned_and_the_badge_names_them(
     assert body_attr(page, "checks") == "log witnesses"
     assert body_attr(page, "ed25519") == ("noble" if script else "webcrypto")
     expect(page.locator("#badge")).to_have_text("✓日志已验证 · 见证 2/2")
+    assert body_attr(page, "chain") is None
+    expect(page.locator("#checks")).to_contain_text("本页未读取区块链")
     for name in NAMES:
         expect(page.locator("#checks li.ok", has_text=f"见证方 {name} 已联署")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -307,7 +307,7 @@
       } else if (unsupported) badge("unsupported", "warn", "记录哈希一致;此浏览器无法验证签名");
       else if (Object.keys(pending).length) badge("pending", "neutral", "部分记录待验证:尚未签入日志检查点");
       else if (W.required && body.getAttribute("data-witness-quorum") !== "met") badge("unwitnessed", "warn", "日志已验证,但见证方签名不足" + w);
-      else if (chain && chain.state === "match") badge("verified", "chain", "已与区块链核对:链 " + chain.chainId + " · 区块 " + chain.block + " · 节点 " + host(chain.url) + w);
+      else if (chain && chain.state === "match") badge("verified", "chain", "已与区块链核对" + (chain.sameSite ? "(本站节点)" : "") + ":链 " + chain.chainId + " · 区块 " + chain.block + " · 节点 " + host(chain.url) + w);
       else if (chain && chain.state === "unreachable") badge("verified", "warn", "日志已验证 · 无法连接区块链" + w);
       else badge("verified", "log", "日志已验证" + w);
     }).catch(function (e) {
@@ -347,7 +347,14 @@
       note(null, "服务器称根哈希已锚定:区块 " + a.block_number + ",交易 " + (a.tx_hash || "").slice(0, 14) + "…");
       var url = rpcUrl();
       if (!url) { note(null, "未配置区块链节点:本页未读取区块链,仅核验了日志"); return null; }
+      /* A node served by this very site (the embedded chain's /chain/rpc) is no independent
+         witness: whoever runs the page runs it too. Said so, and the user can pick another. */
+      var sameSite = false;
+      try { sameSite = new URL(url, location.href).origin === location.origin; } catch (e) { /* bad URL */ }
+      body.setAttribute("data-rpc", sameSite ? "same-site" : "independent");
+      if (sameSite) note(null, "区块链节点由本站提供:运营方可同时控制本页与该节点;如需独立核对,请在下方填写其他节点");
       return readChain(url, a).then(function (c) {
+        c.sameSite = sameSite;
         var same = c.root === hex(cp.root);
         body.setAttribute("data-chain", same ? "match" : "mismatch");
         if (same) note(true, "已从区块链合约读取根哈希,一致(链 " + c.chainId + ",区块 " + c.block + ",节点 " + c.url + ")");
