@@ -404,6 +404,7 @@ def router(settings: Settings) -> APIRouter:
             anchor,
             settings.chain_public_url,
             latest,
+            chain_embedded=not settings.chain_url,
         )
         shows_scans = code.kind is CodeKind.SERIAL  # only a serial's page shows its count
         html = (
