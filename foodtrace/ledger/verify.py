@@ -22,6 +22,7 @@ from foodtrace.ledger.contract import artifact, read_log_key_hash, read_root
 from foodtrace.trace import verify as core
 from foodtrace.trace.bundle import ProofBundle
 from foodtrace.trace.errors import VerificationError
+from foodtrace.trace.logkey import check_log_key
 from foodtrace.trace.merkle import verify_consistency
 from foodtrace.trace.verify import (
     STEPS,
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from foodtrace.store.audit import AuditReport
+    from foodtrace.store.audit import AuditProblem, AuditReport
     from foodtrace.store.log import MerkleLog
 
 
@@ -104,6 +105,18 @@ class ContractAnchors:
 
     def log_key_hash(self) -> bytes:
         return read_log_key_hash(self.w3, self.address, self.log)
+
+
+def log_key_problems(verifier_key: str, pinned: bytes) -> list[AuditProblem]:
+    """The log key this log signs with against the one the chain pins (as an audit problem
+    at entry 0: every checkpoint hangs on it)."""
+    from foodtrace.store.audit import AuditProblem
+
+    try:
+        check_log_key(verifier_key, pinned)
+    except VerificationError as exc:
+        return [AuditProblem(0, "log key", str(exc))]
+    return []
 
 
 def audit_chain(

@@ -43,6 +43,9 @@ from foodtrace.trace.codes import Code, CodeError, Subject, parse_code, verify_c
 from foodtrace.trace.errors import SignatureError
 from foodtrace.trace.merkle import Node, inclusion_nodes, inclusion_proof
 
+EMBEDDED_CHAIN_NOTE: Final = (
+    "本页核对的区块链由本服务器自己内置运行，仅供试用；要做到独立验证，需要一条运营方无法控制的链。"
+)
 AUTHORITY_KEY_FILE: Final = CODE_AUTHORITY_KEY_FILE  # under data_dir unless configured
 LATEST_INSPECTIONS: Final = 3
 MAX_INPUT_DEPTH: Final = 6  # how far back through transformation inputs a lot page looks
@@ -727,6 +730,8 @@ def proofs(
     chain_public_url: str,
     latest: SignedCheckpoint | None = None,
     witnesses: Witnessing | None = None,
+    *,
+    chain_embedded: bool = False,
 ) -> dict[str, Any]:
     """What the page's script verifies: each record's exact leaf data and inclusion proof,
     the signed checkpoints they are proved in (the anchored one when it covers the record,
@@ -801,6 +806,8 @@ def proofs(
             "log_id": anchor.log_id,
         },
         "rpc_url": chain_public_url or None,
+        # Said on every page whose chain is the server's own (the badge's note to show).
+        "chain_note": EMBEDDED_CHAIN_NOTE if chain_embedded else None,
         "selector": ANCHOR_SELECTOR,
         "key_selector": LOG_KEY_SELECTOR,
         "witnesses": {"keys": [], "required": 0}

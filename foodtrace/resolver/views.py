@@ -408,6 +408,7 @@ def router(settings: Settings) -> APIRouter:
             settings.chain_public_url,
             latest,
             witnessing(settings, request.app.state.log),
+            chain_embedded=not settings.chain_url,
         )
         shows_scans = code.kind is CodeKind.SERIAL  # only a serial's page shows its count
         html = (

@@ -352,6 +352,7 @@
       var sameSite = false;
       try { sameSite = new URL(url, location.href).origin === location.origin; } catch (e) { /* bad URL */ }
       body.setAttribute("data-rpc", sameSite ? "same-site" : "independent");
+      if (P.chain_note) note(null, P.chain_note);
       if (sameSite) note(null, "区块链节点由本站提供:运营方可同时控制本页与该节点;如需独立核对,请在下方填写其他节点");
       return readChain(url, a).then(function (c) {
         c.sameSite = sameSite;
