@@ -95,10 +95,6 @@ class WitnessState:
         path = self.directory / STATE_FILE
         return json.loads(path.read_text()) if path.exists() else {}
 
-    def seen(self, origin: str) -> Seen | None:
-        item = self._read().get(origin)
-        return None if item is None else Seen(int(item["size"]), base64.b64decode(item["root"]))
-
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with self._lock, (self.directory / LOCK_FILE).open("a") as fh:
