@@ -85,7 +85,7 @@ class Bench:
     def new_log(self) -> bytes:
         self.logs += 1
         log = hashlib.sha256(b"bench-log-%d" % self.logs).digest()
-        self.contract.register_log(log)
+        self.contract.register_log(log, hashlib.sha256(b"bench-key").digest())
         self.contract.set_anchorer(log, self.chain.address)
         return log
 

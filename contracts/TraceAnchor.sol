@@ -6,6 +6,10 @@ pragma solidity 0.8.37;
 /// A new root is accepted only if an RFC 9162 consistency proof from the latest anchored root
 /// verifies here, on chain, so the ledger itself enforces that a log is append-only: whoever
 /// runs the log can extend its history but can neither fork nor rewrite it.
+/// Each log also pins the hash of its checkpoint verifier key (`logKeyHash`), so a reader can
+/// check the key it verifies checkpoints with against the chain, not against the operator's
+/// word; a new key is an on-chain event (`LogKeyRotated`). What is hashed is defined once, in
+/// `foodtrace/trace/logkey.py`: SHA-256 of the 32 raw bytes of the log's Ed25519 public key.
 /// @dev Hashes follow RFC 9162: interior node = SHA-256(0x01 || left || right), computed with
 /// the SHA-256 precompile (address 0x02). The verifier is a port of
 /// `foodtrace/trace/merkle.py::verify_consistency` (transparency-dev's algorithm).
@@ -14,6 +18,8 @@ contract TraceAnchor {
     error NotOwner(address caller);
     /// @notice `registerLog` was called twice for the same id.
     error LogAlreadyRegistered(bytes32 logId);
+    /// @notice A log key hash must not be zero (zero reads as "no key pinned").
+    error EmptyKeyHash(bytes32 logId);
     /// @notice The log id was never registered.
     error UnknownLog(bytes32 logId);
     /// @notice The caller has not been allowed to anchor this log.
@@ -25,7 +31,8 @@ contract TraceAnchor {
     /// @notice The proof does not show that the new root extends the latest anchored root.
     error InconsistentRoot(bytes32 logId, uint64 latestSize, uint64 newSize);
 
-    event LogRegistered(bytes32 indexed logId);
+    event LogRegistered(bytes32 indexed logId, bytes32 keyHash);
+    event LogKeyRotated(bytes32 indexed logId, bytes32 oldHash, bytes32 newHash);
     event AnchorerSet(bytes32 indexed logId, address indexed account, bool allowed);
     event Anchored(bytes32 indexed logId, uint64 indexed treeSize, bytes32 root, uint64 timestamp);
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
@@ -48,6 +55,8 @@ contract TraceAnchor {
     mapping(bytes32 logId => LogState) private _logs;
     mapping(bytes32 logId => mapping(address account => bool)) private _anchorers;
     mapping(bytes32 logId => mapping(uint64 treeSize => Anchor)) private _anchors;
+    /// @dev Apart from LogState so that `anchor` still reads a single slot per log.
+    mapping(bytes32 logId => bytes32 keyHash) private _logKeys;
 
     constructor() {
         _owner = msg.sender;
@@ -69,11 +78,27 @@ contract TraceAnchor {
         _owner = newOwner;
     }
 
-    /// @notice Create an empty log; it accepts anchors once an anchorer is allowed.
-    function registerLog(bytes32 logId) external onlyOwner {
+    /// @notice Create an empty log whose checkpoints are signed by the key hashing to
+    /// `keyHash`; it accepts anchors once an anchorer is allowed.
+    function registerLog(bytes32 logId, bytes32 keyHash) external onlyOwner {
         if (_logs[logId].registered) revert LogAlreadyRegistered(logId);
+        if (keyHash == bytes32(0)) revert EmptyKeyHash(logId);
         _logs[logId].registered = true;
-        emit LogRegistered(logId);
+        _logKeys[logId] = keyHash;
+        emit LogRegistered(logId, keyHash);
+    }
+
+    /// @notice Pin a new checkpoint key for `logId`; the change is public in `LogKeyRotated`.
+    function rotateLogKey(bytes32 logId, bytes32 newKeyHash) external onlyOwner {
+        if (!_logs[logId].registered) revert UnknownLog(logId);
+        if (newKeyHash == bytes32(0)) revert EmptyKeyHash(logId);
+        emit LogKeyRotated(logId, _logKeys[logId], newKeyHash);
+        _logKeys[logId] = newKeyHash;
+    }
+
+    /// @notice The hash of the log's current checkpoint verifier key; zero for an unknown log.
+    function logKeyHash(bytes32 logId) external view returns (bytes32) {
+        return _logKeys[logId];
     }
 
     /// @notice Allow or forbid `account` to anchor roots of `logId`.

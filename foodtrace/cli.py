@@ -26,8 +26,9 @@ def _register_areas() -> None:
     from foodtrace.scanner import commands as scanner
     from foodtrace.store import commands as store
     from foodtrace.tlog import commands as tlog
+    from foodtrace.witness import commands as witness
 
-    for area in (store, ledger, record, epcis, api, scanner, labels, tlog, grades, draw):
+    for area in (store, ledger, record, epcis, api, scanner, labels, tlog, grades, draw, witness):
         area.register(app)
 
 

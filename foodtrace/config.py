@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Group commit: a batch closes at this many entries or after this long, whichever is first.
@@ -32,6 +33,13 @@ EPCIS_MAX_PER_PAGE = 1000
 SUBSCRIPTION_POLL_SECONDS = 1.0
 SUBSCRIPTION_BACKOFF_MAX_SECONDS = 300.0
 WEBHOOK_TIMEOUT_SECONDS = 10.0
+# The embedded chain's read-only JSON-RPC endpoint on this server (pages and scanners use it).
+CHAIN_RPC_PATH = "/chain/rpc"
+# Key files under data_dir when their setting is empty.
+LOG_KEY_FILE = "log.key"
+CODE_AUTHORITY_KEY_FILE = "code-authority.key"
+MASTER_KEY_FILE = "master.key"
+PLATFORM_KEY_FILE = "platform.key"
 # Request limits.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -43,9 +51,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: sqlite file in data_dir
     log_origin: str = "foodtrace.example/log"
-    log_key_file: Path | None = None  # empty: data_dir/log.key, created on first use
+    log_key_file: Path | None = None  # empty: data_dir/log.key, created before first signing
     chain_url: str = ""  # empty: the embedded chain in data_dir/chain.sqlite
-    chain_public_url: str = ""  # an RPC URL browsers may call (needs CORS), shown on pages
+    # An RPC URL browsers may call (needs CORS), shown on pages; empty with the embedded chain:
+    # this server's own read-only endpoint, public_base_url + CHAIN_RPC_PATH.
+    chain_public_url: str = ""
     contract_address: str = ""  # empty: deployed on first use, recorded in the database
     anchor_every_entries: int = ANCHOR_EVERY_ENTRIES
     anchor_every_seconds: float = ANCHOR_EVERY_SECONDS
@@ -69,6 +79,8 @@ class Settings(BaseSettings):
     # The platform's own signing key for entries it writes for the public (complaints);
     # empty: data_dir/platform.key. Its author id in the log:
     platform_key_file: Path | None = None
+    # The master key sealing custodial keys; empty: data_dir/master.key (or FOODTRACE_MASTER_KEY).
+    master_key_file: Path | None = None
     platform_author: str = "foodtrace-platform"
     # Public complaints: at most this many per client address per minute (per worker).
     complaint_rate_per_minute: int = 5
@@ -81,6 +93,17 @@ class Settings(BaseSettings):
     # target loopback addresses (tests, single-machine setups; never private networks).
     subscription_poll_seconds: float = SUBSCRIPTION_POLL_SECONDS
     webhook_allow_loopback: bool = False
+    # Witnesses (C2SP tlog-witness) asked to cosign checkpoints: comma-separated
+    # "<cosigner vkey>@<submission URL prefix>"; pages require this many of them (0: none).
+    witnesses: str = ""
+    witnesses_required: int = 0
+
+    @model_validator(mode="after")
+    def _default_chain_public_url(self) -> Settings:
+        """With the embedded chain, pages read it through this server's own endpoint."""
+        if not self.chain_public_url and not self.chain_url:
+            self.chain_public_url = self.public_base_url.rstrip("/") + CHAIN_RPC_PATH
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -90,7 +113,19 @@ class Settings(BaseSettings):
 
     @cached_property
     def resolved_log_key_file(self) -> Path:
-        return self.log_key_file or self.data_dir / "log.key"
+        return self.log_key_file or self.data_dir / LOG_KEY_FILE
+
+    @cached_property
+    def resolved_code_authority_key_file(self) -> Path:
+        return self.code_authority_key_file or self.data_dir / CODE_AUTHORITY_KEY_FILE
+
+    @cached_property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / MASTER_KEY_FILE
+
+    @cached_property
+    def resolved_platform_key_file(self) -> Path:
+        return self.platform_key_file or self.data_dir / PLATFORM_KEY_FILE
 
     @cached_property
     def chain_db_path(self) -> Path:

@@ -34,6 +34,7 @@ CST = timezone(timedelta(hours=8))  # 中国标准时间; EPCIS events carry +08
 DL = "https://id.gs1.org"  # GS1 Digital Link base for EPCIS identifiers
 REGULATOR_KEY_FILE = "regulator.key"
 AUTHORITY_KEY_FILE = "code-authority.key"
+SCAN_STATE_FILE = "scan-state.json"  # the printed scan command's own memory of checkpoints
 STATE_FILE = "demo.json"  # the seeding day (lot codes derive from it) and the API tokens
 ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code check
 
@@ -664,6 +665,9 @@ class Summary:
     seeded_now: bool
     state_file: Path
     today: date
+    authority_key: str = ""  # base64 public key of the code authority
+    chain_rpc_url: str = ""  # where other programs read the (embedded) chain
+    data_dir: Path = Path()
 
 
 def demo_settings(data_dir: Path, port: int) -> Settings:
@@ -768,6 +772,10 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         log_size = log.size()
 
     qr = write_codes(settings, today)
+    from foodtrace.store.log import load_or_create_key
+    from foodtrace.trace import keys
+
+    authority = load_or_create_key(settings.resolved_code_authority_key_file)
     return Summary(
         settings.public_base_url,
         verifier,
@@ -778,6 +786,9 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         seeded_now,
         state_file,
         today,
+        keys.public_to_b64(authority),
+        settings.chain_public_url,
+        data_dir,
     )
 
 
@@ -787,7 +798,7 @@ def write_codes(settings: Settings, today: date) -> list[tuple[Path, str]]:
     from foodtrace.store.log import load_or_create_key
     from foodtrace.trace.codes import Code, lot_code, merchant_code
 
-    key = load_or_create_key(settings.data_dir / AUTHORITY_KEY_FILE)
+    key = load_or_create_key(settings.resolved_code_authority_key_file)
     base = settings.public_base_url
     codes: list[tuple[str, Code]] = [
         ("merchant-restaurant", merchant_code(base, BY_KEY["restaurant"].credit_code, key))
@@ -833,4 +844,38 @@ def summary_lines(s: Summary) -> list[str]:
         "QR codes (PNG → URL it encodes):",
     ]
     lines += [f"  {path}\n    {url}" for path, url in s.qr]
+    command = scan_command(s)
+    if command:
+        lines += [
+            "",
+            "Verify these codes yourself (trusting only these pins), while the demo serves:",
+            f"  {command}",
+            "The embedded chain is run by this same server, through "
+            f"{s.chain_rpc_url}: it is for trying",
+            "things. Independence needs a chain the operator does not control.",
+        ]
     return lines
+
+
+def scan_command(s: Summary) -> str:
+    """The ``foodtrace-scan`` command line with every pin that verifies the printed codes
+    (its own state file, so an earlier demo's checkpoints do not count as another history)."""
+    import shlex
+
+    if not (s.contract_address and s.authority_key and s.chain_rpc_url):
+        return ""
+    args = [
+        "foodtrace-scan",
+        "--authority-key",
+        s.authority_key,
+        "--log-key",
+        s.verifier_key,
+        "--rpc",
+        s.chain_rpc_url,
+        "--contract",
+        s.contract_address,
+        "--state",
+        str((s.data_dir / SCAN_STATE_FILE).resolve()),
+        str((s.data_dir / "qr").resolve()),
+    ]
+    return shlex.join(args)

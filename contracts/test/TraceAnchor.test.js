@@ -26,6 +26,9 @@ const ANCHORER = anchorerWallet.account.address;
 const STRANGER = strangerWallet.account.address;
 
 const logId = (name) => `0x${Buffer.from(name.padEnd(32, "\0")).toString("hex")}`;
+// A log key hash (SHA-256 of the raw Ed25519 key in Python; any non-zero 32 bytes here).
+const keyHash = (name) => `0x${Buffer.from(("key:" + name).padEnd(32, "\0")).toString("hex")}`;
+const KEY = keyHash("default");
 
 async function deploy() {
   const hash = await ownerWallet.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode });
@@ -60,7 +63,7 @@ function customError(name, args) {
 /** A deployed contract with `id` registered and ANCHORER allowed on it. */
 async function withLog(id) {
   const c = await deploy();
-  await mined(c.owner.write.registerLog([id]));
+  await mined(c.owner.write.registerLog([id, KEY]));
   await mined(c.owner.write.setAnchorer([id, ANCHORER, true]));
   return c;
 }
@@ -82,13 +85,13 @@ describe("TraceAnchor ownership", () => {
     const [ev] = parseEventLogs({ abi: artifact.abi, logs: receipt.logs, eventName: "OwnershipTransferred" });
     assert.deepEqual([norm(ev.args.previousOwner), norm(ev.args.newOwner)], [norm(OWNER), norm(STRANGER)]);
     assert.equal(norm(await c.owner.read.owner()), norm(STRANGER));
-    await assert.rejects(c.owner.write.registerLog([logId("x")]), customError("NotOwner", [OWNER]));
-    await mined(c.stranger.write.registerLog([logId("x")]));
+    await assert.rejects(c.owner.write.registerLog([logId("x"), KEY]), customError("NotOwner", [OWNER]));
+    await mined(c.stranger.write.registerLog([logId("x"), KEY]));
   });
 
   it("refuses owner-only functions to anyone else", async () => {
     const c = await withLog(logId("a"));
-    await assert.rejects(c.anchorer.write.registerLog([logId("b")]), customError("NotOwner", [ANCHORER]));
+    await assert.rejects(c.anchorer.write.registerLog([logId("b"), KEY]), customError("NotOwner", [ANCHORER]));
     await assert.rejects(
       c.anchorer.write.setAnchorer([logId("a"), STRANGER, true]),
       customError("NotOwner", [ANCHORER]),
@@ -100,18 +103,43 @@ describe("TraceAnchor logs and anchorers", () => {
   it("registers a log once and announces it", async () => {
     const c = await deploy();
     const id = logId("log-1");
-    const receipt = await mined(c.owner.write.registerLog([id]));
+    const receipt = await mined(c.owner.write.registerLog([id, KEY]));
     const [ev] = parseEventLogs({ abi: artifact.abi, logs: receipt.logs, eventName: "LogRegistered" });
-    assert.equal(ev.args.logId, id);
-    await assert.rejects(c.owner.write.registerLog([id]), customError("LogAlreadyRegistered", [id]));
+    assert.deepEqual(ev.args, { logId: id, keyHash: KEY });
+    await assert.rejects(c.owner.write.registerLog([id, KEY]), customError("LogAlreadyRegistered", [id]));
     assert.deepEqual(await c.owner.read.latest([id]), [0n, zeroHash]);
+    assert.equal(await c.stranger.read.logKeyHash([id]), KEY);
+    assert.equal(await c.stranger.read.logKeyHash([logId("never")]), zeroHash);
+  });
+
+  it("refuses a zero log key hash, at registration and rotation", async () => {
+    const c = await deploy();
+    const id = logId("log-zero");
+    await assert.rejects(c.owner.write.registerLog([id, zeroHash]), customError("EmptyKeyHash", [id]));
+    await mined(c.owner.write.registerLog([id, KEY]));
+    await assert.rejects(c.owner.write.rotateLogKey([id, zeroHash]), customError("EmptyKeyHash", [id]));
+    assert.equal(await c.owner.read.logKeyHash([id]), KEY);
+  });
+
+  it("rotates a log key only by the owner, only for a known log, as a public event", async () => {
+    const c = await deploy();
+    const id = logId("log-rot");
+    const next = keyHash("next");
+    await assert.rejects(c.owner.write.rotateLogKey([id, next]), customError("UnknownLog", [id]));
+    await mined(c.owner.write.registerLog([id, KEY]));
+    await assert.rejects(c.stranger.write.rotateLogKey([id, next]), customError("NotOwner", [STRANGER]));
+    assert.equal(await c.owner.read.logKeyHash([id]), KEY);
+    const receipt = await mined(c.owner.write.rotateLogKey([id, next]));
+    const [ev] = parseEventLogs({ abi: artifact.abi, logs: receipt.logs, eventName: "LogKeyRotated" });
+    assert.deepEqual(ev.args, { logId: id, oldHash: KEY, newHash: next });
+    assert.equal(await c.stranger.read.logKeyHash([id]), next);
   });
 
   it("grants and revokes anchorers, only on registered logs", async () => {
     const c = await deploy();
     const id = logId("log-2");
     await assert.rejects(c.owner.write.setAnchorer([id, ANCHORER, true]), customError("UnknownLog", [id]));
-    await mined(c.owner.write.registerLog([id]));
+    await mined(c.owner.write.registerLog([id, KEY]));
     assert.equal(await c.owner.read.isAnchorer([id, ANCHORER]), false);
     const granted = await mined(c.owner.write.setAnchorer([id, ANCHORER, true]));
     const [ev] = parseEventLogs({ abi: artifact.abi, logs: granted.logs, eventName: "AnchorerSet" });
@@ -214,7 +242,7 @@ describe("TraceAnchor build and gas", () => {
     const c = await deploy();
     const rows = [];
     for (const g of fixture.gas) {
-      await mined(c.owner.write.registerLog([g.logId]));
+      await mined(c.owner.write.registerLog([g.logId, KEY]));
       await mined(c.owner.write.setAnchorer([g.logId, ANCHORER, true]));
       const first = await mined(c.anchorer.write.anchor([g.logId, BigInt(g.size1), g.root1, []]));
       const next = await mined(c.anchorer.write.anchor([g.logId, BigInt(g.treeSize), g.root, g.proof]));

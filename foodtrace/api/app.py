@@ -54,12 +54,16 @@ def create_app(
         engine.url.render_as_string(hide_password=False), settings=settings, migrate=False
     )
 
+    # The embedded chain has one opener per process, shared by the anchorer and /chain/rpc.
+    from foodtrace.ledger.shared import SharedChain
+
+    chain = None if settings.chain_url else SharedChain(settings)
     # Under several workers every one runs an anchorer; the anchoring lock lets one act.
     anchorer = None
     if run_anchorer:
         from foodtrace.ledger.anchorer import Anchorer
 
-        anchorer = Anchorer(log, settings)
+        anchorer = Anchorer(log, settings, connect=chain.get if chain else None)
 
     # EPCIS subscriptions are delivered by a worker that lives as long as the app.
     from foodtrace.epcis.subscription.worker import SubscriptionWorker
@@ -68,6 +72,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from foodtrace.store.keyfiles import check_keys
+
+        check_keys(settings, engine)  # no silent new keys: refuse to start instead
         if anchorer is not None:
             anchorer.start()
         deliveries.start()
@@ -75,6 +82,8 @@ def create_app(
         deliveries.close()
         if anchorer is not None:
             anchorer.close()
+        if chain is not None:
+            chain.close()
         log.close()
         if owned:
             engine.dispose()
@@ -91,6 +100,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.log = log
+    app.state.chain = chain
     app.state.sessions = session_factory(engine)
     app.state.anchorer = anchorer
     install_problem_handlers(app)
@@ -111,6 +121,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
+    from foodtrace.ledger import views as ledger
     from foodtrace.lists import views as lists
     from foodtrace.log_api import views as log_api
     from foodtrace.masterdata import views as masterdata
@@ -139,6 +150,7 @@ def area_routers() -> list[RouterFactory]:
         lists.router,
         log_api.router,
         tlog.router,
+        ledger.router,
         resolver.router,
     ]
 

@@ -40,6 +40,17 @@ def serve(
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.resolved_database_url)
+    from foodtrace.store.db import make_engine
+    from foodtrace.store.keyfiles import MissingKeyError, check_keys
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        check_keys(settings, engine)  # create_app checks again at startup; this says it plainly
+    except MissingKeyError as exc:
+        typer.echo(f"refusing to start: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
     app = create_app(settings, run_anchorer=anchor)
     configure_logging("INFO")  # JSON lines; uvicorn keeps our handler (log_config=None)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)

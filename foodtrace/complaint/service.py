@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,6 +36,7 @@ from foodtrace.complaint.schemas import (
     Stage,
     Status,
 )
+from foodtrace.config import PLATFORM_KEY_FILE as CONFIG_PLATFORM_KEY_FILE
 from foodtrace.config import Settings
 from foodtrace.health.models import PersonalData
 from foodtrace.party.models import Party
@@ -55,7 +55,7 @@ TRACKING_PREFIX = "TS"
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_GROUPS = 2
 TRACKING_GROUP_CHARS = 4  # 2 x 4 characters: 40 random bits
-PLATFORM_KEY_FILE = "platform.key"
+PLATFORM_KEY_FILE = CONFIG_PLATFORM_KEY_FILE  # under data_dir unless configured
 CONTACT_KIND = "contact"
 DESCRIPTION_KIND = "complaint"
 ERASED = "已删除"
@@ -136,9 +136,7 @@ def deadlines(
 
 
 def platform_key(settings: Settings) -> Ed25519PrivateKey:
-    path = settings.platform_key_file or Path(settings.data_dir) / PLATFORM_KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return load_or_create_key(path)
+    return load_or_create_key(settings.resolved_platform_key_file)
 
 
 def ensure_platform_author(session: Session, author: str, key: Ed25519PrivateKey) -> None:

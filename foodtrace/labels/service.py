@@ -14,20 +14,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foodtrace.config import Settings
+from foodtrace.config import CODE_AUTHORITY_KEY_FILE, Settings
 from foodtrace.labels.models import IssuedSerial
 from foodtrace.qr.render import render_png, render_svg
 from foodtrace.qr.sheet import Label, label_sheet_pdf
 from foodtrace.store.log import load_or_create_key
 from foodtrace.trace.codes import Code
 
-AUTHORITY_KEY_FILE = "code-authority.key"
+AUTHORITY_KEY_FILE = CODE_AUTHORITY_KEY_FILE  # under data_dir unless configured
 SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 SERIAL_CHARS = 12  # 60 random bits
 MAX_SERIALS_PER_REQUEST = 1000
@@ -47,11 +46,10 @@ MEDIA_TYPES = {
 
 
 def authority_key(settings: Settings) -> Ed25519PrivateKey:
-    """The code authority's key: ``code_authority_key_file`` or ``data_dir/code-authority.key``
-    (created on first use, as the demo does)."""
-    path = settings.code_authority_key_file or Path(settings.data_dir) / AUTHORITY_KEY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return load_or_create_key(path)
+    """The code authority's key from ``resolved_code_authority_key_file`` (created on first
+    use, atomically; a server with entries refuses to start without it: see
+    :func:`foodtrace.store.keyfiles.check_keys`)."""
+    return load_or_create_key(settings.resolved_code_authority_key_file)
 
 
 def new_serial(token: Callable[[int], bytes] = secrets.token_bytes) -> str:

@@ -49,6 +49,7 @@ from foodtrace.ledger.contract import (
 from foodtrace.ledger.models import FINAL, LOST, SUBMITTED, Anchor, Deployment
 from foodtrace.store import db
 from foodtrace.store.log import MerkleLog
+from foodtrace.trace.logkey import log_key_hash
 
 log_ = logging.getLogger(__name__)
 
@@ -220,14 +221,49 @@ def _null_pool() -> Any:
 # -- deployment -------------------------------------------------------------------------------
 
 
+class MissingContractError(ChainError):
+    """The contract recorded for this log has no code on the chain: the node lost its state,
+    or the database points at another chain. Never papered over by a silent redeploy, which
+    would anchor a new first root with no proof linking it to the old ones."""
+
+
+def _missing_contract(chain_id: int, address: str) -> MissingContractError:
+    return MissingContractError(
+        f"the TraceAnchor contract recorded for this log at {address} on chain {chain_id} has "
+        "no code: restore the chain's state (or point FOODTRACE_CHAIN_URL at the right chain); "
+        "only if that history is truly gone, run `foodtrace anchor --once --redeploy` to deploy "
+        "a new contract and anchor the log again from a first root without proof"
+    )
+
+
+def check_pinned_key(on_chain: bytes, ours: bytes, address: str) -> None:
+    """Refuse to anchor into a contract whose pinned log key is not the key we sign with."""
+    if on_chain != ours:
+        raise ChainError(
+            f"the contract at {address} pins log key hash 0x{on_chain.hex()}, but this log "
+            f"signs checkpoints with the key hashing to 0x{ours.hex()}: restore the log key "
+            "file, or rotate the key on chain (owner: rotateLogKey)"
+        )
+
+
 def ensure_deployment(
-    engine: Engine, chain: Chain, settings: Settings, *, create: bool = True
+    engine: Engine,
+    chain: Chain,
+    settings: Settings,
+    *,
+    create: bool = True,
+    key_hash: bytes | None = None,
+    redeploy: bool = False,
 ) -> Deployment:
-    """The contract this log anchors into on ``chain``: reused from the table if its code is
-    still there, else deployed (unless ``contract_address`` is configured), with the log
-    registered and the operator allowed to anchor. A vanished contract's anchors are copied
-    to the new one as ``lost`` so the anchorer sends them again. Readers pass
-    ``create=False``: only the anchorer deploys."""
+    """The contract this log anchors into on ``chain``.
+
+    Reused from the table when recorded; a recorded contract with no code is a
+    :class:`MissingContractError` unless ``redeploy`` (then a new one is deployed and the old
+    anchors are copied to it as ``lost`` so the anchorer sends them again). With nothing
+    recorded, the configured ``contract_address`` is adopted or a contract is deployed, with
+    the log registered pinning ``key_hash`` (:func:`foodtrace.trace.logkey.log_key_hash` of
+    the log key) and the operator allowed to anchor. Readers pass ``create=False``: only the
+    anchorer deploys."""
     log = log_id(settings.log_origin)
     with Session(db.writer_engine(engine), expire_on_commit=False) as session:
         query = select(Deployment).where(
@@ -246,12 +282,18 @@ def ensure_deployment(
                     "run `foodtrace anchor --once` first"
                 )
             return current
-        if current is not None and chain.w3.eth.get_code(
-            to_checksum_address(current.contract_address)
-        ):
-            return current
+        if key_hash is None:
+            raise ValueError("creating a deployment needs the log key hash to pin")
+        if current is not None:
+            recorded = to_checksum_address(current.contract_address)
+            if chain.w3.eth.get_code(recorded):
+                pinned = TraceAnchor(chain, recorded).log_key_hash(log)
+                check_pinned_key(pinned, key_hash, recorded)
+                return current
+            if not redeploy:
+                raise _missing_contract(chain.chain_id, recorded)
         deploy_tx: bytes | None = None
-        if settings.contract_address:
+        if settings.contract_address and not redeploy:
             address = settings.contract_address
             if not chain.w3.eth.get_code(to_checksum_address(address)):
                 raise ChainError(f"no contract at the configured address {address}")
@@ -263,12 +305,13 @@ def ensure_deployment(
         anchor = TraceAnchor(chain, chain.w3.to_checksum_address(address))
         if anchor.owner() == chain.address:
             try:
-                anchor.register_log(log)
+                anchor.register_log(log, key_hash)
             except AnchorRefused as exc:
                 if exc.name != "LogAlreadyRegistered":
                     raise
             if not anchor.is_anchorer(log, chain.address):
                 anchor.set_anchorer(log, chain.address)
+        check_pinned_key(anchor.log_key_hash(log), key_hash, anchor.address)
         fresh = Deployment(
             chain_id=chain.chain_id,
             contract_address=anchor.address,
@@ -316,6 +359,8 @@ class Anchorer:
         settings: Settings | None = None,
         connect: Callable[[], Chain] | None = None,
         clock: Callable[[], datetime] | None = None,
+        *,
+        redeploy: bool = False,
     ) -> None:
         from foodtrace.ledger.chain import connect as connect_settings
 
@@ -323,6 +368,7 @@ class Anchorer:
         self.settings = settings or log.settings
         self._connect = connect or (lambda: connect_settings(self.settings))
         self._now = clock or (lambda: datetime.now(UTC))
+        self.redeploy = redeploy  # only by explicit request: see MissingContractError
         self.lock = AnchorLock(log.url)
         self.chain: Chain | None = None
         self.deployment: Deployment | None = None
@@ -341,7 +387,14 @@ class Anchorer:
         if self.chain is None:
             self.chain = self._connect()
         if self.deployment is None:
-            self.deployment = ensure_deployment(self.log.engine, self.chain, self.settings)
+            self.deployment = ensure_deployment(
+                self.log.engine,
+                self.chain,
+                self.settings,
+                key_hash=log_key_hash(self.log.verifier_key()),
+                redeploy=self.redeploy,
+            )
+            self.redeploy = False  # one new contract per request, not one per cycle
         address = self.chain.w3.to_checksum_address(self.deployment.contract_address)
         return self.chain, TraceAnchor(self.chain, address), self.deployment
 
@@ -351,8 +404,8 @@ class Anchorer:
         exact current size, whenever the log grew)."""
         chain, contract, dep = self._open()
         if not chain.w3.eth.get_code(contract.address):
-            self.deployment = None  # the node lost the contract: redeploy and re-send
-            chain, contract, dep = self._open()
+            self.deployment = None  # the node lost the contract: a loud error, never a redeploy
+            raise _missing_contract(chain.chain_id, contract.address)
         log = dep.log_id
         chain_size, chain_root = contract.latest(log)
         confirmations = effective_confirmations(chain, self.settings.anchor_confirmations)
@@ -521,7 +574,7 @@ class Anchorer:
                 continue
             try:
                 self.run_once()
-            except ForkError as exc:
+            except (ForkError, MissingContractError) as exc:
                 log_.error("anchoring stopped: %s", exc)
                 self.last_error = exc
                 self.failures += 1

@@ -13,7 +13,13 @@ from foodtrace.config import Settings
 from foodtrace.ledger.anchorer import Anchorer, ensure_deployment, journal
 from foodtrace.ledger.chain import Chain, ChainError, connect
 from foodtrace.ledger.models import LOST
-from foodtrace.ledger.verify import ContractAnchors, StepError, audit_chain, verify_entry
+from foodtrace.ledger.verify import (
+    ContractAnchors,
+    StepError,
+    audit_chain,
+    log_key_problems,
+    verify_entry,
+)
 from foodtrace.store.audit import AuditReport
 from foodtrace.store.log import MerkleLog
 
@@ -31,10 +37,18 @@ def anchor(
         bool, typer.Option("--once", help="Anchor what is there now, then exit.")
     ] = False,
     db: DbOption = None,
+    redeploy: Annotated[
+        bool,
+        typer.Option(
+            "--redeploy",
+            help="If the contract recorded for this log has no code on the chain, deploy a new "
+            "one and anchor the log again from a first root WITHOUT a consistency proof.",
+        ),
+    ] = False,
 ) -> None:
     """Anchor the log's checkpoints to the chain (in the foreground until Ctrl-C)."""
     with _log(db) as log:
-        anchorer = Anchorer(log)
+        anchorer = Anchorer(log, redeploy=redeploy)
         try:
             if once:
                 if not anchorer.lock.try_acquire():
@@ -120,6 +134,13 @@ def verify(
         def report(step: str, detail: str) -> None:
             out.print(f"[green]✓[/green] {step}: {detail}")
 
+        reader = ContractAnchors(chain.w3, dep.contract_address, dep.log_id)
+        key_problems = log_key_problems(log.verifier_key(), reader.log_key_hash())
+        if key_problems:
+            out.print(f"[red]✗[/red] log key: {key_problems[0].detail}")
+            raise typer.Exit(1)
+        report("log key", f"the chain pins the key of {log.origin}")
+
         try:
             verify_entry(
                 data,
@@ -142,7 +163,8 @@ def audit_against_chain(log: MerkleLog, settings: Settings | None = None) -> Aud
         dep = ensure_deployment(log.engine, chain, settings, create=False)
         sizes = [a.tree_size for d, a in journal(log.engine, chain.chain_id) if d.id == dep.id]
         reader = ContractAnchors(chain.w3, dep.contract_address, dep.log_id)
-        return audit_chain(log, reader, sizes)
+        report = audit_chain(log, reader, sizes)
+        return report.with_problems(log_key_problems(log.verifier_key(), reader.log_key_hash()))
 
 
 def print_report(report: AuditReport) -> None:

@@ -10,7 +10,6 @@ a web3 connection, the contract address, a log id and a size; no operator key.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from web3.exceptions import ContractLogicError
 from web3.types import TxParams, TxReceipt
 
 from foodtrace.ledger.chain import Chain, ChainError
+from foodtrace.trace.logkey import log_id as log_id  # the pure core's, shared with the scanner
 
 ARTIFACT = "TraceAnchor.json"
 ZERO_ROOT = b"\x00" * 32
@@ -91,11 +91,6 @@ def artifact() -> dict[str, Any]:
     return data
 
 
-def log_id(origin: str) -> bytes:
-    """A log's id on the chain: SHA-256 of its checkpoint origin line (UTF-8)."""
-    return hashlib.sha256(origin.encode("utf-8")).digest()
-
-
 @cache
 def _errors_by_selector() -> dict[bytes, tuple[str, list[str], list[str]]]:
     table = {}
@@ -145,6 +140,11 @@ def read_root(w3: Web3, address: str, log: bytes, size: int) -> bytes | None:
     """The root anchored for ``log`` at ``size``, or None if that size was never anchored."""
     root, _block, _ts = _contract(w3, address).functions.anchorAt(log, size).call()
     return bytes(root) if bytes(root) != ZERO_ROOT else None
+
+
+def read_log_key_hash(w3: Web3, address: str, log: bytes) -> bytes:
+    """The log key hash the chain pins for ``log`` (32 zero bytes for an unknown log)."""
+    return bytes(_contract(w3, address).functions.logKeyHash(log).call())
 
 
 def _summary(receipt: TxReceipt) -> TxSummary:
@@ -210,8 +210,18 @@ class TraceAnchor:
     def transfer_ownership(self, new_owner: str) -> TxSummary:
         return self._tx("transferOwnership", to_checksum_address(new_owner))
 
-    def register_log(self, log: bytes) -> TxSummary:
-        return self._tx("registerLog", log)
+    def register_log(self, log: bytes, key_hash: bytes) -> TxSummary:
+        """Register ``log`` pinning ``key_hash`` (:func:`foodtrace.trace.logkey.log_key_hash`
+        of its checkpoint key)."""
+        return self._tx("registerLog", log, key_hash)
+
+    def rotate_log_key(self, log: bytes, new_key_hash: bytes) -> TxSummary:
+        """Pin a new checkpoint key; the contract emits ``LogKeyRotated(log, old, new)``."""
+        return self._tx("rotateLogKey", log, new_key_hash)
+
+    def log_key_hash(self, log: bytes) -> bytes:
+        """The key hash the chain pins for ``log``: 32 zero bytes if it is not registered."""
+        return bytes(self._call(self.contract.functions.logKeyHash(log)))
 
     def set_anchorer(self, log: bytes, account: str, allowed: bool = True) -> TxSummary:
         return self._tx("setAnchorer", log, to_checksum_address(account), allowed)

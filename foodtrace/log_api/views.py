@@ -17,11 +17,15 @@ from pydantic import BaseModel, Field
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import Settings
 from foodtrace.record.views import API, LogDep
+from foodtrace.witness.collect import cosigned_note, parse_endpoints
 
 
 class CheckpointOut(BaseModel):
     size: int
-    checkpoint: str = Field(description="C2SP signed-note checkpoint")
+    checkpoint: str = Field(
+        description="C2SP signed-note checkpoint, with the cosignature/v1 lines of the "
+        "configured witnesses that cosigned it (C2SP tlog-cosignature)"
+    )
     verifier_key: str = Field(description="The log's checkpoint verifier key")
 
 
@@ -31,15 +35,17 @@ class ConsistencyOut(BaseModel):
     proof: list[str] = Field(description="RFC 9162 consistency proof, base64 hashes")
 
 
-def router(_: Settings) -> APIRouter:
+def router(settings: Settings) -> APIRouter:
     r = APIRouter(prefix=f"{API}/log", tags=["log"])
+    witnesses = [ep.name for ep in parse_endpoints(settings.witnesses)]
 
     @r.get(
         "/checkpoint", summary="The log's latest signed checkpoint", response_model=CheckpointOut
     )
     def latest_checkpoint(log: LogDep) -> Any:
         cp = log.latest_checkpoint() or log.issue_checkpoint()
-        return CheckpointOut(size=cp.size, checkpoint=cp.note, verifier_key=log.verifier_key())
+        note = cosigned_note(log.engine, cp.note, witnesses) if witnesses else cp.note
+        return CheckpointOut(size=cp.size, checkpoint=note, verifier_key=log.verifier_key())
 
     @r.get(
         "/consistency",

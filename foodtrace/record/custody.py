@@ -2,8 +2,10 @@
 
 Keys are sealed with AES-256-GCM under a master key that never enters the database: the
 environment variable ``FOODTRACE_MASTER_KEY`` (base64 of 32 bytes) or the file
-``data_dir/master.key`` (created owner-only on first use). The party id and key id are the
-associated data, so a sealed key copied to another party's row does not open.
+``master_key_file`` (default ``data_dir/master.key``), created owner-only, atomically, only
+while no key is sealed yet: once one is, a missing file is an error, never a new key. The
+party id and key id are the associated data, so a sealed key copied to another party's row
+does not open.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import contextlib
 import os
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,10 +25,10 @@ from sqlalchemy.orm import Session
 from foodtrace.config import Settings
 from foodtrace.record.models import CustodialKey
 from foodtrace.store.authors import utc
+from foodtrace.store.keyfiles import MASTER_KEY_ENV, missing
 from foodtrace.store.models import AuthorKey
 from foodtrace.trace import keys
 
-MASTER_KEY_ENV = "FOODTRACE_MASTER_KEY"
 MASTER_KEY_BYTES = 32
 NONCE_BYTES = 12
 
@@ -36,20 +37,21 @@ class NoCustodialKey(LookupError):
     """The party has no server-held key that may sign now."""
 
 
-def master_key(settings: Settings) -> bytes:
-    """The master key from the environment, else ``data_dir/master.key`` (made if absent)."""
+def master_key(settings: Settings, *, may_create: bool = False) -> bytes:
+    """The master key from the environment, else ``master_key_file``; made if absent only
+    when ``may_create`` (nothing is sealed with it yet)."""
     text = os.environ.get(MASTER_KEY_ENV)
     if text:
         raw = base64.b64decode(text, validate=True)
         if len(raw) != MASTER_KEY_BYTES:
             raise ValueError(f"{MASTER_KEY_ENV}: expected base64 of 32 bytes, got {len(raw)}")
         return raw
-    path = Path(settings.data_dir) / "master.key"
+    path = settings.resolved_master_key_file
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError), path.open("xb") as fh:
-            path.chmod(0o600)
-            fh.write(base64.b64encode(secrets.token_bytes(MASTER_KEY_BYTES)))
+        if not may_create:
+            raise missing(path, "master key", "custodial keys are sealed with it")
+        with contextlib.suppress(FileExistsError):
+            keys.write_new_file(path, base64.b64encode(secrets.token_bytes(MASTER_KEY_BYTES)))
     raw = base64.b64decode(path.read_bytes().strip(), validate=True)
     if len(raw) != MASTER_KEY_BYTES:
         raise ValueError(f"{path}: expected base64 of 32 bytes, got {len(raw)}")
@@ -71,7 +73,10 @@ def create_custodial_key(session: Session, party_id: str, settings: Settings) ->
         serialization.NoEncryption(),
     )
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = AESGCM(master_key(settings)).encrypt(nonce, raw, _aad(party_id, key_id))
+    first = session.scalars(select(CustodialKey.party_id).limit(1)).first() is None
+    sealed = AESGCM(master_key(settings, may_create=first)).encrypt(
+        nonce, raw, _aad(party_id, key_id)
+    )
     session.add(
         CustodialKey(
             party_id=party_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from foodtrace.config import Settings
+from foodtrace.config import CODE_AUTHORITY_KEY_FILE, Settings
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc
 from foodtrace.epcis.query import lot_events
 from foodtrace.grading.schemas import GradeKind, GradeRecordOut
@@ -47,7 +47,10 @@ from foodtrace.trace.codes import Code, CodeError, Subject, parse_code, verify_c
 from foodtrace.trace.errors import SignatureError
 from foodtrace.trace.merkle import Node, inclusion_nodes, inclusion_proof
 
-AUTHORITY_KEY_FILE: Final = "code-authority.key"  # as foodtrace.demo writes it
+EMBEDDED_CHAIN_NOTE: Final = (
+    "本页核对的区块链由本服务器自己内置运行，仅供试用；要做到独立验证，需要一条运营方无法控制的链。"
+)
+AUTHORITY_KEY_FILE: Final = CODE_AUTHORITY_KEY_FILE  # under data_dir unless configured
 LATEST_INSPECTIONS: Final = 3
 MAX_INPUT_DEPTH: Final = 6  # how far back through transformation inputs a lot page looks
 INPUT_ROLES: Final = ("inputQuantityList", "inputEPCList")
@@ -56,6 +59,7 @@ RECALLED: Final = "recalled"
 FACES: Final = {"合格": "laugh", "基本合格": "smile", "不合格": "flat"}
 FACE_ZH: Final = {"laugh": "大笑", "smile": "微笑", "flat": "平脸"}
 ANCHOR_SELECTOR: Final = "0x8c0d6778"  # keccak256("anchorAt(bytes32,uint64)")[:4]
+LOG_KEY_SELECTOR: Final = "0x9d21e627"  # keccak256("logKeyHash(bytes32)")[:4]
 
 
 class ResolverSettings(BaseSettings):
@@ -90,11 +94,12 @@ class CodeRejected(Exception):
 
 
 def authority_keys(settings: Settings) -> list[Ed25519PublicKey]:
-    """The code authority's public key(s). The private key file sits in ``data_dir``
-    (where ``foodtrace demo`` creates it); a resolver without one trusts no code. Read
+    """The code authority's public key(s), from ``code_authority_key_file`` (the same file
+    labels sign with; default ``data_dir/code-authority.key``); a resolver without one
+    trusts no code. Read
     again only when the file changes (parsing the PEM on every scan costs as much as
     verifying the code)."""
-    path: Path = settings.data_dir / AUTHORITY_KEY_FILE
+    path: Path = settings.resolved_code_authority_key_file
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -692,6 +697,16 @@ def product_page(session: Session, gtin: str) -> tuple[Fact, PartyView | None, l
 
 
 @dataclass(frozen=True)
+class Witnessing:
+    """What the page needs about witnesses: their cosignature verifier keys, how many must
+    have cosigned, and the log's checkpoint notes with the collected cosignatures added."""
+
+    keys: tuple[str, ...]
+    required: int
+    cosigned: Callable[[str], str]
+
+
+@dataclass(frozen=True)
 class AnchorInfo:
     tree_size: int
     root: bytes
@@ -740,6 +755,9 @@ def proofs(
     anchor: AnchorInfo | None,
     chain_public_url: str,
     latest: SignedCheckpoint | None = None,
+    witnesses: Witnessing | None = None,
+    *,
+    chain_embedded: bool = False,
 ) -> dict[str, Any]:
     """What the page's script verifies: each record's exact leaf data and inclusion proof,
     the signed checkpoints they are proved in (the anchored one when it covers the record,
@@ -749,7 +767,9 @@ def proofs(
     A page view never signs a checkpoint (that is a write, and SQLite has one writer): a
     record newer than the latest checkpoint is sent ``pending``, without a proof, and the
     badge says it is not yet verifiable; the anchorer's next checkpoint covers it. All the
-    leaf data come from one query and all the proofs' node hashes from another."""
+    leaf data come from one query and all the proofs' node hashes from another. With
+    ``witnesses``, each checkpoint note carries the cosignatures collected for it, and the
+    page gets the witnesses' verifier keys and the quorum it must see."""
     indices = sorted(set(records))
     latest = latest if latest is not None else log.latest_checkpoint()
     anchored = None
@@ -786,7 +806,7 @@ def proofs(
             out_records.append({"index": index, "data": text, "pending": True})
             continue
         proof = inclusion_proof(index, cp.size, lambda nodes: [hashes[n] for n in nodes])
-        checkpoints[str(cp.size)] = cp.note
+        checkpoints[str(cp.size)] = cp.note if witnesses is None else witnesses.cosigned(cp.note)
         out_records.append(
             {
                 "index": index,
@@ -812,7 +832,13 @@ def proofs(
             "log_id": anchor.log_id,
         },
         "rpc_url": chain_public_url or None,
+        # Said on every page whose chain is the server's own (the badge's note to show).
+        "chain_note": EMBEDDED_CHAIN_NOTE if chain_embedded else None,
         "selector": ANCHOR_SELECTOR,
+        "key_selector": LOG_KEY_SELECTOR,
+        "witnesses": {"keys": [], "required": 0}
+        if witnesses is None
+        else {"keys": list(witnesses.keys), "required": witnesses.required},
         "formats": FORMATS,
     }
 

@@ -49,10 +49,12 @@ GS1: Final = "https://gs1.org/voc/"
 REGION_HEADER: Final = "x-foodtrace-region"  # set by an edge proxy (city/province), optional
 STATIC_FILES: Final = {
     "verify.js": "text/javascript; charset=utf-8",
-    "sha256.js": "text/javascript; charset=utf-8",
+    "noble.js": "text/javascript; charset=utf-8",
     "complaint.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
+# Third-party code, committed as built by scripts/build-noble.js (see its licence files there).
+VENDORED: Final = {"noble.js": "vendor/noble.js"}
 STATIC_PREFIX: Final = "/static/resolver"
 OFFERS: Final = ("text/html", LINKSET_TYPE, "application/json")
 
@@ -116,7 +118,8 @@ def templates() -> Environment:
 
 @cache
 def _static(name: str) -> tuple[bytes, str]:
-    data = resources.files("foodtrace.resolver").joinpath("static", name).read_bytes()
+    path = VENDORED.get(name, name)
+    data = resources.files("foodtrace.resolver").joinpath("static", *path.split("/")).read_bytes()
     return data, hashlib.sha256(data).hexdigest()[:16]
 
 
@@ -404,6 +407,8 @@ def router(settings: Settings) -> APIRouter:
             anchor,
             settings.chain_public_url,
             latest,
+            witnessing(settings, request.app.state.log),
+            chain_embedded=not settings.chain_url,
         )
         shows_scans = code.kind is CodeKind.SERIAL  # only a serial's page shows its count
         html = (
@@ -446,6 +451,21 @@ def router(settings: Settings) -> APIRouter:
         )
 
     return r
+
+
+def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
+    """The page's witness keys and quorum, and the cosignatures the log collected."""
+    from foodtrace.witness.collect import cosigned_note, parse_endpoints
+
+    endpoints = parse_endpoints(settings.witnesses)
+    if not endpoints:
+        return None
+    names = [ep.name for ep in endpoints]
+    return service.Witnessing(
+        tuple(ep.vkey for ep in endpoints),
+        settings.witnesses_required,
+        lambda note: cosigned_note(log.engine, note, names),
+    )
 
 
 def _page(

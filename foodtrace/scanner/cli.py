@@ -9,6 +9,8 @@ Exit codes: 0 all verified, 1 a check failed, 2 usage or an unreadable image or 
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -17,11 +19,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from web3 import Web3
 
+from foodtrace.scanner.chain import ContractReader, RpcClient, is_address
 from foodtrace.scanner.client import Server
-from foodtrace.scanner.decode import DecodeError, decode_folder, decode_image
-from foodtrace.scanner.report import EXIT_USAGE, exit_code, print_checks, to_json
+from foodtrace.scanner.decode import DecodeError, decode_image
+from foodtrace.scanner.report import EXIT_FAILED, EXIT_USAGE, exit_code, print_checks, to_json
 from foodtrace.scanner.state import (
     ScanState,
     StateError,
@@ -34,8 +36,9 @@ from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import parse_verifier_key
 from foodtrace.trace.codes import Code
 from foodtrace.trace.errors import VerificationError
+from foodtrace.trace.logkey import log_id
 
-RPC_TIMEOUT_S = 10.0
+DEFAULT_WORKERS = 8  # decoding releases the GIL; checking waits on the network
 
 out = Console()
 err = Console(stderr=True)
@@ -107,7 +110,7 @@ def _pins(
         raise UsageError(
             f"missing pins: {', '.join(missing)} (give them, or save them with --save)"
         )
-    if not Web3.is_address(state.contract):
+    if not is_address(state.contract):
         raise UsageError(f"--contract: expected a 20-byte hex address, got {state.contract!r}")
     return (
         [authority_key(k)[1] for k in state.authority_keys],
@@ -136,44 +139,49 @@ def _scan_image(scanner: Scanner, path: Path, found: list[str] | DecodeError) ->
     return [scanner.check_text(text, str(path)) for text in found]
 
 
+def _check_image(scanner: Scanner, path: Path, min_codes: int) -> list[CodeCheck]:
+    try:
+        found: list[str] | DecodeError = [d.text for d in decode_image(path, min_codes=min_codes)]
+    except DecodeError as exc:
+        found = exc
+    return _scan_image(scanner, path, found)
+
+
 def run_scan(
     scanner: Scanner,
     items: list[tuple[str, Path | str]],
     *,
     min_codes: int,
     progress: bool,
+    workers: int = DEFAULT_WORKERS,
 ) -> list[CodeCheck]:
+    """Check every input, in order; a folder's images are decoded and checked by ``workers``
+    threads (the results keep the folder's sorted order)."""
     checks: list[CodeCheck] = []
     for kind, item in items:
         if kind == "text":
             checks.append(scanner.check_text(str(item), "text"))
         elif kind == "file":
-            path = Path(item)
-            try:
-                found: list[str] | DecodeError = [
-                    d.text for d in decode_image(path, min_codes=min_codes)
-                ]
-            except DecodeError as exc:
-                found = exc
-            checks += _scan_image(scanner, path, found)
+            checks += _check_image(scanner, Path(item), min_codes)
         else:
             folder = Path(item)
-            images = sum(1 for _ in decode_folder_paths(folder))
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[current]}"),
-                console=err,
-                disable=not progress,
-                transient=False,
-            ) as bar:
-                task = bar.add_task(f"scanning {folder}", total=images, current="")
-                for path, decoded in decode_folder(folder, min_codes=min_codes):
-                    texts = (
-                        decoded if isinstance(decoded, DecodeError) else [d.text for d in decoded]
-                    )
-                    checks += _scan_image(scanner, path, texts)
+            images = decode_folder_paths(folder)
+            with (
+                Progress(
+                    TextColumn("[bold]{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.fields[current]}"),
+                    console=err,
+                    disable=not progress,
+                    transient=False,
+                ) as bar,
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scan") as pool,
+            ):
+                task = bar.add_task(f"scanning {folder}", total=len(images), current="")
+                futures = [pool.submit(_check_image, scanner, p, min_codes) for p in images]
+                for path, future in zip(images, futures, strict=True):
+                    checks += future.result()
                     bar.update(task, advance=1, current=path.name)
     return checks
 
@@ -230,6 +238,20 @@ def scan(
     min_codes: Annotated[
         int, typer.Option("--min-codes", min=1, help="Codes to expect per image")
     ] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Images of a folder checked in parallel")
+    ] = DEFAULT_WORKERS,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A witness's cosignature verifier key, or NAME=VKEY (repeatable)",
+            envvar="FOODTRACE_SCAN_WITNESS",
+        ),
+    ] = None,
+    witnesses_required: Annotated[
+        int, typer.Option("--witnesses-required", min=0, help="Cosignatures required (k of n)")
+    ] = 0,
 ) -> None:
     """Decode 食安码 from photos and verify each against the pinned keys and the chain."""
     path = state_file or default_state_path()
@@ -243,19 +265,31 @@ def scan(
     if save:
         save_state(path, state)
     authority_keys, verifier, rpc_url, address = pinned
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+    try:
+        witness_keys = _witness_keys(witness or [], witnesses_required)
+    except UsageError as exc:
+        err.print(f"[red]usage: {exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from None
+    chain = RpcClient(rpc_url)
+    anchors = ContractReader(chain, address, log_id(parse_verifier_key(verifier).name))
     servers: dict[str, Server] = {}
+    servers_lock = threading.Lock()
 
     def server_for(code: Code) -> Server:
         base = server or code.base_url
-        if base not in servers:
-            servers[base] = Server(base)
-        return servers[base]
+        with servers_lock:
+            if base not in servers:
+                servers[base] = Server(base)
+            return servers[base]
 
-    scanner = Scanner(Trust(authority_keys, verifier, w3, address), state, server_for)
+    scanner = Scanner(Trust(authority_keys, verifier, anchors), state, server_for)
     try:
-        checks = run_scan(scanner, items, min_codes=min_codes, progress=not json_out)
+        checks = run_scan(
+            scanner, items, min_codes=min_codes, progress=not json_out, workers=workers
+        )
+        unwitnessed = _unwitnessed(servers, state, verifier, witness_keys, witnesses_required)
     finally:
+        chain.close()
         for s in servers.values():
             s.close()
     save_state(path, state)  # the checkpoints seen, verified ones only
@@ -263,7 +297,63 @@ def scan(
         typer.echo(json.dumps(to_json(checks), ensure_ascii=False, indent=2))
     else:
         print_checks(out, checks, details=not any(k == "folder" for k, _ in items))
-    raise typer.Exit(exit_code(checks))
+    for problem in unwitnessed:
+        err.print(f"[red]✗ witnesses: {problem}[/red]")
+    raise typer.Exit(EXIT_FAILED if unwitnessed else exit_code(checks))
+
+
+def _witness_keys(values: list[str], required: int) -> list[str]:
+    """``--witness`` values as verifier keys (``NAME=VKEY`` must name the key's own name)."""
+    from foodtrace.trace.cosignature import parse_cosigner_vkey
+
+    out = []
+    for value in values:
+        name, sep, vkey = value.partition("=")
+        vkey = vkey if sep and "+" not in name else value
+        try:
+            parsed = parse_cosigner_vkey(vkey)
+        except VerificationError as exc:
+            raise UsageError(str(exc)) from exc
+        if sep and "+" not in name and parsed.name != name:
+            raise UsageError(f"--witness {name}=...: the key is named {parsed.name!r}")
+        out.append(vkey)
+    if required > len(out):
+        raise UsageError(f"--witnesses-required {required} but {len(out)} --witness given")
+    return out
+
+
+def _unwitnessed(
+    servers: dict[str, Server],
+    state: ScanState,
+    verifier: str,
+    witness_keys: list[str],
+    required: int,
+) -> list[str]:
+    """Problems with each server's witnessed checkpoint (none when nothing is required)."""
+    from foodtrace.trace.checkpoint import parse_body
+    from foodtrace.trace.witnessed import require_witnessed
+
+    if not required:
+        return []
+    problems = []
+    origin = parse_verifier_key(verifier).name
+    seen = state.checkpoints.get(origin)
+    trusted = parse_body(seen.note.split("\n\n")[0] + "\n") if seen is not None else None
+    for base, server in servers.items():
+        try:
+            answer = server.get_json("/api/v1/log/checkpoint")
+            note = str(answer["checkpoint"])
+            cp, cosigs = require_witnessed(
+                note, verifier, witness_keys, required, trusted, server.consistency
+            )
+        except (VerificationError, LookupError, KeyError, TypeError) as exc:
+            problems.append(f"{base}: {exc}")
+            continue
+        names = ", ".join(c.name for c in cosigs)
+        err.print(f"[green]✓ witnesses: size {cp.size} cosigned by {names}[/green]")
+    if not servers:
+        problems.append("no server was asked, so no witnessed checkpoint was seen")
+    return problems
 
 
 app = typer.Typer(

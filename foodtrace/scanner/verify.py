@@ -1,9 +1,11 @@
 """Check one scanned code end to end, trusting only the pins and the chain.
 
-For a code: its authority signature (offline, against the pinned authority keys); then every
-record the server shows for it, each through the ledger's own :func:`verify_entry` (entry
-content → leaf hash → inclusion proof → checkpoint signed by the pinned log key → root read
-from the contract), plus what only a client can check: the author's signature with the key
+For a code: its authority signature (offline, against the pinned authority keys); that the
+pinned log key is the one the chain pins for the log (``logKeyHash``, read once per run);
+then every record the server shows for it, each through the pure core's
+:func:`~foodtrace.trace.verify.verify_entry` (entry content → leaf hash → inclusion proof →
+checkpoint signed by the pinned log key → root read from the contract, once per checkpoint
+size per run), plus what only a client can check: the author's signature with the key
 the author registered (itself a logged entry, verified the same way, up to the regulator's
 self-signed registration), and that the checkpoint is consistent with the last one this
 client saw. Last, at least one fully verified record must be about the code's subject, so a
@@ -16,15 +18,14 @@ failed); nothing stops at the first failure except within the ledger's chain of 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from web3 import Web3
 
-from foodtrace.ledger.contract import log_id
-from foodtrace.ledger.verify import STEPS, StepError, verify_entry
+from foodtrace.scanner.chain import ChainReadError, ContractReader
 from foodtrace.scanner.client import Server, ServerError
 from foodtrace.scanner.state import ScanState, SeenCheckpoint
 from foodtrace.trace import bundle as bundle_mod
@@ -33,8 +34,10 @@ from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import Checkpoint, parse_verifier_key, verify_checkpoint
 from foodtrace.trace.codes import Code, CodeError, Lot, Merchant, Serial, parse_code, verify_code
 from foodtrace.trace.entry import Entry
-from foodtrace.trace.errors import EntryError, VerificationError
+from foodtrace.trace.errors import CheckpointError, EntryError, VerificationError
+from foodtrace.trace.logkey import check_log_key
 from foodtrace.trace.merkle import verify_consistency
+from foodtrace.trace.verify import STEPS, EntryContentError, StepError, verify_entry
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 RECORD_STEPS = (*STEPS, "author", "consistency")
@@ -96,12 +99,11 @@ class CodeCheck:
 
 @dataclass(frozen=True)
 class Trust:
-    """What a scan trusts: pinned keys and the chain (through any RPC URL)."""
+    """What a scan trusts: pinned keys, and the chain (one contract, read over JSON-RPC)."""
 
     authority_keys: Sequence[Ed25519PublicKey]
     log_key: str
-    w3: Web3
-    contract: str
+    anchors: ContractReader
 
 
 class AuthorKeyError(VerificationError):
@@ -147,7 +149,37 @@ class Scanner:
         self.server_for = server_for
         self.origin = parse_verifier_key(trust.log_key).name
         self._keys: dict[tuple[str, str], tuple[Ed25519PublicKey, str | None, str | None]] = {}
+        self._parties: dict[tuple[str, str], dict[str, Any]] = {}
         self._consistent: set[tuple[int, bytes]] = set()
+        self._checkpoints: dict[str, Checkpoint] = {}
+        self._log_key_step: Step | None = None
+        self._seen_lock = threading.Lock()
+
+    # -- the log key and checkpoints ---------------------------------------------------------
+
+    def log_key_step(self) -> Step:
+        """Is the pinned log key the one the chain pins for this log? Read once per run."""
+        if self._log_key_step is None:
+            try:
+                check_log_key(self.trust.log_key, self.trust.anchors.log_key_hash())
+                step = Step("log key", OK, f"the chain pins log key {self.origin!r} we use")
+            except ChainReadError as exc:
+                step = Step("log key", FAILED, f"could not read the pinned log key: {exc}")
+            except VerificationError as exc:
+                step = Step("log key", FAILED, str(exc))
+            self._log_key_step = step
+        return self._log_key_step
+
+    def verify_checkpoint(self, note: str) -> Checkpoint:
+        """The one place a served checkpoint is trusted: signed by the pinned log key, which
+        the chain pins too (cached per note). A witness cosignature check belongs here."""
+        cp = self._checkpoints.get(note)
+        if cp is None:
+            cp = verify_checkpoint(note, [self.trust.log_key])
+            if self.log_key_step().status != OK:
+                raise CheckpointError(f"log key not the chain's: {self.log_key_step().detail}")
+            self._checkpoints[note] = cp
+        return cp
 
     # -- a code ------------------------------------------------------------------------------
 
@@ -167,6 +199,7 @@ class Scanner:
         except VerificationError as exc:
             result.steps.append(Step("code", FAILED, str(exc)))
             return result  # a forged code: nothing it points to means anything
+        result.steps.append(self.log_key_step())
         server = self.server_for(code)
         try:
             resolved = server.resolve(code)
@@ -210,25 +243,17 @@ class Scanner:
             expected = bytes.fromhex(record["leaf_hash"]) if "leaf_hash" in record else None
             entry_json = json.dumps(record["entry"], ensure_ascii=False)
         except (KeyError, TypeError, ValueError, VerificationError) as exc:
-            from foodtrace.ledger.verify import EntryContentError
-
             raise EntryContentError(f"malformed record proof: {exc}") from exc
         verify_entry(
             entry_json,
             proof,
             self.trust.log_key,
-            self.trust.w3,
-            self.trust.contract,
-            log_id(self._origin_of(proof.checkpoint)),
+            self.trust.anchors,
             expected_leaf_hash=expected,
             report=say,
             consistency=server.consistency,
         )
         return entry_mod.loads(entry_json)
-
-    def _origin_of(self, note: str) -> str:
-        first = note.split("\n", 1)[0]
-        return first or self.origin
 
     def check_record(self, server: Server, record: dict[str, Any]) -> RecordCheck:
         index = record.get("index")
@@ -289,7 +314,7 @@ class Scanner:
             return cached[0], cached[1], cached[2] or ""
         if depth > MAX_KEY_DEPTH:
             raise AuthorKeyError(f"key chain of {author} is longer than {MAX_KEY_DEPTH}")
-        party = server.party(author)
+        party = self._party(server, author)
         listed = [k for k in party.get("keys", []) if k.get("key_id") == key_id]
         if not listed:
             raise AuthorKeyError(f"the server lists no key {key_id} for {author}")
@@ -316,6 +341,13 @@ class Scanner:
         revoked_at = self._revocation(server, listed[0].get("revoked_entry_index"), author, key_id)
         self._keys[(author, key_id)] = (public, revoked_at, note)
         return public, revoked_at, note
+
+    def _party(self, server: Server, author: str) -> dict[str, Any]:
+        """The server's record of ``author`` with its key list: fetched once per run."""
+        cached = self._parties.get((server.base_url, author))
+        if cached is None:
+            cached = self._parties[(server.base_url, author)] = server.party(author)
+        return cached
 
     @staticmethod
     def _registered_key(reg: Entry, author: str, key_id: str, index: Any) -> Ed25519PublicKey:
@@ -356,8 +388,9 @@ class Scanner:
 
     def _consistency_step(self, server: Server, note: str) -> Step:
         try:
-            cp = verify_checkpoint(note, [self.trust.log_key])
-            detail = self._check_seen(server, cp, note)
+            cp = self.verify_checkpoint(note)
+            with self._seen_lock:  # folders are scanned in parallel
+                detail = self._check_seen(server, cp, note)
         except StepError as exc:
             return Step("consistency", FAILED, exc.reason)
         except (VerificationError, ServerError) as exc:

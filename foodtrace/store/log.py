@@ -641,8 +641,18 @@ class MerkleLog:
 
     @property
     def key(self) -> Ed25519PrivateKey:
+        """The log key; created only while no checkpoint was signed (a new key would not
+        verify them): afterwards a missing file is a :class:`MissingKeyError`."""
         if self._key is None:
-            self._key = load_or_create_key(self.settings.resolved_log_key_file)
+            from foodtrace.store.keyfiles import load_key
+
+            signed = self._query("SELECT COUNT(*) FROM checkpoints")[0][0]
+            self._key = load_key(
+                self.settings.resolved_log_key_file,
+                "log key",
+                may_create=not signed,
+                depends=f"{signed} checkpoints were signed with it",
+            )
         return self._key
 
     def verifier_key(self) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import os
+import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -59,12 +62,32 @@ def private_from_pem(data: bytes, password: bytes | None = None) -> Ed25519Priva
     return key
 
 
+def write_new_file(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data``, owner-only, all or nothing: written to a temporary
+    file, fsynced, then linked into place (never over an existing file: ``FileExistsError``)
+    and the directory fsynced, so a crash leaves either no file or the whole key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def write_private(path: Path, key: Ed25519PrivateKey) -> None:
     """Write a private key file readable only by its owner (created, never overwritten)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("xb") as fh:
-        path.chmod(0o600)
-        fh.write(private_to_pem(key))
+    write_new_file(path, private_to_pem(key))
 
 
 def read_private(path: Path) -> Ed25519PrivateKey:

@@ -25,6 +25,7 @@ from foodtrace.ledger.anchorer import (
     Anchorer,
     AnchorLock,
     ForkError,
+    MissingContractError,
     anchor_due,
     anchor_size,
     backoff_delay,
@@ -32,11 +33,13 @@ from foodtrace.ledger.anchorer import (
     classify,
     journal,
 )
-from foodtrace.ledger.chain import Chain, connect_embedded, connect_rpc
-from foodtrace.ledger.contract import AnchoredRoot, TraceAnchor, log_id
+from foodtrace.ledger.chain import Chain, ChainError, connect_embedded, connect_rpc
+from foodtrace.ledger.contract import AnchoredRoot, TraceAnchor, deploy, log_id
 from foodtrace.ledger.models import FINAL, LOST, SUBMITTED, Anchor
 from foodtrace.ledger.verify import ContractAnchors, audit_chain
 from foodtrace.store.log import MerkleLog
+from foodtrace.trace import keys
+from foodtrace.trace.logkey import log_key_hash
 from foodtrace.trace.merkle import consistency_proof
 
 ROOT = b"\x11" * 32
@@ -296,19 +299,32 @@ def test_anvil_reverted_anchor_is_resubmitted(anvil_url: str, log: MerkleLog) ->
     anchorer.lock.release()
 
 
-def test_embedded_node_without_state_gets_everything_again(tmp_path: Path, log: MerkleLog) -> None:
+def test_embedded_node_without_state_is_a_loud_error_then_redeploys_on_request(
+    tmp_path: Path, log: MerkleLog
+) -> None:
     path = tmp_path / "chain.sqlite"
     chain = connect_embedded(path)
     anchorer = _anchorer(log, lambda: chain)
     for size in (3, 5):
         grow(log, size)
         anchorer.run_once(force=True)
+    assert anchorer.deployment is not None
+    old_address = anchorer.deployment.contract_address
     chain.close()
     path.unlink()  # the node restarts with no state: the contract and its anchors are gone
     chain = connect_embedded(path)
     anchorer.chain = None
     try:
         grow(log, 8)
+        with pytest.raises(MissingContractError, match=old_address) as missing:
+            anchorer.run_once(force=True)
+        assert "--redeploy" in str(missing.value)
+        with pytest.raises(MissingContractError):  # a fresh anchorer does not redeploy either
+            _anchorer(log, lambda: chain).run_once(force=True)
+        assert len({d.id for d, _ in journal(log.engine)}) == 1  # nothing was deployed
+        assert not chain.w3.eth.get_code(chain.w3.to_checksum_address(old_address))
+
+        anchorer.redeploy = True  # `foodtrace anchor --once --redeploy`
         result = anchorer.run_once(force=True)
         assert result.resubmitted == [3, 5] and result.anchored == 8
         assert anchorer.deployment is not None
@@ -317,9 +333,27 @@ def test_embedded_node_without_state_gets_everything_again(tmp_path: Path, log: 
         deployments = {d.id: d for d, _ in journal(log.engine)}
         assert len(deployments) == 2  # the vanished one is retired, its anchors copied over
         assert [d.retired_at is None for d in deployments.values()] == [False, True]
+        pinned = TraceAnchor(chain, chain.w3.to_checksum_address(address)).log_key_hash(
+            log_id(log.origin)
+        )
+        assert pinned == log_key_hash(log.verifier_key())
     finally:
         anchorer.lock.release()
         chain.close()
+
+
+def test_a_contract_pinning_another_log_key_is_refused(chain: Chain, log: MerkleLog) -> None:
+    contract = TraceAnchor(chain, deploy(chain))
+    contract.register_log(log_id(log.origin), log_key_hash(keys.generate()))
+    anchorer = _anchorer(log, chain, contract_address=contract.address)
+    grow(log, 2)
+    try:
+        with pytest.raises(ChainError, match="pins log key hash"):
+            anchorer.run_once(force=True)
+        assert _rows(log) == []
+        assert contract.latest(log_id(log.origin)) == (0, b"\x00" * 32)
+    finally:
+        anchorer.lock.release()
 
 
 def test_anvil_confirmations(anvil_url: str, log: MerkleLog) -> None:

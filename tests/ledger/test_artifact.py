@@ -26,6 +26,8 @@ FUNCTIONS = {
     "owner",
     "transferOwnership",
     "registerLog",
+    "rotateLogKey",
+    "logKeyHash",
     "setAnchorer",
     "isAnchorer",
     "anchor",
@@ -35,13 +37,14 @@ FUNCTIONS = {
 ERRORS = {
     "NotOwner",
     "LogAlreadyRegistered",
+    "EmptyKeyHash",
     "UnknownLog",
     "NotAnchorer",
     "SizeNotIncreasing",
     "BadProofLength",
     "InconsistentRoot",
 }
-EVENTS = {"LogRegistered", "AnchorerSet", "Anchored", "OwnershipTransferred"}
+EVENTS = {"LogRegistered", "LogKeyRotated", "AnchorerSet", "Anchored", "OwnershipTransferred"}
 
 
 def _node() -> str:

@@ -4,6 +4,7 @@ whole, a second process cannot open it, anvil keeps anchors over a graceful rest
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import signal
@@ -32,6 +33,7 @@ ORIGIN = "foodtrace.test/log"
 SINK = "0x000000000000000000000000000000000000dEaD"
 LEAVES = 400
 CRASH_ROUNDS = 4
+KEY_HASH = hashlib.sha256(b"a log key").digest()  # any non-zero pin will do here
 
 
 def _tree() -> MemoryTree:
@@ -41,7 +43,7 @@ def _tree() -> MemoryTree:
 def _setup_contract(path: Path) -> str:
     with connect_embedded(path) as chain:
         contract = TraceAnchor(chain, deploy(chain))
-        contract.register_log(log_id(ORIGIN))
+        contract.register_log(log_id(ORIGIN), KEY_HASH)
         contract.set_anchorer(log_id(ORIGIN), chain.address)
         return contract.address
 
@@ -172,7 +174,7 @@ def test_anvil_anchors_survive_graceful_restart(tmp_path: Path) -> None:
     with run_anvil(state) as url:
         chain = connect_rpc(url, DEV_KEYS[0])
         contract = TraceAnchor(chain, deploy(chain))
-        contract.register_log(log)
+        contract.register_log(log, KEY_HASH)
         contract.set_anchorer(log, chain.address)
         contract.anchor(log, 3, tree.root(3), [])
         receipt = contract.anchor(log, 10, tree.root(10), consistency_proof(3, 10, tree.read))

@@ -15,11 +15,15 @@ from foodtrace.ledger.contract import (
     decode_refusal,
     deploy,
     log_id,
+    read_log_key_hash,
     read_root,
 )
+from foodtrace.trace import keys
+from foodtrace.trace.logkey import NO_KEY, log_key_hash
 from foodtrace.trace.merkle import MemoryTree, consistency_proof
 
 ORIGIN = "foodtrace.test/log"
+KEY_HASH = log_key_hash(keys.generate())
 SIZES = [1, 2, 3, 4, 7, 8, 13, 16, 31, 64, 100]  # powers of two and not, small and large steps
 
 
@@ -32,7 +36,7 @@ def tree() -> MemoryTree:
 def anchor(chain: Chain) -> TraceAnchor:
     """A freshly deployed contract with the operator registered as the log's anchorer."""
     contract = TraceAnchor(chain, deploy(chain))
-    contract.register_log(log_id(ORIGIN))
+    contract.register_log(log_id(ORIGIN), KEY_HASH)
     contract.set_anchorer(log_id(ORIGIN), chain.address)
     return contract
 
@@ -55,7 +59,9 @@ def test_deploy_register_and_roles(chain: Chain, stranger: Chain) -> None:
     log = log_id(ORIGIN)
     assert contract.owner() == chain.address
     assert contract.latest(log) == (0, b"\x00" * 32)
-    contract.register_log(log)
+    assert contract.log_key_hash(log) == NO_KEY
+    contract.register_log(log, KEY_HASH)
+    assert contract.log_key_hash(log) == KEY_HASH
     assert not contract.is_anchorer(log, chain.address)
     contract.set_anchorer(log, stranger.address)
     assert contract.is_anchorer(log, stranger.address)
@@ -110,7 +116,7 @@ def test_refusals(anchor: TraceAnchor, stranger: Chain, tree: MemoryTree) -> Non
         as_stranger.anchor(log, 8, tree.root(8), _proof(tree, 4, 8))
     assert _refusal(refused) == ("NotAnchorer", {"logId": log, "caller": stranger.address})
     with pytest.raises(AnchorRefused) as refused:
-        as_stranger.register_log(log_id("other"))
+        as_stranger.register_log(log_id("other"), KEY_HASH)
     assert _refusal(refused) == ("NotOwner", {"caller": stranger.address})
     with pytest.raises(AnchorRefused) as refused:
         as_stranger.set_anchorer(log, stranger.address)
@@ -145,7 +151,7 @@ def test_refusals(anchor: TraceAnchor, stranger: Chain, tree: MemoryTree) -> Non
         anchor.anchor(log_id("unregistered"), 1, tree.root(1), [])
     assert _refusal(refused) == ("UnknownLog", {"logId": log_id("unregistered")})
     with pytest.raises(AnchorRefused) as refused:
-        anchor.register_log(log)
+        anchor.register_log(log, KEY_HASH)
     assert _refusal(refused) == ("LogAlreadyRegistered", {"logId": log})
 
     assert anchor.latest(log) == (4, tree.root(4))  # nothing refused changed the state
@@ -157,9 +163,33 @@ def test_ownership_transfer(anchor: TraceAnchor, stranger: Chain) -> None:
     anchor.transfer_ownership(stranger.address)
     assert anchor.owner() == stranger.address
     with pytest.raises(AnchorRefused) as refused:
-        anchor.register_log(log_id("other"))
+        anchor.register_log(log_id("other"), KEY_HASH)
     assert refused.value.name == "NotOwner"
-    TraceAnchor(stranger, anchor.address).register_log(log_id("other"))
+    TraceAnchor(stranger, anchor.address).register_log(log_id("other"), KEY_HASH)
+
+
+def test_log_key_pinned_and_rotated(anchor: TraceAnchor, stranger: Chain) -> None:
+    log = log_id(ORIGIN)
+    assert read_log_key_hash(anchor.chain.w3, anchor.address, log) == KEY_HASH
+    new = log_key_hash(keys.generate())
+    with pytest.raises(AnchorRefused) as refused:
+        TraceAnchor(stranger, anchor.address).rotate_log_key(log, new)
+    assert _refusal(refused) == ("NotOwner", {"caller": stranger.address})
+    with pytest.raises(AnchorRefused) as refused:
+        anchor.rotate_log_key(log, NO_KEY)
+    assert _refusal(refused) == ("EmptyKeyHash", {"logId": log})
+    with pytest.raises(AnchorRefused) as refused:
+        anchor.rotate_log_key(log_id("unregistered"), new)
+    assert refused.value.name == "UnknownLog"
+    assert anchor.log_key_hash(log) == KEY_HASH  # nothing refused changed it
+    summary = anchor.rotate_log_key(log, new)
+    assert anchor.log_key_hash(log) == new
+    event = anchor.contract.events.LogKeyRotated()
+    (rotated,) = event.get_logs(from_block=summary.block_number, to_block=summary.block_number)
+    assert (rotated["args"]["oldHash"], rotated["args"]["newHash"]) == (KEY_HASH, new)
+    with pytest.raises(AnchorRefused) as refused:
+        anchor.register_log(log_id("zero"), NO_KEY)
+    assert _refusal(refused) == ("EmptyKeyHash", {"logId": log_id("zero")})
 
 
 def test_decode_refusal_ignores_foreign_data() -> None:

@@ -16,6 +16,7 @@ from ledger_log import ORIGIN, grow, make_settings, open_log
 from sqlalchemy import text
 
 from foodtrace.ledger.anchorer import journal
+from foodtrace.trace import keys
 
 CLI = [sys.executable, "-m", "foodtrace.cli"]
 
@@ -75,7 +76,7 @@ def _everything_verifies(env: dict[str, str]) -> None:
     for index in (0, 2, 4, 8, 10):
         done = _run(env, "verify", str(index))
         assert done.returncode == 0, done.stdout + done.stderr
-        assert done.stdout.count("✓") == 5
+        assert done.stdout.count("✓") == 6  # the log key on chain, then the five steps
     audit = _run(env, "audit")
     assert audit.returncode == 0, audit.stdout + audit.stderr
     listing = _run(env, "anchors")
@@ -116,3 +117,20 @@ def test_verify_and_audit_report_tampering(tmp_path: Path) -> None:
     audit = _run(env, "audit")
     assert audit.returncode == 1
     assert "first entry affected: 2" in audit.stdout
+
+
+def test_verify_and_audit_catch_a_swapped_log_key(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    _grow(tmp_path, 3)
+    assert _run(env, "anchor", "--once").returncode == 0
+    good = _run(env, "verify", "1")
+    assert good.returncode == 0 and "✓ log key: the chain pins the key" in good.stdout
+    (tmp_path / "log.key").unlink()
+    keys.write_private(tmp_path / "log.key", keys.generate())  # a new key, swapped in
+    bad = _run(env, "verify", "1")
+    assert bad.returncode == 1
+    assert "✗ log key: log key mismatch: the chain pins key hash" in bad.stdout
+    audit = _run(env, "audit")
+    assert audit.returncode == 1 and "entry 0: log key: log key mismatch" in audit.stdout
+    anchor = _run(env, "anchor", "--once")  # nor does the anchorer anchor under it
+    assert anchor.returncode == 1 and "pins log key hash" in anchor.stderr

@@ -9,6 +9,7 @@ An environment problem (no chromium, no fonts) fails these tests; it never skips
 
 from __future__ import annotations
 
+import base64
 import socket
 import sqlite3
 import threading
@@ -88,7 +89,11 @@ def test_merchant_page_renders_and_verifies(demo: Demo, page: Page) -> None:
     ):
         expect(page.get_by_text(text).first).to_be_visible()
     assert wait_verdict(page) == "verified"
-    expect(page.locator("#badge")).to_contain_text("已验证")
+    # The demo's embedded chain is read through this same server's /chain/rpc: checked,
+    # and said to be this site's own node, not an independent one.
+    expect(page.locator("#badge")).to_contain_text("已与区块链核对(本站节点)")
+    assert page.evaluate("document.body.getAttribute('data-rpc')") == "same-site"
+    expect(page.locator("#checks")).to_contain_text("区块链节点由本站提供")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "merchant")
 
@@ -185,8 +190,8 @@ def test_complaint_form_returns_a_tracking_number(demo: Demo, page: Page) -> Non
     assert BY_KEY["restaurant"].credit_code in page.url
 
 
-def test_pure_js_sha256_fallback_matches_webcrypto(demo: Demo, page: Page) -> None:
-    """Phones on plain HTTP have no crypto.subtle: the fallback must agree with it."""
+def test_vendored_sha256_matches_webcrypto(demo: Demo, page: Page) -> None:
+    """Phones on plain HTTP have no crypto.subtle: the vendored noble SHA-256 must agree."""
     page.goto(demo.urls["merchant-restaurant"])
     results = page.evaluate(
         """async () => {
@@ -194,10 +199,77 @@ def test_pure_js_sha256_fallback_matches_webcrypto(demo: Demo, page: Page) -> No
             for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 1000, 70000]) {
                 const data = new Uint8Array(n).map((_, i) => (i * 31 + n) & 255);
                 const a = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-                const b = window.ftSha256(data);
+                const b = window.ftNoble.sha256(data);
                 out.push(a.every((x, i) => x === b[i]) && b.length === 32);
             }
             return out;
         }"""
     )
     assert results == [True] * 10
+
+
+# In-app browsers (WeChat, Alipay) and old Android WebViews: no WebCrypto, or no Ed25519 in it.
+NO_SUBTLE = "Object.defineProperty(window.crypto, 'subtle', {value: undefined});"
+NO_WEBCRYPTO_ED25519 = """
+(() => {
+  const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+  crypto.subtle.importKey = (format, key, alg, ...rest) =>
+    (alg && (alg === "Ed25519" || alg.name === "Ed25519"))
+      ? Promise.reject(new DOMException("Unrecognized name.", "NotSupportedError"))
+      : importKey(format, key, alg, ...rest);
+})();
+"""
+
+
+@pytest.mark.parametrize(
+    "script", [NO_SUBTLE, NO_WEBCRYPTO_ED25519], ids=["no-subtle", "no-ed25519"]
+)
+def test_without_webcrypto_ed25519_the_vendored_library_verifies_the_log(
+    demo: Demo, page: Page, script: str
+) -> None:
+    page.add_init_script(script)
+    page.goto(demo.urls["merchant-restaurant"])
+    assert wait_verdict(page) == "verified"
+    assert page.evaluate("document.body.getAttribute('data-ed25519')") == "noble"
+    # SHA-256 of the log key (for logKeyHash) comes from noble too: the chain check still runs.
+    assert page.evaluate("document.body.getAttribute('data-checks')") == "log chain"
+    assert page.evaluate("document.body.getAttribute('data-key')") == "match"
+    expect(page.locator("#badge")).to_contain_text("已与区块链核对")
+    expect(page.locator("#checks li.ok", has_text="日志检查点签名有效")).not_to_have_count(0)
+    shot(page, "merchant-noble")
+
+
+def test_with_webcrypto_ed25519_the_browser_verifies_natively(demo: Demo, page: Page) -> None:
+    page.goto(demo.urls["merchant-restaurant"])
+    assert wait_verdict(page) == "verified"
+    assert page.evaluate("document.body.getAttribute('data-ed25519')") == "webcrypto"
+    assert page.evaluate("document.body.getAttribute('data-chain')") == "match"
+
+
+@pytest.mark.parametrize("script", ["", NO_SUBTLE], ids=["webcrypto", "no-subtle"])
+def test_a_tampered_checkpoint_signature_fails_the_badge(
+    demo: Demo, page: Page, script: str
+) -> None:
+    db = demo.data_dir / "foodtrace.db"
+    with sqlite3.connect(db) as con:
+        saved = con.execute("SELECT size, note FROM checkpoints").fetchall()
+    for size, text in saved:
+        head, _, line = text.rstrip("\n").rpartition("\n")
+        name, _, blob = line.rpartition(" ")
+        raw = bytearray(base64.b64decode(blob))
+        raw[-1] ^= 0x01  # one bit of the Ed25519 signature
+        forged = f"{head}\n{name} {base64.b64encode(bytes(raw)).decode()}\n"
+        demo.sql("UPDATE checkpoints SET note = ? WHERE size = ?", forged, size)
+    try:
+        if script:
+            page.add_init_script(script)
+        page.goto(demo.urls["merchant-restaurant"])
+        assert wait_verdict(page) == "tampered"
+        expect(page.locator("#checks li.bad", has_text="日志检查点签名无效")).not_to_have_count(0)
+        expect(page.locator("#badge")).to_contain_text("警告")
+        shot(page, f"merchant-bad-signature-{'noble' if script else 'webcrypto'}")
+    finally:
+        with sqlite3.connect(db) as con:
+            con.executemany(
+                "UPDATE checkpoints SET note = ? WHERE size = ?", [(n, s) for s, n in saved]
+            )

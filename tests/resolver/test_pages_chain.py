@@ -13,6 +13,7 @@ chromium or anvil fails these tests; it never skips them.
 from __future__ import annotations
 
 import base64
+import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,8 +22,11 @@ from pathlib import Path
 import httpx
 import pytest
 from browsing import PHONE, shot
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_utils.crypto import keccak
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
+
+from foodtrace.trace import checkpoint
 
 TESTS = Path(__file__).resolve().parents[1]
 for folder in ("scanner", "ledger"):  # stack.py and anvil.py: helpers, not packages
@@ -37,6 +41,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.node]
 VERIFY_TIMEOUT_MS = 10_000
 ANCHORS_SLOT = 3  # TraceAnchor storage: _owner, _logs, _anchorers, _anchors
 BOGUS_ROOT = "0x" + "ba" * 32
+ANVIL_CHAIN_ID = 31337
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,13 @@ def test_lot_page_reads_the_matching_root_from_the_contract(
     page.goto(url)
     assert verdict(page) == ("verified", "match")
     expect(page.locator("#checks li.ok", has_text="已从区块链合约读取根哈希,一致")).to_have_count(1)
+    # The badge names the chain, the block it read at and the RPC it used.
+    host = chain_demo.rpc.split("//")[1].rstrip("/")
+    expect(page.locator("#badge")).to_contain_text(f"已与区块链核对:链 {ANVIL_CHAIN_ID} · 区块 ")
+    expect(page.locator("#badge")).to_contain_text(f"节点 {host}")
+    # The log key the page verified checkpoints with is the one pinned on chain.
+    assert page.evaluate("document.body.getAttribute('data-key')") == "match"
+    assert page.evaluate("document.body.getAttribute('data-checks')") == "log chain"
     assert "POST" in rpc_calls, "the root was not read from the chain's RPC"
     assert anchor_of(page)["contract_address"] == chain_demo.contract
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -111,7 +123,7 @@ def test_merchant_page_reads_the_matching_root_from_the_contract(
 ) -> None:
     page.goto(chain_demo.urls["merchant-restaurant"])
     assert verdict(page) == ("verified", "match")
-    expect(page.locator("#badge")).to_contain_text("已验证")
+    expect(page.locator("#badge")).to_contain_text("已与区块链核对")
     expect(page.locator("#checks")).to_contain_text("已从区块链合约读取根哈希,一致")
     shot(page, "merchant-chain-match")
 
@@ -140,3 +152,102 @@ def test_a_root_on_chain_that_differs_from_the_log_turns_the_badge_into_a_warnin
         shot(page, "merchant-chain-mismatch")
     finally:
         chain_demo.rpc_call("anvil_setStorageAt", contract, slot, stored)
+
+
+def test_an_rpc_the_user_picks_that_does_not_answer_reads_as_unreachable(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    page.goto(chain_demo.urls["merchant-restaurant"])
+    assert verdict(page) == ("verified", "match")
+    dead = f"http://127.0.0.1:{stack.free_port()}/"
+    page.locator("#badge-details").evaluate("d => d.open = true")
+    page.fill("#rpc-form input[name=rpc]", dead)
+    with page.expect_navigation():
+        page.click("#rpc-form button")
+    assert verdict(page) == ("verified", "unreachable")
+    assert page.evaluate("localStorage.getItem('foodtrace.rpc')") == dead
+    expect(page.locator("#badge")).to_have_text("ⓘ日志已验证 · 无法连接区块链")
+    expect(page.locator("#checks")).to_contain_text(dead)
+    assert page.evaluate("document.body.getAttribute('data-checks')") == "log"
+    shot(page, "merchant-chain-unreachable")
+
+
+def test_a_chain_without_the_contract_reads_as_unreachable_not_tampered(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    with run_anvil() as empty:  # same chain id, nothing deployed: the wrong node, not a forgery
+        page.add_init_script(f"localStorage.setItem('foodtrace.rpc', {empty!r});")
+        page.goto(chain_demo.urls["merchant-restaurant"])
+        assert verdict(page) == ("verified", "unreachable")
+    expect(page.locator("#checks")).to_contain_text("没有合约")
+    expect(page.locator("#badge")).to_contain_text("无法连接区块链")
+
+
+def test_an_rpc_of_another_network_reads_as_unreachable(chain_demo: ChainDemo, page: Page) -> None:
+    fake = "http://rpc.other-network.test/"
+    page.route(
+        fake + "**",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            headers={"access-control-allow-origin": "*"},
+            body='{"jsonrpc":"2.0","id":1,"result":"0x1"}',
+        ),
+    )
+    page.add_init_script(f"localStorage.setItem('foodtrace.rpc', {fake!r});")
+    page.goto(chain_demo.urls["merchant-restaurant"])
+    assert verdict(page) == ("verified", "unreachable")
+    expect(page.locator("#checks")).to_contain_text(f"此节点是链 1,锚定在链 {ANVIL_CHAIN_ID}")
+
+
+def swap_log_key(html: str) -> tuple[str, str]:
+    """The page as an operator with another log key would serve it: every checkpoint
+    re-signed with the new key, and that key sent as the log's. Log-only checks still pass."""
+    start = html.index('<script type="application/json" id="ft-proofs">')
+    begin = html.index(">", start) + 1
+    end = html.index("</script>", begin)
+    proofs = json.loads(html[begin:end])
+    origin = proofs["verifier_key"].split("+", 1)[0]
+    key = Ed25519PrivateKey.generate()
+    for size, text in proofs["checkpoints"].items():
+        body = checkpoint.parse_body(text.split("\n\n")[0] + "\n")
+        proofs["checkpoints"][size] = checkpoint.sign_checkpoint(body, origin, key)
+    proofs["verifier_key"] = checkpoint.verifier_key(origin, key)
+    data = json.dumps(proofs, ensure_ascii=False).replace("<", "\\u003c")
+    return html[:begin] + data + html[end:], proofs["verifier_key"]
+
+
+def test_a_swapped_log_key_is_caught_against_the_key_pinned_on_chain(
+    chain_demo: ChainDemo, page: Page
+) -> None:
+    swapped: list[str] = []
+
+    def serve_swapped(route: Route) -> None:
+        original = route.fetch()
+        html, vkey = swap_log_key(original.text())
+        swapped.append(vkey)
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+
+    def relay_rpc(route: Route) -> None:
+        # Playwright's interception (needed for the swap) breaks CORS to anvil, so its
+        # answers are relayed through it: still the real chain's words.
+        cors = {"access-control-allow-origin": "*", "access-control-allow-headers": "*"}
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+            return
+        answer = route.fetch()
+        route.fulfill(status=answer.status, body=answer.body(), headers=cors)
+
+    url = chain_demo.urls["merchant-restaurant"]
+    page.route(url.split("?")[0] + "*", serve_swapped)
+    page.route(chain_demo.rpc + "**", relay_rpc)
+    page.goto(url)
+    v = verdict(page)
+    assert v == ("tampered", "match")  # the root is right; the key is not
+    assert swapped, "the page was not served through the swap"
+    assert page.evaluate("document.body.getAttribute('data-key')") == "mismatch"
+    expect(page.locator("#checks li.ok", has_text="日志检查点签名有效")).not_to_have_count(0)
+    expect(page.locator("#key-mismatch")).to_contain_text(swapped[0])
+    expect(page.locator("#badge")).to_contain_text("日志公钥与区块链登记的不符")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "merchant-log-key-swapped")

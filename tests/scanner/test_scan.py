@@ -33,6 +33,7 @@ from foodtrace.scanner.verify import RECORD_STEPS
 from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import verifier_key
 from foodtrace.trace.codes import Code, Lot, parse_code
+from foodtrace.trace.logkey import log_key_hash
 from foodtrace.trace.merkle import verify_consistency
 
 pytestmark = pytest.mark.node
@@ -111,7 +112,7 @@ def test_genuine_codes_from_the_demo_pngs_verify(world: World, tmp_path: Path) -
     assert code == 0, failures(data)
     assert data["summary"]["verified"] == len(pngs) and data["summary"]["failed"] == 0
     for c in data["codes"]:
-        assert [s["step"] for s in c["steps"]] == ["code", "fetch", "subject"]
+        assert [s["step"] for s in c["steps"]] == ["code", "log key", "fetch", "subject"]
         assert c["records"], c["source"]
         for r in c["records"]:
             assert [s["step"] for s in r["steps"]] == list(RECORD_STEPS)
@@ -213,16 +214,47 @@ def test_a_checkpoint_signed_by_another_key_is_caught(world: World, tmp_path: Pa
     )
     assert code == 1
     found = failures(data)
-    assert found and all(
-        "checkpoint: no signature by a trusted key" in f or "subject:" in f for f in found
+    assert found[0].startswith("log key: log key mismatch: the chain pins key hash ")
+    assert found[1:] and all(
+        "checkpoint: no signature by a trusted key" in f or "subject:" in f for f in found[1:]
     ), found
+
+
+def test_a_swapped_log_key_is_caught_by_the_chain(world: World, tmp_path: Path) -> None:
+    """An operator who re-signs a history with a new key and gets clients to pin it (say, by
+    printing it on the page) is caught: the chain still pins the log's registered key."""
+    swapped = keys.generate()
+    other = connect_rpc(world.rpc, DEV_KEYS[1])
+    anchor = TraceAnchor(other, deploy(other))
+    log = log_id("foodtrace.example/log")
+    anchor.register_log(log, log_key_hash(world.seeded.log_key))
+    code, data = scan(
+        world,
+        "--text",
+        world.lot_url(),
+        state=tmp_path / "s.json",
+        log_key=verifier_key("foodtrace.example/log", swapped),
+        contract=anchor.address,
+    )
+    assert code == 1
+    (check,) = data["codes"]
+    step = {s["step"]: s for s in check["steps"]}["log key"]
+    assert step["status"] == "failed"
+    assert log_key_hash(swapped).hex() in step["detail"]
+    assert log_key_hash(world.seeded.log_key).hex() in step["detail"]
+    # with the right key pinned, the same contract's key check passes
+    code, data = scan(
+        world, "--text", world.lot_url(), state=tmp_path / "t.json", contract=anchor.address
+    )
+    step = {s["step"]: s for s in data["codes"][0]["steps"]}["log key"]
+    assert step["status"] == "ok", step
 
 
 def test_a_root_that_differs_from_the_chain_is_caught(world: World, tmp_path: Path) -> None:
     other = connect_rpc(world.rpc, DEV_KEYS[1])
     anchor = TraceAnchor(other, deploy(other))
     log = log_id("foodtrace.example/log")
-    anchor.register_log(log)
+    anchor.register_log(log, log_key_hash(world.seeded.log_key))  # the right key, a wrong root
     anchor.set_anchorer(log, other.address)
     served_size = world.seeded.anchored_size + 1
     anchor.anchor(log, served_size, b"\x42" * 32, [])

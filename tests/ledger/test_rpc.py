@@ -1,0 +1,231 @@
+"""``POST /chain/rpc``: the embedded chain read over JSON-RPC in the node's wire format, from
+the server's own opener, read-only, with CORS for pages; both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from databases import database
+from fastapi.testclient import TestClient
+
+from foodtrace.api.app import create_app
+from foodtrace.config import CHAIN_RPC_PATH, Settings
+from foodtrace.ledger import rpc
+from foodtrace.ledger.chain import Chain
+from foodtrace.ledger.contract import TraceAnchor, TxSummary, decode_refusal, deploy, log_id
+from foodtrace.store.db import migrate
+from foodtrace.trace import keys
+from foodtrace.trace.logkey import log_key_hash
+from foodtrace.trace.merkle import MemoryTree
+
+ORIGIN = "foodtrace.test/log"
+
+
+@dataclass
+class Served:
+    client: TestClient
+    chain: Chain
+    anchor: TraceAnchor
+    key_hash: bytes
+    anchored: TxSummary
+    tree: MemoryTree
+
+    def call(self, method: str, *params: Any, rid: Any = 1) -> dict[str, Any]:
+        body = {"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)}
+        response = self.client.post(CHAIN_RPC_PATH, json=body)
+        assert response.status_code == 200, response.text
+        assert response.headers["access-control-allow-origin"] == "*"
+        answer: dict[str, Any] = response.json()
+        assert answer["jsonrpc"] == "2.0" and answer["id"] == rid
+        return answer
+
+    def result(self, method: str, *params: Any) -> Any:
+        answer = self.call(method, *params)
+        assert "error" not in answer, answer
+        return answer["result"]
+
+    def eth_call(self, function: str, *args: Any) -> str:
+        data = self.anchor.contract.encode_abi(function, args=list(args))
+        result: str = self.result("eth_call", {"to": self.anchor.address, "data": data}, "latest")
+        return result
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Served]:
+    """One served chain per backend for the module (deploying on py-evm takes seconds); the
+    tests only read, and the write refusals check the head did not move."""
+    tmp = tmp_path_factory.mktemp(f"rpc-{request.param}")
+    with database(request.param, tmp) as db_url:
+        settings = Settings(
+            data_dir=tmp / "data", database_url=db_url, chain_url="", log_origin=ORIGIN
+        )
+        migrate(db_url)
+        app = create_app(settings)
+        with TestClient(app) as client:
+            chain = app.state.chain.get()  # the server's one opener: the view reads this chain
+            anchor = TraceAnchor(chain, deploy(chain))
+            key_hash = log_key_hash(keys.generate())
+            anchor.register_log(log_id(ORIGIN), key_hash)
+            anchor.set_anchorer(log_id(ORIGIN), chain.address)
+            tree = MemoryTree.of(f"entry-{i}".encode() for i in range(8))
+            anchored = anchor.anchor(log_id(ORIGIN), 8, tree.root(8), [])
+            yield Served(client, chain, anchor, key_hash, anchored, tree)
+
+
+def _word(hex_data: str, i: int) -> bytes:
+    return bytes.fromhex(hex_data[2:])[32 * i : 32 * (i + 1)]
+
+
+def test_reads_in_the_node_wire_format(served: Served) -> None:
+    assert int(served.result("eth_chainId"), 16) == served.chain.chain_id
+    head = served.result("eth_blockNumber")
+    assert head.startswith("0x") and int(head, 16) == served.chain.w3.eth.block_number
+    log = log_id(ORIGIN)
+    assert _word(served.eth_call("logKeyHash", log), 0) == served.key_hash
+    latest = served.eth_call("latest", log)
+    assert int.from_bytes(_word(latest, 0), "big") == 8
+    assert _word(latest, 1) == served.tree.root(8)
+    anchored = served.eth_call("anchorAt", log, 8)
+    assert _word(anchored, 0) == served.tree.root(8)
+    assert int.from_bytes(_word(anchored, 1), "big") == served.anchored.block_number
+    code = served.result("eth_getCode", served.anchor.address, "latest")
+    assert code == "0x" + bytes(served.chain.w3.eth.get_code(served.anchor.address)).hex()
+
+    receipt = served.result("eth_getTransactionReceipt", "0x" + served.anchored.tx_hash.hex())
+    assert receipt["status"] == "0x1"
+    assert int(receipt["blockNumber"], 16) == served.anchored.block_number
+    assert receipt["blockHash"] == "0x" + served.anchored.block_hash.hex()
+    block = served.result("eth_getBlockByNumber", hex(served.anchored.block_number), False)
+    assert block["hash"] == receipt["blockHash"]
+    assert block["transactions"] == ["0x" + served.anchored.tx_hash.hex()]
+    assert served.result("eth_getTransactionReceipt", "0x" + "00" * 32) is None
+
+    n = hex(served.anchored.block_number)
+    logs = served.result(
+        "eth_getLogs", {"address": served.anchor.address, "fromBlock": n, "toBlock": n}
+    )
+    (anchored_log,) = logs
+    topic = (
+        "0x" + bytes(served.chain.w3.keccak(text="Anchored(bytes32,uint64,bytes32,uint64)")).hex()
+    )
+    assert anchored_log["topics"][:2] == [topic, "0x" + log.hex()]
+    assert anchored_log["transactionHash"] == "0x" + served.anchored.tx_hash.hex()
+
+
+def test_batches_and_json_rpc_errors(served: Served) -> None:
+    batch = [
+        {"jsonrpc": "2.0", "id": "a", "method": "eth_blockNumber", "params": []},
+        {"jsonrpc": "2.0", "id": 2, "method": "eth_sendRawTransaction", "params": ["0x00"]},
+        {"jsonrpc": "2.0", "method": "eth_chainId", "params": []},  # a notification
+        {"jsonrpc": "1.0", "id": 3, "method": "eth_chainId"},
+    ]
+    answers = served.client.post(CHAIN_RPC_PATH, json=batch).json()
+    assert [a["id"] for a in answers] == ["a", 2, None]
+    assert "result" in answers[0]
+    assert answers[1]["error"]["code"] == rpc.METHOD_NOT_FOUND
+    assert answers[2]["error"]["code"] == rpc.INVALID_REQUEST
+    parse = served.client.post(
+        CHAIN_RPC_PATH, content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert parse.status_code == 200 and parse.json()["error"]["code"] == rpc.PARSE_ERROR
+    assert (
+        served.client.post(CHAIN_RPC_PATH, json=[]).json()["error"]["code"] == rpc.INVALID_REQUEST
+    )
+    only_notes = [{"jsonrpc": "2.0", "method": "eth_chainId"}]
+    assert served.client.post(CHAIN_RPC_PATH, json=only_notes).status_code == 204
+    bad = served.call("eth_getBlockByNumber", "12", False)
+    assert bad["error"]["code"] == rpc.INVALID_PARAMS
+
+
+def test_nothing_that_writes_is_served(served: Served) -> None:
+    head = served.chain.w3.eth.block_number
+    tx = {"from": served.chain.address, "to": served.anchor.address, "data": "0x"}
+    for method, params in (
+        ("eth_sendTransaction", [tx]),
+        ("eth_sendRawTransaction", ["0x02"]),
+        ("evm_mine", []),
+        ("anvil_setCode", [served.anchor.address, "0x"]),
+        ("eth_accounts", []),
+        ("debug_traceTransaction", ["0x" + served.anchored.tx_hash.hex()]),
+    ):
+        answer = served.call(method, *params)
+        assert answer["error"]["code"] == rpc.METHOD_NOT_FOUND, method
+    with_value = {"to": served.anchor.address, "data": "0x", "value": "0x1"}
+    assert served.call("eth_call", with_value, "latest")["error"]["code"] == rpc.INVALID_PARAMS
+    assert served.chain.w3.eth.block_number == head
+
+
+def test_a_reverting_call_answers_the_revert_data(served: Served) -> None:
+    data = served.anchor.contract.encode_abi(
+        "anchor", args=[log_id("unregistered"), 1, b"\x01" * 32, []]
+    )
+    answer = served.call("eth_call", {"to": served.anchor.address, "data": data}, "latest")
+    assert answer["error"]["code"] == rpc.REVERTED
+    refusal = decode_refusal(bytes.fromhex(answer["error"]["data"][2:]))
+    assert refusal is not None and refusal.name == "UnknownLog"
+
+
+def test_bounds_on_size_and_log_ranges(served: Served) -> None:
+    big = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "x", "params": ["0" * rpc.MAX_REQUEST_BYTES]}
+    )
+    response = served.client.post(
+        CHAIN_RPC_PATH, content=big.encode(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    too_many = [
+        {"jsonrpc": "2.0", "id": i, "method": "eth_chainId"} for i in range(rpc.MAX_BATCH + 1)
+    ]
+    assert (
+        served.client.post(CHAIN_RPC_PATH, json=too_many).json()["error"]["code"]
+        == rpc.INVALID_REQUEST
+    )
+    with pytest.raises(rpc.RpcError, match="at most"):
+        rpc.log_filter({"fromBlock": "0x0", "toBlock": hex(rpc.MAX_LOG_BLOCKS)}, rpc.MAX_LOG_BLOCKS)
+    assert rpc.log_filter({"fromBlock": "0x1", "toBlock": "latest"}, rpc.MAX_LOG_BLOCKS) == {
+        "fromBlock": 1,
+        "toBlock": rpc.MAX_LOG_BLOCKS,
+    }
+    far = served.call("eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(10**9)})
+    assert far["error"]["code"] == rpc.INVALID_PARAMS
+
+
+def test_cors_preflight_and_openapi(served: Served) -> None:
+    preflight = served.client.options(
+        CHAIN_RPC_PATH,
+        headers={
+            "Origin": "http://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "content-type" in preflight.headers["access-control-allow-headers"]
+    paths = served.client.get("/openapi.json").json()["paths"]
+    post = paths[CHAIN_RPC_PATH]["post"]["responses"]
+    assert {"200", "204", "413"} <= set(post)
+    assert "application/json" in post["200"]["content"]
+    assert "204" in paths[CHAIN_RPC_PATH]["options"]["responses"]
+
+
+def test_absent_with_an_external_chain(tmp_path: Path, sqlite_url: str) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=sqlite_url, chain_url="http://127.0.0.1:9")
+    assert settings.chain_public_url == ""
+    migrate(sqlite_url)
+    with TestClient(create_app(settings)) as client:
+        assert client.post(CHAIN_RPC_PATH, json={"jsonrpc": "2.0", "id": 1}).status_code in (
+            404,
+            405,
+        )
+    embedded = Settings(data_dir=tmp_path, public_base_url="https://shop.example/")
+    assert embedded.chain_public_url == "https://shop.example" + CHAIN_RPC_PATH
