@@ -25,7 +25,6 @@ from foodtrace.ledger.anchorer import (
     Anchorer,
     AnchorLock,
     ForkError,
-    MissingContractError,
     anchor_due,
     anchor_size,
     backoff_delay,
@@ -35,6 +34,7 @@ from foodtrace.ledger.anchorer import (
 )
 from foodtrace.ledger.chain import Chain, ChainError, connect_embedded, connect_rpc
 from foodtrace.ledger.contract import AnchoredRoot, TraceAnchor, deploy, log_id
+from foodtrace.ledger.deployment import MissingContractError
 from foodtrace.ledger.models import FINAL, LOST, SUBMITTED, Anchor
 from foodtrace.ledger.verify import ContractAnchors, audit_chain
 from foodtrace.store.log import MerkleLog
