@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from foodtrace.config import Settings
-from foodtrace.ledger.anchorer import Anchorer, ensure_deployment, journal
+from foodtrace.ledger.anchorer import Anchorer, journal
 from foodtrace.ledger.chain import Chain, ChainError, connect
+from foodtrace.ledger.deployment import ensure_deployment
 from foodtrace.ledger.models import LOST
 from foodtrace.ledger.verify import (
     ContractAnchors,
