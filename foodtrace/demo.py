@@ -145,6 +145,8 @@ PARTIES: tuple[DemoParty, ...] = (
 )
 BY_KEY = {p.key: p for p in (REGULATOR, *PARTIES)}
 
+# GS1 company prefixes the regulator assigns: the farm's and the plant's GTINs lie under them.
+COMPANY_PREFIXES = {"farm": "69012341", "processor": "69012342"}
 CUCUMBER = gtin13("690123410001")
 TOMATO = gtin13("690123410002")
 SALAD = gtin13("690123420001")
@@ -449,6 +451,13 @@ def seed(api: Api, settings: Settings, today: date) -> Seeded:
             "issue_token": True,
         }
         api.tokens[p.key] = api.post("regulator", "/api/v1/parties", json=body)["token"]
+
+    for who, prefix in COMPANY_PREFIXES.items():
+        api.post(
+            "regulator",
+            "/api/v1/prefixes",
+            json={"party_id": BY_KEY[who].credit_code, "prefix": prefix},
+        )
 
     valid_from, valid_until = today - timedelta(days=400), today + timedelta(days=365 * 4)
 

@@ -99,6 +99,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.labels import views as labels
     from foodtrace.log_api import views as log_api
     from foodtrace.party import views as party
+    from foodtrace.prefix import views as prefix
     from foodtrace.product import views as product
     from foodtrace.record import views as record
     from foodtrace.report import views as report
@@ -108,6 +109,7 @@ def area_routers() -> list[RouterFactory]:
     return [
         record.router,
         party.router,
+        prefix.router,
         product.router,
         report.router,
         health.router,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from foodtrace.auth import Role
 from foodtrace.party.models import Party
+from foodtrace.prefix.service import require_gtin_of
 from foodtrace.product.models import Lot, Product
 from foodtrace.product.schemas import LotBody, LotOut, ProductBody, ProductOut
 from foodtrace.record.registry import conflict, missing, register_type
@@ -22,6 +23,7 @@ def project_product(session: Session, index: int, entry: Entry) -> None:
     existing = session.get(Product, body.gtin)
     if existing is not None:
         raise conflict("gtin", f"GTIN {body.gtin} is already registered by {existing.producer}")
+    require_gtin_of(session, entry.author, body.gtin)
     session.add(
         Product(
             gtin=body.gtin,

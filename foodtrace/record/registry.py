@@ -87,6 +87,7 @@ def load_types() -> None:
     import foodtrace.health.service
     import foodtrace.inspection.service
     import foodtrace.party.service
+    import foodtrace.prefix.service
     import foodtrace.product.service
     import foodtrace.report.service  # noqa: F401
 
