@@ -94,6 +94,7 @@ def area_routers() -> list[RouterFactory]:
     """Every area's router factory, in the order their routes are matched."""
     from foodtrace.complaint import views as complaint
     from foodtrace.epcis import views as epcis
+    from foodtrace.fsma import views as fsma
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
@@ -115,6 +116,7 @@ def area_routers() -> list[RouterFactory]:
         health.router,
         inspection.router,
         epcis.router,
+        fsma.router,
         complaint.router,
         scan.router,
         labels.router,

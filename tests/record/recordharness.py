@@ -90,9 +90,11 @@ class Env:
         custodial: bool = False,
         name: str | None = None,
         prefixes: tuple[str, ...] = (),
+        details: dict[str, str] | None = None,
     ) -> Actor:
         """A registered party with a token; ``prefixes`` are GS1 company prefixes the
-        regulator then assigns to it (a producer needs one to register products)."""
+        regulator then assigns to it (a producer needs one to register products);
+        ``details`` adds ``party.register`` fields (gln, address, region)."""
         code = credit_code()
         key = None if custodial else keys.generate()
         party_id = f"{kind[:3]}-{code}"
@@ -114,6 +116,7 @@ class Env:
             "credit_code": code,
             "region": "上海市崇明区",
             "public_keys": [public],
+            **(details or {}),
         }
         payload = {"entry": self.regulator.sign("party.register", body), "issue_token": True}
         r = self.client.post("/api/v1/parties", json=payload, headers=self.regulator.headers)
