@@ -6,6 +6,7 @@ in-process chain, both under ``data_dir``. Named constants for tuning live here,
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
     scan_window_seconds: int = 24 * 3600
     scan_max_per_window: int = 50
     scan_max_places: int = 5
+    # Recall clocks count working days: weekdays except these public holidays, plus these
+    # weekend make-up working days (调休); JSON lists of dates, e.g. ["2026-10-01", …].
+    recall_holidays: list[date] = []
+    recall_workdays: list[date] = []
 
     @cached_property
     def resolved_database_url(self) -> str:

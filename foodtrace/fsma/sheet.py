@@ -34,19 +34,26 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS) 
 def to_xlsx(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = COLUMNS, title: str = "FSMA 204"
 ) -> bytes:
+    return workbook([(title, columns, rows)])
+
+
+def workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]) -> bytes:
+    """An XLSX of ``(title, columns, rows)`` sheets, each with a frozen, filterable header."""
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(list(columns))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([row.get(c) for c in columns])
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(rows) + 1)}"
-    for i, name in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(i)].width = max(12, min(40, len(name) + 2))
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for title, columns, rows in sheets:
+        sheet = book.create_sheet(title[:31])
+        sheet.append(list(columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([row.get(c) for c in columns])
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(rows) + 1)}"
+        for i, name in enumerate(columns, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = max(12, min(40, len(name) + 2))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

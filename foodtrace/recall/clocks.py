@@ -91,14 +91,13 @@ def deadlines(level: Level, opened_at: datetime, calendar: WorkCalendar) -> Dead
 
 @dataclass(frozen=True)
 class PartyState:
-    """What an affected party was sent and has done so far."""
+    """What an affected party was sent (per unit) and has done so far."""
 
     party_id: str
-    shipped: float
-    unit: str | None
+    shipped: Mapping[str, float]
     acknowledged_at: datetime | None = None
-    recovered: float = 0.0
-    destroyed: float = 0.0
+    recovered: Mapping[str, float] = field(default_factory=dict)
+    destroyed: Mapping[str, float] = field(default_factory=dict)
     finished_at: datetime | None = None  # its final report
 
 
@@ -158,9 +157,11 @@ def progress(
     recovered: dict[str, float] = {}
     shipped: dict[str, float] = {}
     for p in states:
-        unit = p.unit or ""
-        shipped[unit] = shipped.get(unit, 0.0) + p.shipped
-        recovered[unit] = recovered.get(unit, 0.0) + p.recovered + p.destroyed
+        for unit, q in p.shipped.items():
+            shipped[unit] = shipped.get(unit, 0.0) + q
+        for done in (p.recovered, p.destroyed):
+            for unit, q in done.items():
+                recovered[unit] = recovered.get(unit, 0.0) + q
     acked = sum(p.acknowledged_at is not None for p in states)
     overdue = [p.party_id for p in per if p.overdue]
     return Progress(

@@ -89,6 +89,7 @@ def load_types() -> None:
     import foodtrace.party.service
     import foodtrace.prefix.service
     import foodtrace.product.service
+    import foodtrace.recall.service
     import foodtrace.report.service  # noqa: F401
 
 

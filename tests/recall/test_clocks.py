@@ -64,9 +64,17 @@ def test_days_are_counted_in_china_standard_time() -> None:
 
 def _parties(acked: datetime | None = None) -> list[PartyState]:
     return [
-        PartyState("shop-a", 100, "kg", acknowledged_at=acked, recovered=60, destroyed=10),
-        PartyState("shop-b", 50, "kg"),
-        PartyState("cafe", 20, "盒", acknowledged_at=acked, recovered=20, finished_at=acked),
+        PartyState(
+            "shop-a",
+            {"kg": 100},
+            acknowledged_at=acked,
+            recovered={"kg": 60},
+            destroyed={"kg": 10},
+        ),
+        PartyState("shop-b", {"kg": 50}),
+        PartyState(
+            "cafe", {"盒": 20}, acknowledged_at=acked, recovered={"盒": 20}, finished_at=acked
+        ),
     ]
 
 
