@@ -100,6 +100,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.log_api import views as log_api
     from foodtrace.party import views as party
     from foodtrace.product import views as product
+    from foodtrace.provenance import views as provenance
     from foodtrace.record import views as record
     from foodtrace.report import views as report
     from foodtrace.resolver import views as resolver
@@ -109,6 +110,7 @@ def area_routers() -> list[RouterFactory]:
         record.router,
         party.router,
         product.router,
+        provenance.router,
         report.router,
         health.router,
         inspection.router,
