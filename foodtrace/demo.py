@@ -246,10 +246,15 @@ def _event(kind: str, when: str, **fields: Any) -> dict[str, Any]:
     return {"type": kind, "eventTime": when, "eventTimeZoneOffset": "+08:00", **fields}
 
 
-def _transfer(frm: DemoParty, to: DemoParty) -> dict[str, Any]:
+def _transfer(frm: DemoParty, to: DemoParty, carrier: DemoParty | None = None) -> dict[str, Any]:
+    """Source and destination; a ``carrier`` is named as the possessing party in transit,
+    which lets it record the cold chain (custody stays with the shipper until received)."""
+    destinations = [{"type": "owning_party", "destination": _party_id(to)}]
+    if carrier is not None:
+        destinations.append({"type": "possessing_party", "destination": _party_id(carrier)})
     return {
         "sourceList": [{"type": "owning_party", "source": _party_id(frm)}],
-        "destinationList": [{"type": "owning_party", "destination": _party_id(to)}],
+        "destinationList": destinations,
     }
 
 
@@ -317,8 +322,8 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
                 readPoint=_site(proc),
                 bizLocation=_site(proc),
             ),
-        ],
-        "logistics": [
+            # The processor holds the salad, so it ships it: to the restaurant, with the
+            # cold-chain carrier named as the party in possession while it is in transit.
             _event(
                 "ObjectEvent",
                 _at(d5, 16),
@@ -329,8 +334,10 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
                 quantityList=[_qty(salad)],
                 readPoint=_site(proc),
                 sensorElementList=[_temperature(_at(d5, 16), truck, 2.8)],
-                **_transfer(proc, rest),
+                **_transfer(proc, rest, carrier=cold),
             ),
+        ],
+        "logistics": [
             _event(
                 "ObjectEvent",
                 _at(d4, 2, 40),

@@ -102,6 +102,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.party import views as party
     from foodtrace.prefix import views as prefix
     from foodtrace.product import views as product
+    from foodtrace.provenance import views as provenance
     from foodtrace.record import views as record
     from foodtrace.report import views as report
     from foodtrace.resolver import views as resolver
@@ -112,6 +113,7 @@ def area_routers() -> list[RouterFactory]:
         party.router,
         prefix.router,
         product.router,
+        provenance.router,
         report.router,
         health.router,
         inspection.router,

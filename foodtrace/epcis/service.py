@@ -35,6 +35,7 @@ from foodtrace.epcis.models import (
     EpcisEventParty,
     EpcisSensorReading,
 )
+from foodtrace.provenance import projection as provenance
 from foodtrace.record import registry
 from foodtrace.record.service import sign_custodial, submit
 from foodtrace.store.log import MerkleLog
@@ -275,8 +276,27 @@ def _append(
     try:
         refs = submit(log, sessions, principal, entries, where=pointers.__getitem__)
     except Problem as exc:
-        return _finish(sessions, job_id, "failed", errors=exc.errors, reason=exc.detail)
+        errors = [FieldProblem(_in_document(e.pointer, pointers), e.detail) for e in exc.errors]
+        job = _finish(sessions, job_id, "failed", errors=errors, reason=exc.detail)
+        if exc.status == 403:  # custody: refused outright, not a job that merely failed
+            raise Problem(
+                403,
+                "Not allowed to write about these objects",
+                f"Nothing was captured (capture job {job.id}): {exc.detail}",
+                problem_type("custody"),
+                errors,
+            ) from exc
+        return job
     return _finish(sessions, job_id, "succeeded", indices=[r.index for r in refs])
+
+
+def _in_document(pointer: str, events: Sequence[str]) -> str:
+    """A write-path pointer into an event's entry body (``…/2/body/event/epcList/0``) as
+    the pointer into the captured document (``…/2/epcList/0``)."""
+    for at in events:
+        if pointer == f"{at}/body/event" or pointer.startswith(f"{at}/body/event/"):
+            return at + pointer[len(f"{at}/body/event") :]
+    return pointer
 
 
 def refusal(found: Sequence[FieldProblem]) -> Problem:
@@ -307,6 +327,7 @@ def project_event(session: Session, index: int, entry: Entry) -> None:
     if existing is not None:
         raise registry.conflict("hash_id", duplicate_detail(hash_id, declares_error, existing))
     facts = events.extract(event)
+    plan = provenance.check_custody(session, index, entry, facts)
     row = EpcisEvent(
         hash_id=hash_id,
         event_id=str(event.get("eventID") or hash_id),
@@ -349,6 +370,7 @@ def project_event(session: Session, index: int, entry: Entry) -> None:
                 component=r.component,
             )
         )
+    provenance.project_lineage(session, index, entry, plan)
 
 
 def _epc_row(

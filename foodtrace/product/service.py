@@ -10,6 +10,7 @@ from foodtrace.party.models import Party
 from foodtrace.prefix.service import require_gtin_of
 from foodtrace.product.models import Lot, Product
 from foodtrace.product.schemas import LotBody, LotOut, ProductBody, ProductOut
+from foodtrace.provenance import projection as provenance
 from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.trace.entry import Entry
 
@@ -60,6 +61,7 @@ def project_lot(session: Session, index: int, entry: Entry) -> None:
         )
     )
     session.flush()
+    provenance.on_lot_created(session, index, entry)
 
 
 register_type("product.register", roles=PRODUCERS, project=project_product, body=ProductBody)
