@@ -103,6 +103,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.prefix import views as prefix
     from foodtrace.product import views as product
     from foodtrace.provenance import views as provenance
+    from foodtrace.recall import views as recall
     from foodtrace.record import views as record
     from foodtrace.report import views as report
     from foodtrace.resolver import views as resolver
@@ -119,6 +120,7 @@ def area_routers() -> list[RouterFactory]:
         inspection.router,
         epcis.router,
         fsma.router,
+        recall.router,
         complaint.router,
         scan.router,
         labels.router,

@@ -200,9 +200,7 @@ def open_recall(
             level=data.level,
             reason=data.reason,
             kind=kind,
-            scope=Scope(
-                lots=scope_lots, parties=[ScopeParty.model_validate(p) for p in parties]
-            ),
+            scope=Scope(lots=scope_lots, parties=[ScopeParty.model_validate(p) for p in parties]),
         ).model_dump(mode="json", exclude_none=True)
         entries.append(
             sign_custodial(session, principal.party_id, service.OPEN_TYPE, body, settings=settings)

@@ -73,9 +73,7 @@ def _open_case(session: Session, recall_id: str) -> Recall:
 def _affected(session: Session, recall_id: str, author: str) -> RecallParty:
     row = session.get(RecallParty, (recall_id, author))
     if row is None:
-        raise forbidden(
-            "recall_id", f"{author} is not an affected party of recall {recall_id}"
-        )
+        raise forbidden("recall_id", f"{author} is not an affected party of recall {recall_id}")
     return row
 
 
@@ -242,9 +240,7 @@ register_type(CLOSE_TYPE, roles=frozenset({Role.REGULATOR}), project=project_clo
 # --- reads ------------------------------------------------------------------------------------
 
 
-def case_out(
-    session: Session, row: Recall, now: datetime, work: clocks.WorkCalendar
-) -> RecallOut:
+def case_out(session: Session, row: Recall, now: datetime, work: clocks.WorkCalendar) -> RecallOut:
     parties = list(
         session.scalars(
             select(RecallParty)

@@ -55,9 +55,7 @@ def templates() -> Environment:
 def _case(request: Request, recall_id: str) -> RecallOut:
     settings = settings_of(request)
     with sessions(request)() as session:
-        case = service.get_case(
-            session, recall_id, datetime.now(UTC), service.calendar(settings)
-        )
+        case = service.get_case(session, recall_id, datetime.now(UTC), service.calendar(settings))
     if case is None:
         raise not_found(f"Recall {recall_id}")
     return case
@@ -191,8 +189,7 @@ def router(_: Settings) -> APIRouter:
         ids |= {lot.holder for lot in case.scope.lots if lot.holder}
         ids |= {case.closed_by} if case.closed_by else set()
         names = {
-            p.party_id: p.name
-            for p in session.query(Party).filter(Party.party_id.in_(sorted(ids)))
+            p.party_id: p.name for p in session.query(Party).filter(Party.party_id.in_(sorted(ids)))
         }
         product = session.get(Product, case.gtin)
         key = authority_key(settings)

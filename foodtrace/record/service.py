@@ -197,9 +197,7 @@ def submit(
         )
     registry.load_types()
     with session_factory() as session:
-        forbidden, invalid = check(
-            session, principal, entries, where=where, principals=principals
-        )
+        forbidden, invalid = check(session, principal, entries, where=where, principals=principals)
     if forbidden:
         raise _rejected(403, forbidden + invalid)
     if invalid:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from recordharness import Actor, Env, credit_code, gtin
+from recordharness import TEST_PREFIX, Actor, Env, credit_code, gtin
 from stdnum import ean
 
 DL = "https://id.gs1.org"
@@ -26,6 +26,7 @@ class Member:
 
     actor: Actor
     gln: str
+    env: Env
 
     @property
     def party_id(self) -> str:
@@ -61,12 +62,17 @@ def member(env: Env, kind: str) -> Member:
     r = env.client.post("/api/v1/parties", json=payload, headers=env.regulator.headers)
     assert r.status_code == 201, r.text
     actor = Actor(env.client, party_id, kind, r.json()["token"])
-    return Member(actor, number)
+    return Member(actor, number, env)
 
 
 def product_lot(who: Member, n: int, lot_code: str, quantity: float = 1000) -> tuple[str, str]:
     """Register product ``gtin(n)`` (once) and create a lot of it; returns (gtin, lot)."""
     code = gtin(n)
+    # The GS1 company prefix of exactly this GTIN (12 digits), assigned once to its producer.
+    prefix = f"{TEST_PREFIX}{n:06d}"
+    assigned = who.env.client.get(f"/api/v1/prefixes/{prefix}")
+    if assigned.status_code == 404:
+        who.env.assign_prefix(who.party_id, prefix)
     r = who.actor.post("/api/v1/products", "product.register", {"gtin": code, "name": f"品{n}"})
     assert r.status_code in (201, 409), r.text
     lot = {
