@@ -155,6 +155,16 @@ def open_recall(
             raise _refused(
                 404, "Not Found", f"lot {data.lot_code} of {data.gtin} is not recorded", "/body"
             )
+        refusal = service.initiator_refusal(session, principal.party_id, data.gtin, kind)
+        if refusal is not None:  # refused before anything is signed or registered
+            field, detail = refusal.problems[0]
+            raise _refused(
+                refusal.status, "Not allowed to open this recall", detail, f"/body/{field}"
+            )
+    pkey = platform_key(settings)
+    with sessions() as session, session.begin():  # registered before it signs anything
+        ensure_platform_author(session, settings.platform_author, pkey)
+    with sessions() as session:
         lots, parties = scope_of(downstream(session, data.gtin, data.lot_code))
         glns = {
             p.party_id: p.gln
@@ -163,7 +173,6 @@ def open_recall(
             )
         }
         scope_lots = []
-        pkey = None
         for lot in lots:
             holder = lot.get("holder")
             holders = set(lot.get("holders") or []) | ({holder} if holder else set())
@@ -182,7 +191,6 @@ def open_recall(
                 )
                 principals.append(principal)
             else:
-                pkey = pkey or platform_key(settings)
                 entries.append(
                     entry_mod.sign(
                         pkey,
@@ -206,9 +214,6 @@ def open_recall(
             sign_custodial(session, principal.party_id, service.OPEN_TYPE, body, settings=settings)
         )
         principals.append(principal)
-    if pkey is not None:
-        with sessions() as session, session.begin():
-            ensure_platform_author(session, settings.platform_author, pkey)
     pointers = [f"/scope/lots/{i}" for i in range(len(entries) - 1)] + ["/body"]
     submit(log, sessions, principal, entries, where=pointers.__getitem__, principals=principals)
     return recall_id

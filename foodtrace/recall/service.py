@@ -95,6 +95,27 @@ def received_units(received: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def initiator_refusal(
+    session: Session, author: str, gtin: str, kind: Kind
+) -> ProjectionError | None:
+    """Why ``author`` may not open a ``kind`` recall of ``gtin`` (None if it may): a
+    regulator orders recalls, the product's producer recalls voluntarily, nobody else."""
+    party = session.get(Party, author)
+    if party is not None and party.kind == "regulator":
+        if kind is not Kind.ORDERED:
+            return missing("kind", "a regulator's recall is ordered (责令召回)")
+        return None
+    product = session.get(Product, gtin)
+    if product is None or product.producer != author:
+        owner = product.producer if product else "nobody"
+        return forbidden(
+            "gtin", f"only the producer of {gtin} ({owner}) or a regulator may recall it"
+        )
+    if kind is not Kind.VOLUNTARY:
+        return missing("kind", "a producer's own recall is voluntary (主动召回)")
+    return None
+
+
 # --- projections ------------------------------------------------------------------------------
 
 
@@ -104,20 +125,9 @@ def project_open(session: Session, index: int, entry: Entry) -> None:
         raise conflict("recall_id", f"recall {body.recall_id} is already recorded")
     if session.get(Lot, (body.gtin, body.lot_code)) is None:
         raise missing("lot_code", f"lot {body.lot_code} of {body.gtin} is not recorded")
-    author = session.get(Party, entry.author)
-    if author is not None and author.kind == "regulator":
-        if body.kind is not Kind.ORDERED:
-            raise missing("kind", "a regulator's recall is ordered (责令召回)")
-    else:
-        product = session.get(Product, body.gtin)
-        if product is None or product.producer != entry.author:
-            owner = product.producer if product else "nobody"
-            raise forbidden(
-                "gtin",
-                f"only the producer of {body.gtin} ({owner}) or a regulator may recall it",
-            )
-        if body.kind is not Kind.VOLUNTARY:
-            raise missing("kind", "a producer's own recall is voluntary (主动召回)")
+    refusal = initiator_refusal(session, entry.author, body.gtin, body.kind)
+    if refusal is not None:
+        raise refusal
     from foodtrace.recall.flows import verify_scope
 
     verify_scope(session, body)
