@@ -367,18 +367,6 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
                 **_transfer(proc, rest),
             ),
         ],
-        "regulator": [
-            _event(
-                "ObjectEvent",
-                _at(today - timedelta(days=1), 10),
-                action="OBSERVE",
-                bizStep="holding",
-                disposition="recalled",
-                epcList=[],
-                quantityList=[_qty(tomato, 200)],
-                bizLocation=_site(proc),
-            ),
-        ],
     }
 
 
@@ -536,6 +524,21 @@ def seed(api: Api, settings: Settings, today: date) -> Seeded:
 
     for who, events in demo_events(today).items():
         api.capture(who, events)
+
+    # 责令召回: the regulator orders a level 2 recall of the tomato lot. The case reaches the
+    # salad made of it and the restaurant that received it; the processor acknowledges.
+    tomato = recalled_lot(today)
+    case = api.post(
+        "regulator",
+        "/api/v1/recalls",
+        json={
+            "gtin": tomato.gtin,
+            "lot_code": tomato.lot_code,
+            "level": 2,
+            "reason": "抽检发现腐霉利残留超标",
+        },
+    )
+    api.post("processor", f"/api/v1/recalls/{case['id']}/acknowledgements", json={})
 
     cucumber = lots(today)[0]
     tested_on = today - timedelta(days=5)
@@ -798,7 +801,9 @@ def summary_lines(s: Summary) -> list[str]:
         f"processed lot     {b}/epcis/lots/{salad.lot_code}",
         f"recalled lot      {b}/epcis/lots/{tomato.lot_code}",
         f"EPCIS query       {b}/epcis/events?EQ_bizStep=shipping",
-        f"recalls           {b}/epcis/events?EQ_disposition=recalled",
+        f"recalled events   {b}/epcis/events?EQ_disposition=recalled",
+        f"recall cases      {b}/api/v1/recalls  (case page: {b}/recalls/{{id}})",
+        f"FSMA 204 sheet    {b}/api/v1/lots/{tomato.gtin}/{tomato.lot_code}/fsma204.xlsx",
         "",
         "QR codes (PNG → URL it encodes):",
     ]

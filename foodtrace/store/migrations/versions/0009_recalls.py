@@ -1,7 +1,7 @@
 """GS1 company prefixes and recall cases.
 
 Revision ID: 0009_recalls
-Revises: 0007_resolve_indexes
+Revises: 0008_provenance (0007_resolve_indexes before the trace branch was merged in)
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_recalls"
-down_revision = "0007_resolve_indexes"
+down_revision = "0008_provenance"
 branch_labels = None
 depends_on = None
 
