@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import CUCUMBER, SALAD, Chain
+from fsmachain import CUCUMBER, SALAD, Chain
 from openpyxl import load_workbook
 from recordharness import assert_problem
 

@@ -4,7 +4,7 @@ event in the same atomic group, and only the producer or a regulator may open on
 
 from __future__ import annotations
 
-from conftest import A_GTIN, B_GTIN, C_GTIN, Graph, regulator_holds_a_key
+from recallgraph import A_GTIN, B_GTIN, C_GTIN, Graph, regulator_holds_a_key
 from recordharness import assert_problem
 from sqlalchemy import select
 from sqlalchemy.orm import Session

@@ -8,8 +8,8 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from conftest import A_GTIN, C_GTIN, Graph
 from openpyxl import load_workbook
+from recallgraph import A_GTIN, C_GTIN, Graph
 from recordharness import assert_problem, pointers
 from sqlalchemy.orm import Session
 
