@@ -88,7 +88,7 @@ def router(_: Settings) -> APIRouter:
         status_code=201,
         summary="Open a recall (producer: voluntary; regulator: ordered)",
         response_model=RecallOut,
-        responses=problem_responses(403, 404, 409, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
     )
     def open_recall(request: Request, principal: PrincipalDep, body: RecallIn) -> Any:
         recall_id = flows.open_recall(
@@ -122,7 +122,7 @@ def router(_: Settings) -> APIRouter:
         status_code=201,
         summary="Acknowledge a recall (an affected party)",
         response_model=RecallOut,
-        responses=problem_responses(403, 404, 409, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
         openapi_extra=write_openapi(AckBody, {}),
     )
     def acknowledge(
@@ -135,7 +135,7 @@ def router(_: Settings) -> APIRouter:
         status_code=201,
         summary="Report quantities recovered or destroyed (an affected party)",
         response_model=RecallOut,
-        responses=problem_responses(403, 404, 409, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
         openapi_extra=write_openapi(ReportBody, ReportBody.model_json_schema()["examples"][0]),
     )
     def report(
@@ -148,7 +148,7 @@ def router(_: Settings) -> APIRouter:
         status_code=201,
         summary="Close a recall with a regulator's sign-off",
         response_model=RecallOut,
-        responses=problem_responses(403, 404, 409, 422),
+        responses=problem_responses(401, 403, 404, 409, 422),
         openapi_extra=write_openapi(CloseBody, CloseBody.model_json_schema()["examples"][0]),
     )
     def close(

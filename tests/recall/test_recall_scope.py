@@ -4,13 +4,16 @@ event in the same atomic group, and only the producer or a regulator may open on
 
 from __future__ import annotations
 
+import pytest
 from recallgraph import A_GTIN, B_GTIN, C_GTIN, Graph, regulator_holds_a_key
 from recordharness import assert_problem
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.epcis.models import EpcisEvent
-from foodtrace.recall.flows import RECALLING
+from foodtrace.recall.flows import RECALLING, verify_scope
+from foodtrace.recall.schemas import OpenBody
+from foodtrace.record.registry import ProjectionError
 from foodtrace.trace.epcis import vocab
 
 
@@ -101,3 +104,37 @@ def test_only_the_producer_or_a_regulator_opens_a_recall(graph: Graph) -> None:
     )
     assert r.status_code == 422
     assert g.env.snapshot() == before
+
+
+def test_a_scope_that_leaves_a_party_out_is_refused(graph: Graph) -> None:
+    """The projection recomputes the trace: a ``recall.open`` entry cannot understate it."""
+    g = graph
+    case = _open(g, g.farm1.actor, A_GTIN, "A").json()
+    fields = ("gtin", "lot_code", "level", "reason", "kind", "scope")  # as the case echoes them
+    body = OpenBody.model_validate(
+        {"recall_id": "RC-2026-0000-0000"} | {k: case[k] for k in fields}
+    )
+    with Session(g.env.log.engine) as session:
+        verify_scope(session, body)  # the true scope passes
+        body.scope.parties = [p for p in body.scope.parties if p.party_id != g.shop3.party_id]
+        with pytest.raises(ProjectionError) as refused:
+            verify_scope(session, body)
+    assert refused.value.status == 409
+    assert g.shop3.party_id in refused.value.problems[0][1]
+
+
+def test_openapi_states_the_recall_routes(graph: Graph) -> None:
+    paths = graph.env.client.get("/openapi.json").json()["paths"]
+    opened = paths["/api/v1/recalls"]["post"]["responses"]
+    assert {"201", "401", "403", "404", "409", "422"} <= set(opened)
+    for step in ("acknowledgements", "reports", "close"):
+        op = paths[f"/api/v1/recalls/{{recall_id}}/{step}"]["post"]
+        assert {"201", "401", "403", "404", "409", "422"} <= set(op["responses"]), step
+        assert "oneOf" in op["requestBody"]["content"]["application/json"]["schema"]
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    scope = paths["/api/v1/recalls/{recall_id}/scope.xlsx"]["get"]["responses"]["200"]
+    assert list(scope["content"]) == [xlsx]
+    sheet = paths["/api/v1/lots/{gtin}/{lot_code}/fsma204.{fmt}"]["get"]["responses"]["200"]
+    assert set(sheet["content"]) == {"text/csv; charset=utf-8", xlsx}
+    page = paths["/recalls/{recall_id}"]["get"]["responses"]["200"]
+    assert "text/html" in page["content"]
