@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
@@ -277,16 +277,17 @@ def _append(
         refs = submit(log, sessions, principal, entries, where=pointers.__getitem__)
     except Problem as exc:
         errors = [FieldProblem(_in_document(e.pointer, pointers), e.detail) for e in exc.errors]
-        job = _finish(sessions, job_id, "failed", errors=errors, reason=exc.detail)
-        if exc.status == 403:  # custody: refused outright, not a job that merely failed
+        if exc.status == 403:  # custody: refused outright, leaving no trace, not a failed job
+            with sessions() as session, session.begin():
+                session.execute(delete(CaptureJob).where(CaptureJob.id == job_id))
             raise Problem(
                 403,
                 "Not allowed to write about these objects",
-                f"Nothing was captured (capture job {job.id}): {exc.detail}",
+                f"Nothing was captured: {exc.detail}",
                 problem_type("custody"),
                 errors,
             ) from exc
-        return job
+        return _finish(sessions, job_id, "failed", errors=errors, reason=exc.detail)
     return _finish(sessions, job_id, "succeeded", indices=[r.index for r in refs])
 
 

@@ -159,7 +159,7 @@ def _who(c: Custody) -> str:
 
 
 def _carrier_of(c: Custody, party: str) -> bool:
-    return any(party in t.carriers or party in t.consignees for t in c.transits)
+    return any(party in t.carriers for t in c.transits)
 
 
 def _transit_to(c: Custody, party: str) -> Transit | None:
@@ -175,15 +175,13 @@ def _observation(facts: EventFacts) -> bool:
 
 
 def _remaining(
-    hold: Hold | None, kind: str, quantity: float | None, uom: str | None, *, packed: bool
+    hold: Hold | None, kind: str, quantity: float | None, uom: str | None
 ) -> tuple[bool, float | None]:
     """``(done, left)`` for a shipper after a receipt of ``quantity``: an item or a unit
-    moves whole, a lot shipped without a quantity moves whole unless it only travelled
-    packed in a unit (then how much of it is unknown), otherwise what is left."""
-    if kind in INSTANCE_KINDS or hold is None:
+    moves whole, and so does a lot shipped without a quantity (or packed in a unit that
+    was shipped); otherwise the shipper keeps what is left, or part of an unknown amount."""
+    if kind in INSTANCE_KINDS or hold is None or quantity is None:
         return True, None
-    if quantity is None:
-        return (not packed), hold.quantity
     if hold.quantity is None or hold.uom is None or hold.uom != uom:
         return False, None  # unknown how much of a split lot the shipper still holds
     left = hold.quantity - quantity
@@ -277,7 +275,7 @@ def _moves(ctx: EventContext, state: Mapping[str, Custody]) -> list[Effect]:
             uom = ref.uom if own else transit.uom
             kind = node_kind(canonical)[0]
             hold = c.open_hold(transit.shipper)
-            done, keeps = _remaining(hold, kind, transit.quantity, transit.uom, packed=packed)
+            done, keeps = _remaining(hold, kind, transit.quantity, transit.uom)
             out.append(
                 Receive(canonical, transit.id, author, transit.shipper, quantity, uom, done, keeps)
             )

@@ -8,9 +8,9 @@ import io
 from dataclasses import dataclass
 
 import pytest
-from chain import DL, Member, captured, event, member, qty, receive, ship, transform
 from recordharness import Env, assert_problem, gtin
 from sqlalchemy.orm import Session
+from supplychain import DL, Member, captured, event, member, qty, receive, ship, transform
 
 from foodtrace.provenance import service
 from foodtrace.trace.provenance import Origin
