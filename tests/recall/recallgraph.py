@@ -10,8 +10,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[0] / "record"))
 sys.path.insert(0, str(HERE.parents[0] / "provenance"))
 
-from chain import Member, captured, member, product_lot, qty, receive, ship, transform  # noqa: E402
 from recordharness import Env, gtin  # noqa: E402
+from supplychain import Member, captured, member, product_lot, qty, receive, ship, transform  # noqa: E402
 
 A_GTIN, B_GTIN, C_GTIN = gtin(601), gtin(602), gtin(603)
 
