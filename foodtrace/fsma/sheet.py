@@ -12,10 +12,6 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from foodtrace.fsma.kde import COLUMNS
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -38,7 +34,12 @@ def to_xlsx(
 
 
 def workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[Mapping[str, Any]]]]) -> bytes:
-    """An XLSX of ``(title, columns, rows)`` sheets, each with a frozen, filterable header."""
+    """An XLSX of ``(title, columns, rows)`` sheets, each with a frozen, filterable header.
+    openpyxl is imported here, not at the top: it adds a second to every server start."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     first = book.active
     assert first is not None
