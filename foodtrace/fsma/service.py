@@ -19,7 +19,9 @@ from foodtrace.epcis.models import EpcisEvent
 from foodtrace.fsma import kde
 from foodtrace.party.models import Party
 from foodtrace.product.models import Lot, Product
+from foodtrace.provenance.service import trace
 from foodtrace.trace.epcis import events as epcis_events
+from foodtrace.trace.provenance import Origin
 
 MAX_RANGE_EVENTS = 100_000
 """A date-range sheet holds at most this many events (FDA asks for specific foods and dates;
@@ -77,16 +79,24 @@ def lot_rows(
     lot_code: str,
     start: date | None = None,
     end: date | None = None,
+    *,
+    upstream: bool = False,
 ) -> list[dict[str, Any]] | None:
-    """The sheet of one lot (None if the lot is unknown and no event names it)."""
+    """The sheet of one lot (None if the lot is unknown and no event names it); with
+    ``upstream``, also of every lot it was made from (the lot's upstream trace), so one
+    sheet answers for the food and its ingredients."""
     gtin = gtin.zfill(14)
     events = query.lot_events(session, lot_code, gtin)
     if not events and session.get(Lot, (gtin, lot_code)) is None:
         return None
-    logged = _logged(events)
-    rows = kde.rows(
-        logged, directory(session, logged), about=lambda g, lot: (g, lot) == (gtin, lot_code)
-    )
+    lots = {(gtin, lot_code)}
+    if upstream:
+        found = trace(session, Origin.lot(gtin, lot_code), direction="upstream")
+        lots |= {(t.gtin, t.lot_code) for t in found.lots if t.gtin and t.lot_code}
+    rows_by_id = {e.id: e for g, lot in sorted(lots) for e in query.lot_events(session, lot, g)}
+    ordered = sorted(rows_by_id.values(), key=lambda e: (e.event_time, e.id))
+    logged = _logged(ordered)
+    rows = kde.rows(logged, directory(session, logged), about=lambda g, lot: (g, lot) in lots)
     return [r for r in rows if kde.in_range(r, start, end)]
 
 

@@ -63,9 +63,12 @@ def router(_: Settings) -> APIRouter:
         fmt: Format,
         start: Start = None,
         end: End = None,
+        upstream: Annotated[
+            bool, Query(description="Also the lots it was made from (its upstream trace)")
+        ] = False,
     ) -> Response:
         _check_range(start, end)
-        rows = service.lot_rows(session, gtin, lot_code, start, end)
+        rows = service.lot_rows(session, gtin, lot_code, start, end, upstream=upstream)
         if rows is None:
             raise not_found(f"Lot {lot_code} of {gtin}")
         return _answer(rows, fmt, f"fsma204-{gtin.zfill(14)}-{lot_code}")

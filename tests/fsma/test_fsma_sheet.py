@@ -140,3 +140,15 @@ def test_date_ranges(chain: Chain) -> None:
 )
 def test_cbv_steps_map_to_ctes(event_type: str, step: str | None, cte: str | None) -> None:
     assert kde.cte_of(event_type, step) == cte
+
+
+def test_upstream_adds_the_lots_it_was_made_from(chain: Chain) -> None:
+    base = f"/api/v1/lots/{SALAD}/S-1121/fsma204.csv"
+    own = _csv_rows(chain.env.client.get(base).content)
+    both = _csv_rows(chain.env.client.get(base, params={"upstream": "true"}).content)
+    assert {r["Traceability Lot Code"] for r in own} == {"S-1121"}
+    assert {r["Traceability Lot Code"] for r in both} == {"S-1121", "C-1120", "T-1120"}
+    # each event once, in time order: the ingredients' packing comes first
+    assert both[0]["Critical Tracking Event"] == "Initial Packing"
+    assert len({(r["Event ID"], r["Traceability Lot Code"]) for r in both}) == len(both)
+    assert [r for r in both if r["Traceability Lot Code"] == "S-1121"] == own
