@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -403,3 +403,92 @@ def _utc(value: datetime) -> datetime:
 
 def _utc_or_none(value: datetime | None) -> datetime | None:
     return _utc(value) if value is not None else None
+
+
+def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the projection, node ids replaced by canonical ids and surrogate keys
+    dropped, sorted: what a replay of the log (or a bulk load) must reproduce exactly."""
+    canon = dict(session.execute(select(LineageNode.id, LineageNode.canonical)).all())
+
+    def rows(model: Any, *columns: str, nodes: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+        out = [
+            tuple(canon[getattr(r, c)] if c in nodes else _plain(getattr(r, c)) for c in columns)
+            for r in session.scalars(select(model))
+        ]
+        return sorted(out, key=repr)
+
+    return {
+        "nodes": rows(LineageNode, "canonical", "kind", "gtin", "lot_code"),
+        "edges": rows(
+            LineageEdge,
+            "from_node",
+            "to_node",
+            "kind",
+            "entry_index",
+            "party",
+            "quantity",
+            "uom",
+            "time",
+            nodes=("from_node", "to_node"),
+        ),
+        "activities": rows(
+            NodeActivity,
+            "node_id",
+            "party",
+            "role",
+            "entry_index",
+            "time",
+            "quantity",
+            "uom",
+            "counterparty",
+            nodes=("node_id",),
+        ),
+        "transactions": rows(
+            NodeTransaction,
+            "biz_transaction",
+            "type",
+            "node_id",
+            "entry_index",
+            nodes=("node_id",),
+        ),
+        "holds": rows(
+            CustodyHold,
+            "node_id",
+            "holder",
+            "how",
+            "since",
+            "since_entry",
+            "until",
+            "until_entry",
+            "quantity",
+            "uom",
+            nodes=("node_id",),
+        ),
+        "transits": rows(
+            CustodyTransit,
+            "node_id",
+            "shipper",
+            "consignees",
+            "carriers",
+            "shipped_at",
+            "shipment_entry",
+            "quantity",
+            "uom",
+            "received_entry",
+            "received_by",
+            nodes=("node_id",),
+        ),
+        "containment": rows(
+            Containment,
+            "child",
+            "parent",
+            "since_entry",
+            "until_entry",
+            nodes=("child", "parent"),
+        ),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Datetimes in UTC whatever the backend returned (naive on SQLite, aware on PostgreSQL)."""
+    return _utc(value) if isinstance(value, datetime) else value
