@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from trace_graph import BulkProjection, Generator, Sizes, party_gln, party_id  # noqa: E402
 
 from foodtrace.party.models import Party  # noqa: E402
-from foodtrace.provenance import projection, service  # noqa: E402
+from foodtrace.provenance import projection, rebuild, service  # noqa: E402
 from foodtrace.provenance.models import (  # noqa: E402
     Containment,
     CustodyHold,
@@ -144,7 +144,7 @@ def check(n: int, seed: int) -> None:
             bulk.project(index, author, event)
         bulk_load(bulk_db, bulk)
         with Session(live) as a, Session(bulk_db) as b:
-            ours, theirs = projection.contents(a), projection.contents(b)
+            ours, theirs = rebuild.contents(a), rebuild.contents(b)
         for table in ours:
             if ours[table] != theirs[table]:
                 raise SystemExit(f"--check: bulk and live projections differ in {table}")

@@ -4,7 +4,8 @@ transaction (so an event sees the earlier events of its own document).
 
 :func:`check_custody` runs the pure rules of :mod:`foodtrace.trace.custody` over the state
 loaded here and refuses with 403; :func:`project_lineage` applies what they decided.
-:func:`rebuild` replays the log into empty tables: the projection is never the record.
+:mod:`foodtrace.provenance.rebuild` replays the log into empty tables: the projection is
+never the record.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any, Final
+from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Role
@@ -31,28 +32,13 @@ from foodtrace.provenance.models import (
     NodeTransaction,
 )
 from foodtrace.record import registry
-from foodtrace.store.models import LogEntry
 from foodtrace.trace import custody, lineage
-from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.entry import Entry
-from foodtrace.trace.epcis import events
 from foodtrace.trace.epcis.events import EventFacts
 from foodtrace.trace.lineage import ObjectRef
 
 CUSTODY_KINDS: Final = frozenset({"lot", "serial", "sscc"})
 """What custody covers: lots, serialised items and logistic units."""
-REPLAYED_TYPES: Final = ("lot.create", "epcis.event")
-REPLAY_BATCH: Final = 1000
-TABLES: Final = (
-    Containment,
-    CustodyTransit,
-    CustodyHold,
-    NodeTransaction,
-    NodeActivity,
-    LineageEdge,
-    LineageNode,
-)
-"""The projection's tables, children first (the order to empty them in)."""
 
 
 @dataclass(frozen=True)
@@ -364,35 +350,6 @@ def on_lot_created(session: Session, index: int, entry: Entry) -> None:
     session.flush()
 
 
-def project(session: Session, index: int, entry: Entry) -> None:
-    """Project one replayed entry (as the live projectors do)."""
-    if entry.type == "lot.create":
-        on_lot_created(session, index, entry)
-    else:
-        facts = events.extract(entry.body["event"])
-        project_lineage(session, index, entry, check_custody(session, index, entry, facts))
-
-
-def rebuild(session: Session) -> int:
-    """Empty the projection's tables and replay every ``lot.create`` and ``epcis.event``
-    entry of the log into them, in log order; returns how many entries were replayed."""
-    for table in TABLES:
-        session.execute(delete(table))
-    n, after = 0, -1
-    while True:
-        rows = session.execute(
-            select(LogEntry.leaf_index, LogEntry.data)
-            .where(LogEntry.type.in_(REPLAYED_TYPES), LogEntry.leaf_index > after)
-            .order_by(LogEntry.leaf_index)
-            .limit(REPLAY_BATCH)
-        ).all()
-        if not rows:
-            return n
-        for index, data in rows:
-            project(session, index, entry_mod.loads(bytes(data)))
-        n, after = n + len(rows), rows[-1][0]
-
-
 def _split(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -403,92 +360,3 @@ def _utc(value: datetime) -> datetime:
 
 def _utc_or_none(value: datetime | None) -> datetime | None:
     return _utc(value) if value is not None else None
-
-
-def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the projection, node ids replaced by canonical ids and surrogate keys
-    dropped, sorted: what a replay of the log (or a bulk load) must reproduce exactly."""
-    canon = dict(session.execute(select(LineageNode.id, LineageNode.canonical)).all())
-
-    def rows(model: Any, *columns: str, nodes: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
-        out = [
-            tuple(canon[getattr(r, c)] if c in nodes else _plain(getattr(r, c)) for c in columns)
-            for r in session.scalars(select(model))
-        ]
-        return sorted(out, key=repr)
-
-    return {
-        "nodes": rows(LineageNode, "canonical", "kind", "gtin", "lot_code"),
-        "edges": rows(
-            LineageEdge,
-            "from_node",
-            "to_node",
-            "kind",
-            "entry_index",
-            "party",
-            "quantity",
-            "uom",
-            "time",
-            nodes=("from_node", "to_node"),
-        ),
-        "activities": rows(
-            NodeActivity,
-            "node_id",
-            "party",
-            "role",
-            "entry_index",
-            "time",
-            "quantity",
-            "uom",
-            "counterparty",
-            nodes=("node_id",),
-        ),
-        "transactions": rows(
-            NodeTransaction,
-            "biz_transaction",
-            "type",
-            "node_id",
-            "entry_index",
-            nodes=("node_id",),
-        ),
-        "holds": rows(
-            CustodyHold,
-            "node_id",
-            "holder",
-            "how",
-            "since",
-            "since_entry",
-            "until",
-            "until_entry",
-            "quantity",
-            "uom",
-            nodes=("node_id",),
-        ),
-        "transits": rows(
-            CustodyTransit,
-            "node_id",
-            "shipper",
-            "consignees",
-            "carriers",
-            "shipped_at",
-            "shipment_entry",
-            "quantity",
-            "uom",
-            "received_entry",
-            "received_by",
-            nodes=("node_id",),
-        ),
-        "containment": rows(
-            Containment,
-            "child",
-            "parent",
-            "since_entry",
-            "until_entry",
-            nodes=("child", "parent"),
-        ),
-    }
-
-
-def _plain(value: Any) -> Any:
-    """Datetimes in UTC whatever the backend returned (naive on SQLite, aware on PostgreSQL)."""
-    return _utc(value) if isinstance(value, datetime) else value

@@ -21,7 +21,7 @@ from supplychain import (
     ship,
 )
 
-from foodtrace.provenance import projection, service
+from foodtrace.provenance import rebuild, service
 from foodtrace.provenance.models import (
     CustodyHold,
     LineageNode,
@@ -216,7 +216,7 @@ def test_custody_and_lineage_rebuild_from_the_log(env: Env) -> None:
         env, shop, [receive("2026-11-22T18:00:00+08:00", proc, shop, []) | {"epcList": [sscc]}]
     )
     with Session(env.log.engine) as session:
-        live = projection.contents(session)
+        live = rebuild.contents(session)
         assert (
             session.scalar(
                 select(CustodyHold.holder).where(
@@ -230,7 +230,7 @@ def test_custody_and_lineage_rebuild_from_the_log(env: Env) -> None:
             == shop.party_id
         )  # moved with its pallet
     with Session(env.log.engine) as session, session.begin():
-        assert projection.rebuild(session) == 7  # one lot and six events
+        assert rebuild.rebuild(session) == 7  # one lot and six events
     with Session(env.log.engine) as session:
-        assert projection.contents(session) == live
+        assert rebuild.contents(session) == live
     assert all(live.values())  # every table had rows to compare
