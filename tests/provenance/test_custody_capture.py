@@ -20,7 +20,9 @@ from supplychain import (
     receive,
     ship,
 )
+from typer.testing import CliRunner
 
+from foodtrace.cli import app
 from foodtrace.provenance import rebuild, service
 from foodtrace.provenance.models import (
     CustodyHold,
@@ -231,6 +233,12 @@ def test_custody_and_lineage_rebuild_from_the_log(env: Env) -> None:
         )  # moved with its pallet
     with Session(env.log.engine) as session, session.begin():
         assert rebuild.rebuild(session) == 7  # one lot and six events
+    with Session(env.log.engine) as session:
+        assert rebuild.contents(session) == live
+    url = env.log.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["rebuild-provenance", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt from 7 entries" in result.output
     with Session(env.log.engine) as session:
         assert rebuild.contents(session) == live
     assert all(live.values())  # every table had rows to compare
