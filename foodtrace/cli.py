@@ -20,11 +20,12 @@ def _register_areas() -> None:
     from foodtrace.epcis import commands as epcis
     from foodtrace.labels import commands as labels
     from foodtrace.ledger import commands as ledger
+    from foodtrace.provenance import commands as provenance
     from foodtrace.record import commands as record
     from foodtrace.scanner import commands as scanner
     from foodtrace.store import commands as store
 
-    for area in (store, ledger, record, epcis, api, scanner, labels):
+    for area in (store, ledger, record, epcis, api, scanner, labels, provenance):
         area.register(app)
 
 

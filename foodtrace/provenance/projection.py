@@ -4,7 +4,8 @@ transaction (so an event sees the earlier events of its own document).
 
 :func:`check_custody` runs the pure rules of :mod:`foodtrace.trace.custody` over the state
 loaded here and refuses with 403; :func:`project_lineage` applies what they decided.
-:func:`rebuild` replays the log into empty tables: the projection is never the record.
+:mod:`foodtrace.provenance.rebuild` replays the log into empty tables: the projection is
+never the record.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Role
@@ -31,28 +32,13 @@ from foodtrace.provenance.models import (
     NodeTransaction,
 )
 from foodtrace.record import registry
-from foodtrace.store.models import LogEntry
 from foodtrace.trace import custody, lineage
-from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.entry import Entry
-from foodtrace.trace.epcis import events
 from foodtrace.trace.epcis.events import EventFacts
 from foodtrace.trace.lineage import ObjectRef
 
 CUSTODY_KINDS: Final = frozenset({"lot", "serial", "sscc"})
 """What custody covers: lots, serialised items and logistic units."""
-REPLAYED_TYPES: Final = ("lot.create", "epcis.event")
-REPLAY_BATCH: Final = 1000
-TABLES: Final = (
-    Containment,
-    CustodyTransit,
-    CustodyHold,
-    NodeTransaction,
-    NodeActivity,
-    LineageEdge,
-    LineageNode,
-)
-"""The projection's tables, children first (the order to empty them in)."""
 
 
 @dataclass(frozen=True)
@@ -362,35 +348,6 @@ def on_lot_created(session: Session, index: int, entry: Entry) -> None:
         )
     )
     session.flush()
-
-
-def project(session: Session, index: int, entry: Entry) -> None:
-    """Project one replayed entry (as the live projectors do)."""
-    if entry.type == "lot.create":
-        on_lot_created(session, index, entry)
-    else:
-        facts = events.extract(entry.body["event"])
-        project_lineage(session, index, entry, check_custody(session, index, entry, facts))
-
-
-def rebuild(session: Session) -> int:
-    """Empty the projection's tables and replay every ``lot.create`` and ``epcis.event``
-    entry of the log into them, in log order; returns how many entries were replayed."""
-    for table in TABLES:
-        session.execute(delete(table))
-    n, after = 0, -1
-    while True:
-        rows = session.execute(
-            select(LogEntry.leaf_index, LogEntry.data)
-            .where(LogEntry.type.in_(REPLAYED_TYPES), LogEntry.leaf_index > after)
-            .order_by(LogEntry.leaf_index)
-            .limit(REPLAY_BATCH)
-        ).all()
-        if not rows:
-            return n
-        for index, data in rows:
-            project(session, index, entry_mod.loads(bytes(data)))
-        n, after = n + len(rows), rows[-1][0]
 
 
 def _split(text: str) -> frozenset[str]:

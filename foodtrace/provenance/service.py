@@ -8,23 +8,19 @@ query per hop. :func:`holder` and :func:`holders_history` answer "who holds / he
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import Select, func, literal, select, union
+from sqlalchemy import DateTime, Row, TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from foodtrace.party.models import Party
-from foodtrace.product.models import Lot
 from foodtrace.provenance.models import (
     CustodyHold,
     CustodyTransit,
-    LineageEdge,
     LineageNode,
-    NodeActivity,
-    NodeTransaction,
 )
 from foodtrace.trace import lineage
 from foodtrace.trace.provenance import (
@@ -47,6 +43,7 @@ __all__ = [
     "MAX_DEPTH",
     "Origin",
     "TraceResult",
+    "describe",
     "holder",
     "holders",
     "holders_history",
@@ -60,45 +57,54 @@ class UnknownOrigin(LookupError):
     """The origin names nothing the lineage knows (no such lot, party, transaction…)."""
 
 
-def _start(origin: Origin) -> Select[Any]:
-    """The anchor of the walk: the node ids an origin stands for."""
+ANCHORS: Final = {
+    "lot": "SELECT id FROM lineage_nodes WHERE canonical = :key",
+    "sscc": (
+        "SELECT id FROM lineage_nodes WHERE canonical = :key UNION "
+        "SELECT e.from_node AS id FROM lineage_edges e JOIN lineage_nodes n "
+        "ON n.id = e.to_node WHERE n.canonical = :key AND e.kind = 'aggregation'"
+    ),
+    "party": "SELECT DISTINCT node_id AS id FROM lineage_activities WHERE party = :key",
+    "transaction": (
+        "SELECT DISTINCT node_id AS id FROM lineage_transactions WHERE biz_transaction = :key"
+    ),
+}
+"""The node ids an origin stands for: a lot; a logistic unit and what was packed in it;
+everything a party handled; everything a business transaction's events named."""
+WALK: Final = """
+WITH RECURSIVE walk(node, depth) AS (
+    SELECT anchor.id, 0 FROM ({anchor}) AS anchor
+    UNION
+    SELECT e.{far}, w.depth + 1 FROM walk w JOIN lineage_edges e ON e.{near} = w.node
+    WHERE w.depth < :depth
+)
+SELECT node, MIN(depth) FROM walk GROUP BY node
+"""
+"""The walk. ``UNION`` (not ``UNION ALL``) drops a (node, depth) pair already seen, so
+diamonds do not multiply rows and a cycle ends at the depth bound. Plain SQL, the same text
+on SQLite and PostgreSQL, built once per origin kind and direction (building the statement
+with the SQL expression language on every call cost more than running it)."""
+
+
+@functools.cache
+def _walk(kind: str, direction: Direction) -> TextClause:
+    near, far = ("from_node", "to_node") if direction == "downstream" else ("to_node", "from_node")
+    return text(WALK.format(anchor=ANCHORS[kind], near=near, far=far))
+
+
+def _key(origin: Origin) -> str:
     if origin.kind == "lot":
         assert origin.gtin is not None and origin.lot_code is not None
-        canonical = lineage.lot_canonical(origin.gtin, origin.lot_code)
-        return select(LineageNode.id).where(LineageNode.canonical == canonical)
+        return lineage.lot_canonical(origin.gtin, origin.lot_code)
     if origin.kind == "sscc":
-        assert origin.sscc is not None
-        unit = select(LineageNode.id).where(LineageNode.canonical == origin.sscc_canonical())
-        contents = select(LineageEdge.from_node).where(
-            LineageEdge.to_node.in_(unit.scalar_subquery()), LineageEdge.kind == "aggregation"
-        )
-        return union(unit, contents).subquery().select()
-    if origin.kind == "party":
-        return select(NodeActivity.node_id).where(NodeActivity.party == origin.party_id).distinct()
-    return (
-        select(NodeTransaction.node_id)
-        .where(NodeTransaction.biz_transaction == origin.transaction)
-        .distinct()
-    )
+        return origin.sscc_canonical()
+    return str(origin.party_id if origin.kind == "party" else origin.transaction)
 
 
 def reach(session: Session, origin: Origin, direction: Direction, depth: int) -> dict[int, int]:
     """Every node reached from ``origin`` within ``depth`` hops, with its least depth:
-    one ``WITH RECURSIVE`` query. ``UNION`` (not ``UNION ALL``) drops a (node, depth) pair
-    seen before, so diamonds do not multiply rows and cycles end at the depth bound."""
-    anchor = _start(origin).subquery("anchor")
-    walk = select(anchor.c[0].label("node"), literal(0).label("depth")).cte("walk", recursive=True)
-    near, far = (
-        (LineageEdge.from_node, LineageEdge.to_node)
-        if direction == "downstream"
-        else (LineageEdge.to_node, LineageEdge.from_node)
-    )
-    walk = walk.union(
-        select(far.label("node"), (walk.c.depth + 1).label("depth"))
-        .join_from(walk, LineageEdge, near == walk.c.node)
-        .where(walk.c.depth < depth)
-    )
-    rows = session.execute(select(walk.c.node, func.min(walk.c.depth)).group_by(walk.c.node)).all()
+    one ``WITH RECURSIVE`` query."""
+    rows = session.execute(_walk(origin.kind, direction), {"key": _key(origin), "depth": depth})
     return {int(node): int(d) for node, d in rows}
 
 
@@ -120,31 +126,22 @@ def trace(
     depths = reach(session, origin, direction, limit)
     if not depths:
         raise UnknownOrigin(f"{origin.describe()} is not in the lineage")
+    return describe(session, origin, direction, limit, depths)
+
+
+def describe(
+    session: Session, origin: Origin, direction: Direction, limit: int, depths: dict[int, int]
+) -> TraceResult:
+    """The trace of the nodes ``depths`` reached: their details, activities, holders and
+    the edges between them, read with batched queries (a fixed number per 2,000 nodes)."""
     ids = list(depths)
-    nodes = {
-        n.id: n
-        for chunk in _chunks(ids)
-        for n in session.scalars(select(LineageNode).where(LineageNode.id.in_(chunk)))
-    }
-    activities = [
-        a
-        for chunk in _chunks(ids)
-        for a in session.scalars(select(NodeActivity).where(NodeActivity.node_id.in_(chunk)))
-    ]
-    open_holds = [
-        h
-        for chunk in _chunks(ids)
-        for h in session.scalars(
-            select(CustodyHold).where(CustodyHold.node_id.in_(chunk), CustodyHold.until.is_(None))
-        )
-    ]
-    near = LineageEdge.from_node if direction == "downstream" else LineageEdge.to_node
+    # Plain rows, not ORM objects: a recall scope reads thousands of activity rows.
+    nodes = {n.id: n for n in _rows(session, "nodes", ids)}
+    activities = _rows(session, "activities", ids)
+    open_holds = _rows(session, "holds", ids)
     edges = [
-        e
-        for chunk in _chunks(ids)
-        for e in session.scalars(select(LineageEdge).where(near.in_(chunk)))
+        e for e in _rows(session, direction, ids) if e.to_node in depths and e.from_node in depths
     ]
-    edges = [e for e in edges if e.from_node in depths and e.to_node in depths]
     lots = _lots(session, nodes, depths, activities, open_holds, edges)
     party_rows = _parties(session, activities)
     canon = {i: n.canonical for i, n in nodes.items()}
@@ -169,20 +166,68 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[i : i + BATCH]
 
 
+DETAILS: Final = {
+    "nodes": "SELECT id, canonical, kind, gtin, lot_code FROM lineage_nodes WHERE id IN :ids",
+    "activities": (
+        "SELECT id, node_id, party, role, entry_index, time, quantity, uom, counterparty "
+        "FROM lineage_activities WHERE node_id IN :ids"
+    ),
+    "holds": (
+        "SELECT node_id, holder, since_entry FROM custody_holds "
+        "WHERE node_id IN :ids AND until IS NULL"
+    ),
+    "downstream": (
+        "SELECT id, from_node, to_node, kind, entry_index, party, quantity, uom, time "
+        "FROM lineage_edges WHERE from_node IN :ids"
+    ),
+    "upstream": (
+        "SELECT id, from_node, to_node, kind, entry_index, party, quantity, uom, time "
+        "FROM lineage_edges WHERE to_node IN :ids"
+    ),
+}
+
+
+@functools.cache
+def _detail(name: str) -> TextClause:
+    query = text(DETAILS[name]).bindparams(bindparam("ids", expanding=True))
+    if "time" in DETAILS[name]:
+        query = query.columns(time=DateTime(timezone=True))  # type: ignore[assignment]
+    return query
+
+
+def _rows(session: Session, name: str, ids: Sequence[int]) -> list[Row[Any]]:
+    """The rows of detail query ``name`` for the nodes ``ids``, in batched IN lists."""
+    out: list[Row[Any]] = []
+    for chunk in _chunks(ids):
+        out += session.execute(_detail(name), {"ids": list(chunk)}).all()
+    return out
+
+
 def _lots(
     session: Session,
-    nodes: dict[int, LineageNode],
+    nodes: dict[int, Row[Any]],
     depths: dict[int, int],
-    activities: Sequence[NodeActivity],
-    open_holds: Sequence[CustodyHold],
-    edges: Sequence[LineageEdge],
+    activities: Sequence[Any],
+    open_holds: Sequence[Any],
+    edges: Sequence[Any],
 ) -> tuple[TraceLot, ...]:
-    by_node: dict[int, list[NodeActivity]] = {}
-    for a in activities:
-        by_node.setdefault(a.node_id, []).append(a)
+    # One pass per row kind, tuples unpacked once: thousands of rows in a recall scope.
+    span: dict[int, list[Any]] = {}  # node: [first time, last time, {entries}, declared]
+    for _, node, _, role, index, at, quantity, uom, _ in activities:
+        seen = span.get(node)
+        if seen is None:
+            span[node] = seen = [at, at, set(), None]
+        elif at < seen[0]:
+            seen[0] = at
+        elif at > seen[1]:
+            seen[1] = at
+        seen[2].add(index)
+        produced = role in ("created", "produced") and quantity is not None
+        if produced and (seen[3] is None or index < seen[3][0]):
+            seen[3] = (index, quantity, uom)
     held: dict[int, list[str]] = {}
-    for h in sorted(open_holds, key=lambda h: h.since_entry):
-        held.setdefault(h.node_id, []).append(h.holder)
+    for node, holder, _ in sorted(open_holds, key=lambda h: h[2]):
+        held.setdefault(node, []).append(holder)
     proofs: dict[int, set[int]] = {}
     for e in edges:
         proofs.setdefault(e.from_node, set()).add(e.entry_index)
@@ -191,13 +236,13 @@ def _lots(
     out = []
     for node_id, d in depths.items():
         n = nodes[node_id]
-        acts = by_node.get(node_id, [])
-        times = [_utc(a.time) for a in acts]
+        first, last, indices, declared = span.get(node_id) or [None, None, set(), None]
         lot = registered.get((n.gtin, n.lot_code))
-        quantity, unit = (lot.quantity, lot.unit) if lot else _declared(acts)
-        indices = {a.entry_index for a in acts} | proofs.get(node_id, set())
-        if lot:
-            indices.add(lot.entry_index)
+        quantity, unit = (declared[1], declared[2]) if declared else (None, None)
+        if lot is not None:
+            quantity, unit = lot[1], lot[2]
+            indices = indices | {lot[0]}
+        holders = held.get(node_id, [])
         out.append(
             TraceLot(
                 id=n.canonical,
@@ -205,84 +250,82 @@ def _lots(
                 gtin=n.gtin,
                 lot_code=n.lot_code,
                 depth=d,
-                holder=held[node_id][0] if held.get(node_id) else None,
-                holders=tuple(held.get(node_id, ())),
+                holder=holders[0] if holders else None,
+                holders=tuple(holders),
                 quantity=quantity,
                 unit=unit,
-                first_event_time=min(times) if times else None,
-                last_event_time=max(times) if times else None,
-                entry_indices=tuple(sorted(indices)),
+                first_event_time=_utc(first) if first is not None else None,
+                last_event_time=_utc(last) if last is not None else None,
+                entry_indices=tuple(sorted(indices | proofs.get(node_id, set()))),
             )
         )
     return tuple(sorted(out, key=lambda lot: (lot.depth, lot.id)))
 
 
-def _declared(acts: Sequence[NodeActivity]) -> tuple[float | None, str | None]:
-    """The quantity an unregistered object was created or produced in, if stated."""
-    for a in sorted(acts, key=lambda a: a.entry_index):
-        if a.role in ("created", "produced") and a.quantity is not None:
-            return a.quantity, a.uom
-    return None, None
+LOTS: Final = text(
+    "SELECT gtin, lot_code, entry_index, quantity, unit FROM lots "
+    "WHERE gtin IN :gtins AND lot_code IN :codes"
+).bindparams(bindparam("gtins", expanding=True), bindparam("codes", expanding=True))
+NAMES: Final = text("SELECT party_id, name FROM parties WHERE party_id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
 
 
-def _registered_lots(session: Session, nodes: Any) -> dict[tuple[str | None, str | None], Lot]:
+def _registered_lots(session: Session, nodes: Any) -> dict[tuple[str, str], tuple[int, float, str]]:
+    """(entry index, quantity, unit) of the reached lots that were created as lots."""
     keys = [(n.gtin, n.lot_code) for n in nodes if n.kind == "lot"]
-    out: dict[tuple[str | None, str | None], Lot] = {}
+    out: dict[tuple[str, str], tuple[int, float, str]] = {}
     for i in range(0, len(keys), BATCH):
-        gtins = {g for g, _ in keys[i : i + BATCH]}
-        codes = {c for _, c in keys[i : i + BATCH]}
-        for lot in session.scalars(select(Lot).where(Lot.gtin.in_(gtins), Lot.lot_code.in_(codes))):
-            out[(lot.gtin, lot.lot_code)] = lot
+        batch = keys[i : i + BATCH]
+        params = {"gtins": list({g for g, _ in batch}), "codes": list({c for _, c in batch})}
+        for gtin, code, index, quantity, unit in session.execute(LOTS, params):
+            out[(gtin, code)] = (index, quantity, unit)
     return out
 
 
-def _parties(session: Session, activities: Sequence[NodeActivity]) -> tuple[TraceParty, ...]:
-    by_party: dict[str, list[NodeActivity]] = {}
-    for a in activities:
-        by_party.setdefault(a.party, []).append(a)
+def _parties(session: Session, activities: Sequence[Any]) -> tuple[TraceParty, ...]:
+    seen: dict[str, tuple[set[str], dict[str, float], set[int]]] = {}
+    for _, _, party, role, index, _, quantity, uom, _ in activities:
+        found = seen.get(party)
+        if found is None:
+            seen[party] = found = (set(), {}, set())
+        found[0].add(role)
+        found[2].add(index)
+        if role == "received" and quantity is not None:
+            found[1][uom or ""] = found[1].get(uom or "", 0.0) + quantity
     names: dict[str, str] = {}
-    ids = list(by_party)
+    ids = list(seen)
     for i in range(0, len(ids), BATCH):
-        names.update(
-            session.execute(
-                select(Party.party_id, Party.name).where(Party.party_id.in_(ids[i : i + BATCH]))
-            ).all()
+        names.update(session.execute(NAMES, {"ids": ids[i : i + BATCH]}).tuples().all())
+    return tuple(
+        TraceParty(
+            party_id=party,
+            name=names.get(party),
+            roles=tuple(sorted(roles, key=party_role_order)),
+            received=tuple(sorted(received.items())),
+            entry_indices=tuple(sorted(indices)),
         )
-    out = []
-    for party, acts in by_party.items():
-        received: dict[str, float] = {}
-        for a in acts:
-            if a.role == "received" and a.quantity is not None:
-                received[a.uom or ""] = received.get(a.uom or "", 0.0) + a.quantity
-        out.append(
-            TraceParty(
-                party_id=party,
-                name=names.get(party),
-                roles=tuple(sorted({a.role for a in acts}, key=party_role_order)),
-                received=tuple(sorted(received.items())),
-                entry_indices=tuple(sorted({a.entry_index for a in acts})),
-            )
-        )
-    return tuple(sorted(out, key=lambda p: p.party_id))
+        for party, (roles, received, indices) in sorted(seen.items())
+    )
 
 
-def _shipments(activities: Sequence[NodeActivity], canon: dict[int, str]) -> tuple[TraceEdge, ...]:
+def _shipments(activities: Sequence[Any], canon: dict[int, str]) -> tuple[TraceEdge, ...]:
     """Receipts as edges from the shipper to the receiver of the same object."""
+    receipts = sorted((a for a in activities if a[3] == "received"), key=lambda a: (a[4], a[0]))
     return tuple(
         TraceEdge(
-            canon[a.node_id],
-            canon[a.node_id],
+            canon[node],
+            canon[node],
             "shipment",
-            a.entry_index,
-            a.party,
-            a.quantity,
-            a.uom,
-            _utc(a.time),
-            from_party=a.counterparty,
-            to_party=a.party,
+            index,
+            party,
+            quantity,
+            uom,
+            _utc(at),
+            from_party=other,
+            to_party=party,
         )
-        for a in sorted(activities, key=lambda a: (a.entry_index, a.id))
-        if a.role == "received"
+        for _, node, party, _, index, at, quantity, uom, other in receipts
     )
 
 

@@ -29,6 +29,7 @@ from foodtrace.trace.epcis.events import EventFacts
 from foodtrace.trace.lineage import CHILD_ROLES, INPUT_ROLES, OUTPUT_ROLES, ObjectRef, node_kind
 
 INSTANCE_KINDS: Final = frozenset({"serial", "sscc"})
+_NOT_MOVED: Final = INPUT_ROLES | OUTPUT_ROLES | CHILD_ROLES
 UNIT_UOM: Final = {"kg": "KGM", "g": "GRM", "t": "TNE", "l": "LTR", "L": "LTR", "ml": "MLT"}
 """A lot's unit as ``lot.create`` spells it, as the UN/ECE Rec 20 code EPCIS uses."""
 
@@ -256,7 +257,7 @@ def _moves(ctx: EventContext, state: Mapping[str, Custody]) -> list[Effect]:
         return out
     if facts.type == "TransformationEvent":
         return out  # outputs not yet held were claimed by their producer above
-    moved = [r for r in ctx.refs if r.role not in INPUT_ROLES | OUTPUT_ROLES | CHILD_ROLES]
+    moved = [r for r in ctx.refs if r.role not in _NOT_MOVED]
     if facts.biz_step == "shipping" and (ctx.consignees or ctx.carriers):
         consignees = ctx.consignees or ctx.carriers
         carriers = ctx.carriers - consignees
