@@ -22,13 +22,27 @@ def _register_areas() -> None:
     from foodtrace.grading import commands as grades
     from foodtrace.labels import commands as labels
     from foodtrace.ledger import commands as ledger
+    from foodtrace.provenance import commands as provenance
     from foodtrace.record import commands as record
     from foodtrace.scanner import commands as scanner
     from foodtrace.store import commands as store
     from foodtrace.tlog import commands as tlog
     from foodtrace.witness import commands as witness
 
-    for area in (store, ledger, record, epcis, api, scanner, labels, tlog, grades, draw, witness):
+    for area in (
+        store,
+        ledger,
+        record,
+        epcis,
+        api,
+        scanner,
+        labels,
+        tlog,
+        grades,
+        draw,
+        witness,
+        provenance,
+    ):
         area.register(app)
 
 

@@ -6,6 +6,7 @@ in-process chain, both under ``data_dir``. Named constants for tuning live here,
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
     # "<cosigner vkey>@<submission URL prefix>"; pages require this many of them (0: none).
     witnesses: str = ""
     witnesses_required: int = 0
+
+    # Recall clocks count working days: weekdays except these public holidays, plus these
+    # weekend make-up working days (调休); JSON lists of dates, e.g. ["2026-10-01", …].
+    recall_holidays: list[date] = []
+    recall_workdays: list[date] = []
 
     @model_validator(mode="after")
     def _default_chain_public_url(self) -> Settings:

@@ -147,6 +147,8 @@ PARTIES: tuple[DemoParty, ...] = (
 )
 BY_KEY = {p.key: p for p in (REGULATOR, *PARTIES)}
 
+# GS1 company prefixes the regulator assigns: the farm's and the plant's GTINs lie under them.
+COMPANY_PREFIXES = {"farm": "69012341", "processor": "69012342"}
 CUCUMBER = gtin13("690123410001")
 TOMATO = gtin13("690123410002")
 SALAD = gtin13("690123420001")
@@ -250,10 +252,15 @@ def _event(kind: str, when: str, **fields: Any) -> dict[str, Any]:
     return {"type": kind, "eventTime": when, "eventTimeZoneOffset": "+08:00", **fields}
 
 
-def _transfer(frm: DemoParty, to: DemoParty) -> dict[str, Any]:
+def _transfer(frm: DemoParty, to: DemoParty, carrier: DemoParty | None = None) -> dict[str, Any]:
+    """Source and destination; a ``carrier`` is named as the possessing party in transit,
+    which lets it record the cold chain (custody stays with the shipper until received)."""
+    destinations = [{"type": "owning_party", "destination": _party_id(to)}]
+    if carrier is not None:
+        destinations.append({"type": "possessing_party", "destination": _party_id(carrier)})
     return {
         "sourceList": [{"type": "owning_party", "source": _party_id(frm)}],
-        "destinationList": [{"type": "owning_party", "destination": _party_id(to)}],
+        "destinationList": destinations,
     }
 
 
@@ -362,8 +369,8 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
                 readPoint=_site(proc),
                 bizLocation=_site(proc),
             ),
-        ],
-        "logistics": [
+            # The processor holds the salad, so it ships it: to the restaurant, with the
+            # cold-chain carrier named as the party in possession while it is in transit.
             _event(
                 "ObjectEvent",
                 _at(d5, 16),
@@ -374,8 +381,10 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
                 quantityList=[_qty(salad)],
                 readPoint=_site(proc),
                 sensorElementList=[_temperature(_at(d5, 16), truck, 2.8)],
-                **_transfer(proc, rest),
+                **_transfer(proc, rest, carrier=cold),
             ),
+        ],
+        "logistics": [
             _event(
                 "ObjectEvent",
                 _at(d4, 2, 40),
@@ -403,18 +412,6 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
                 readPoint=_site(rest),
                 bizLocation=_site(rest),
                 **_transfer(proc, rest),
-            ),
-        ],
-        "regulator": [
-            _event(
-                "ObjectEvent",
-                _at(today - timedelta(days=1), 10),
-                action="OBSERVE",
-                bizStep="holding",
-                disposition="recalled",
-                epcList=[],
-                quantityList=[_qty(tomato, 200)],
-                bizLocation=_site(proc),
             ),
         ],
     }
@@ -497,6 +494,13 @@ def seed(api: Api, settings: Settings, today: date) -> Seeded:
         }
         api.tokens[p.key] = api.post("regulator", "/api/v1/parties", json=body)["token"]
 
+    for who, prefix in COMPANY_PREFIXES.items():
+        api.post(
+            "regulator",
+            "/api/v1/prefixes",
+            json={"party_id": BY_KEY[who].credit_code, "prefix": prefix},
+        )
+
     valid_from, valid_until = today - timedelta(days=400), today + timedelta(days=365 * 4)
 
     def licence(number: str, kind: str, holder: DemoParty, scope: str, issuer: str) -> None:
@@ -567,6 +571,21 @@ def seed(api: Api, settings: Settings, today: date) -> Seeded:
 
     for who, events in demo_events(today).items():
         api.capture(who, events, demo_master_data(who))
+
+    # 责令召回: the regulator orders a level 2 recall of the tomato lot. The case reaches the
+    # salad made of it and the restaurant that received it; the processor acknowledges.
+    tomato = recalled_lot(today)
+    case = api.post(
+        "regulator",
+        "/api/v1/recalls",
+        json={
+            "gtin": tomato.gtin,
+            "lot_code": tomato.lot_code,
+            "level": 2,
+            "reason": "抽检发现腐霉利残留超标",
+        },
+    )
+    api.post("processor", f"/api/v1/recalls/{case['id']}/acknowledgements", json={})
 
     cucumber = lots(today)[0]
     tested_on = today - timedelta(days=5)
@@ -839,7 +858,9 @@ def summary_lines(s: Summary) -> list[str]:
         f"processed lot     {b}/epcis/lots/{salad.lot_code}",
         f"recalled lot      {b}/epcis/lots/{tomato.lot_code}",
         f"EPCIS query       {b}/epcis/events?EQ_bizStep=shipping",
-        f"recalls           {b}/epcis/events?EQ_disposition=recalled",
+        f"recalled events   {b}/epcis/events?EQ_disposition=recalled",
+        f"recall cases      {b}/api/v1/recalls  (case page: {b}/recalls/{{id}})",
+        f"FSMA 204 sheet    {b}/api/v1/lots/{tomato.gtin}/{tomato.lot_code}/fsma204.xlsx",
         "",
         "QR codes (PNG → URL it encodes):",
     ]

@@ -117,6 +117,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.complaint import views as complaint
     from foodtrace.draw import views as draw
     from foodtrace.epcis import views as epcis
+    from foodtrace.fsma import views as fsma
     from foodtrace.grading import views as grading
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
@@ -126,7 +127,10 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.log_api import views as log_api
     from foodtrace.masterdata import views as masterdata
     from foodtrace.party import views as party
+    from foodtrace.prefix import views as prefix
     from foodtrace.product import views as product
+    from foodtrace.provenance import views as provenance
+    from foodtrace.recall import views as recall
     from foodtrace.record import views as record
     from foodtrace.report import views as report
     from foodtrace.resolver import views as resolver
@@ -136,13 +140,17 @@ def area_routers() -> list[RouterFactory]:
     return [
         record.router,
         party.router,
+        prefix.router,
         product.router,
+        provenance.router,
         report.router,
         health.router,
         grading.router,  # before inspection: /inspections/schedule is not an entry index
         inspection.router,
         epcis.router,
         masterdata.router,
+        fsma.router,
+        recall.router,
         complaint.router,
         draw.router,
         scan.router,

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
@@ -37,6 +37,7 @@ from foodtrace.epcis.models import (
     EpcisSensorReading,
 )
 from foodtrace.masterdata import service as masterdata
+from foodtrace.provenance import projection as provenance
 from foodtrace.record import registry
 from foodtrace.record.service import custodial_signer, submit
 from foodtrace.store.db import begin_write
@@ -284,9 +285,30 @@ def _append(
     try:
         refs = submit(log, sessions, principal, entries, where=pointers.__getitem__)
     except Problem as exc:
-        return _finish(sessions, job_id, "failed", errors=exc.errors, reason=exc.detail)
+        errors = [FieldProblem(_in_document(e.pointer, pointers), e.detail) for e in exc.errors]
+        if exc.status == 403:  # custody: refused outright, leaving no trace, not a failed job
+            with sessions() as session, session.begin():
+                begin_write(session)
+                session.execute(delete(CaptureJob).where(CaptureJob.id == job_id))
+            raise Problem(
+                403,
+                "Not allowed to write about these objects",
+                f"Nothing was captured: {exc.detail}",
+                problem_type("custody"),
+                errors,
+            ) from exc
+        return _finish(sessions, job_id, "failed", errors=errors, reason=exc.detail)
     indices = [r.index for r in refs[:events_count]]
     return _finish(sessions, job_id, "succeeded", indices=indices)
+
+
+def _in_document(pointer: str, events: Sequence[str]) -> str:
+    """A write-path pointer into an event's entry body (``…/2/body/event/epcList/0``) as
+    the pointer into the captured document (``…/2/epcList/0``)."""
+    for at in events:
+        if pointer == f"{at}/body/event" or pointer.startswith(f"{at}/body/event/"):
+            return at + pointer[len(f"{at}/body/event") :]
+    return pointer
 
 
 def refusal(found: Sequence[FieldProblem]) -> Problem:
@@ -317,6 +339,7 @@ def project_event(session: Session, index: int, entry: Entry) -> None:
     if existing is not None:
         raise registry.conflict("hash_id", duplicate_detail(hash_id, declares_error, existing))
     facts = events.extract(event)
+    plan = provenance.check_custody(session, index, entry, facts)
     row = EpcisEvent(
         hash_id=hash_id,
         event_id=str(event.get("eventID") or hash_id),
@@ -360,6 +383,7 @@ def project_event(session: Session, index: int, entry: Entry) -> None:
             )
         )
     index_event(session, row.id, event)
+    provenance.project_lineage(session, index, entry, plan)
 
 
 def _epc_row(

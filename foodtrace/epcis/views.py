@@ -93,7 +93,10 @@ def router(settings: Settings) -> APIRouter:
         description=(
             "Validates the document against the EPCIS 2.0 JSON Schema and the CBV 2.0 "
             "vocabularies (the JSON-LD context is never fetched). A document with any "
-            "problem is refused with 422 listing every problem, and nothing is stored. "
+            "problem is refused with 422 listing every problem, and nothing is stored; one "
+            "with an event about a lot, item or logistic unit the caller neither holds nor "
+            "held at the event's time (nor carries in transit) is refused with 403 naming "
+            "each such EPC or quantity and who holds it. "
             "Otherwise each event is signed with the caller's server-held key and the "
             "document is appended to the log as one atomic group; the answer is 202 with "
             "the capture job, whose status says what was stored (entry indices) or "

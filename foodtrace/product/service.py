@@ -7,8 +7,10 @@ from sqlalchemy.orm import Session
 
 from foodtrace.auth import Role
 from foodtrace.party.models import Party
+from foodtrace.prefix.service import require_gtin_of
 from foodtrace.product.models import Lot, Product
 from foodtrace.product.schemas import LotBody, LotOut, ProductBody, ProductOut
+from foodtrace.provenance import projection as provenance
 from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.trace.entry import Entry
 
@@ -22,6 +24,7 @@ def project_product(session: Session, index: int, entry: Entry) -> None:
     existing = session.get(Product, body.gtin)
     if existing is not None:
         raise conflict("gtin", f"GTIN {body.gtin} is already registered by {existing.producer}")
+    require_gtin_of(session, entry.author, body.gtin)
     session.add(
         Product(
             gtin=body.gtin,
@@ -58,6 +61,7 @@ def project_lot(session: Session, index: int, entry: Entry) -> None:
         )
     )
     session.flush()
+    provenance.on_lot_created(session, index, entry)
 
 
 register_type("product.register", roles=PRODUCERS, project=project_product, body=ProductBody)

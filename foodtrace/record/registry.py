@@ -90,7 +90,9 @@ def load_types() -> None:
     import foodtrace.inspection.service
     import foodtrace.masterdata.service
     import foodtrace.party.service
+    import foodtrace.prefix.service
     import foodtrace.product.service
+    import foodtrace.recall.service
     import foodtrace.report.service  # noqa: F401
 
 

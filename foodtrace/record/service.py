@@ -102,33 +102,38 @@ def check(
     *,
     where: Where = entries_pointer,
     now: datetime | None = None,
+    principals: Sequence[Principal] | None = None,
 ) -> tuple[list[FieldProblem], list[FieldProblem]]:
-    """``(forbidden, invalid)``: every problem with every entry, none written."""
+    """``(forbidden, invalid)``: every problem with every entry, none written.
+
+    ``principals`` (one per entry) checks a group written for several authors at once,
+    such as a recall and the platform's entries about lots its initiator does not hold."""
     now = now or datetime.now(UTC)
     table = _key_table(session, entries, now)
     forbidden: list[FieldProblem] = []
     invalid: list[FieldProblem] = []
     for i, e in enumerate(entries):
         at = where(i)
+        who = principals[i] if principals is not None else principal
         try:
             spec: registry.EntryType | None = registry.spec(e.type)
         except registry.UnknownEntryType as exc:
             spec = None
             invalid.append(FieldProblem(at + "/type", str(exc)))
-        if spec is not None and principal.role not in spec.roles:
+        if spec is not None and who.role not in spec.roles:
             roles = ", ".join(sorted(r.value for r in spec.roles))
             forbidden.append(
                 FieldProblem(
                     at + "/type",
-                    f"the role {principal.role.value} may not write {e.type} entries; "
+                    f"the role {who.role.value} may not write {e.type} entries; "
                     f"expected one of: {roles}",
                 )
             )
-        if e.author != principal.party_id:
+        if e.author != who.party_id:
             forbidden.append(
                 FieldProblem(
                     at + "/author",
-                    f"expected {principal.party_id} (the token's party): a party can only "
+                    f"expected {who.party_id} (the token's party): a party can only "
                     f"write entries it signs itself, got {e.author}",
                 )
             )
@@ -175,11 +180,12 @@ def submit(
     entries: Sequence[Entry],
     *,
     where: Where = entries_pointer,
+    principals: Sequence[Principal] | None = None,
 ) -> list[RecordRef]:
     """Check every entry, then append them all as one atomic group and project them.
 
     Raises :class:`Problem` (403/409/422, every problem listed) and writes nothing when any
-    entry is refused.
+    entry is refused. ``principals``: one per entry, for a group of several authors.
     """
     if not entries:
         raise Problem(
@@ -191,7 +197,7 @@ def submit(
         )
     registry.load_types()
     with session_factory() as session:
-        forbidden, invalid = check(session, principal, entries, where=where)
+        forbidden, invalid = check(session, principal, entries, where=where, principals=principals)
     if forbidden:
         raise _rejected(403, forbidden + invalid)
     if invalid:

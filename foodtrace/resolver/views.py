@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import Settings
+from foodtrace.recall import banner as recall_banner
 from foodtrace.resolver import service
 from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.display import Fact
@@ -475,10 +476,18 @@ def _page(
     if code.kind is CodeKind.MERCHANT:
         assert isinstance(s, Merchant)
         m = service.merchant_page(session, s.merchant_id, service.today_cst())
-        return (None if m is None else {"merchant": m, "records": m.records}), "merchant.html"
+        if m is None:
+            return None, "merchant.html"
+        cases = recall_banner.merchant_cases(session, s.merchant_id)
+        records = sorted({*m.records, *recall_banner.records(cases)})
+        return {"merchant": m, "recall_cases": cases, "records": records}, "merchant.html"
     if isinstance(s, Lot):
         lot = service.lot_page(session, s.gtin, s.lot, range_c)
-        return (None if lot is None else {"lot": lot, "records": lot.records}), "lot.html"
+        if lot is None:
+            return None, "lot.html"
+        cases = recall_banner.lot_cases(session, s.gtin, s.lot)
+        records = sorted({*lot.records, *recall_banner.records(cases)})
+        return {"lot": lot, "recall_cases": cases, "records": records}, "lot.html"
     assert isinstance(s, Serial)
     found = service.product_page(session, s.gtin)
     if found is None:

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "record"))
 
-from recordharness import Actor, Env, credit_code, env_fixture, gtin  # noqa: F401
+from recordharness import TEST_PREFIX, Actor, Env, credit_code, env_fixture, gtin  # noqa: F401
 
 from foodtrace.trace import keys
 
@@ -24,7 +24,7 @@ def _world(env: Env) -> dict[str, Any]:
     """One party of each role (the producer with a product and a lot) to aim writes at."""
     actors = {"regulator": env.regulator}
     for kind in ("inspector", "lab", "producer"):
-        actors[kind] = env.add_party(kind)
+        actors[kind] = env.add_party(kind, prefixes=(TEST_PREFIX,) if kind == "producer" else ())
     producer = actors["producer"]
     assert (
         producer.post(
@@ -82,6 +82,12 @@ CASES: list[Case] = [
             "valid_from": "2026-01-01",
             "valid_until": "2031-01-01",
         },
+    ),
+    (
+        "/api/v1/prefixes",
+        "prefix.assign",
+        {"regulator"},
+        lambda a, w, n: {"party_id": w["producer"], "prefix": f"7{n:05d}"},
     ),
     (
         "/api/v1/products",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from raster import pdf_pages, svg_to_image
-from recordharness import Env, assert_problem, gtin
+from recordharness import TEST_PREFIX, Env, assert_problem, gtin
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -31,7 +31,7 @@ def _verified(env: Env, texts: list[str]) -> list[str]:
 
 
 def _producer_with_lot(env: Env, n: int = 7):  # type: ignore[no-untyped-def]
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     r = producer.post("/api/v1/products", "product.register", {"gtin": gtin(n), "name": "寿光黄瓜"})
     assert r.status_code == 201, r.text
     lot = {

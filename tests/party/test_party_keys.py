@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from recordharness import Env, assert_problem, pointers
+from recordharness import TEST_PREFIX, Env, assert_problem, pointers
 
 from foodtrace.party.status import LicenceStatus, licence_status
 from foodtrace.trace import bundle, keys
@@ -41,7 +41,7 @@ def test_bad_party_lists_every_problem_and_writes_nothing(env: Env) -> None:
 
 
 def test_rotation_then_revocation(env: Env) -> None:
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     old = producer.key
     new = keys.generate()
     r = producer.post(
@@ -153,7 +153,7 @@ def test_licence_status_is_a_pure_function() -> None:
 
 
 def test_custodial_party_writes_without_a_key_file(env: Env) -> None:
-    shop = env.add_party("producer", custodial=True)
+    shop = env.add_party("producer", custodial=True, prefixes=(TEST_PREFIX,))
     r = shop.post("/api/v1/products", "product.register", {"gtin": "6901234567892", "name": "酱油"})
     assert r.status_code == 201, r.text
     entry = r.json()["proof"]["entry"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from recordharness import Env, assert_problem, gtin, pointers
+from recordharness import TEST_PREFIX, Env, assert_problem, gtin, pointers
 
 
 def test_product_and_lot_round_trip(env: Env) -> None:
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     r = producer.post("/api/v1/products", "product.register", {"gtin": gtin(7), "name": "崇明大米"})
     assert r.status_code == 201, r.text
     lot = {
@@ -49,7 +49,7 @@ def test_bad_lot_lists_every_problem(env: Env) -> None:
 
 
 def test_lot_of_another_producers_product_is_refused(env: Env) -> None:
-    a = env.add_party("producer")
+    a = env.add_party("producer", prefixes=(TEST_PREFIX,))
     b = env.add_party("producer")
     assert (
         a.post(

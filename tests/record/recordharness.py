@@ -39,8 +39,12 @@ def credit_code(n: int | None = None) -> str:
     return base + uscc.calc_check_digit(base)
 
 
+TEST_PREFIX = "690123"
+"""The GS1 company prefix every :func:`gtin` lies under (assign it to a producer first)."""
+
+
 def gtin(n: int) -> str:
-    body = f"0690123{n:06d}"
+    body = f"0{TEST_PREFIX}{n:06d}"
     return body + ean.calc_check_digit(body)
 
 
@@ -79,7 +83,18 @@ class Env:
     regulator: Actor
     parties: dict[str, Actor] = field(default_factory=dict)
 
-    def add_party(self, kind: str, *, custodial: bool = False, name: str | None = None) -> Actor:
+    def add_party(
+        self,
+        kind: str,
+        *,
+        custodial: bool = False,
+        name: str | None = None,
+        prefixes: tuple[str, ...] = (),
+        details: dict[str, str] | None = None,
+    ) -> Actor:
+        """A registered party with a token; ``prefixes`` are GS1 company prefixes the
+        regulator then assigns to it (a producer needs one to register products);
+        ``details`` adds ``party.register`` fields (gln, address, region)."""
         code = credit_code()
         key = None if custodial else keys.generate()
         party_id = f"{kind[:3]}-{code}"
@@ -101,13 +116,25 @@ class Env:
             "credit_code": code,
             "region": "上海市崇明区",
             "public_keys": [public],
+            **(details or {}),
         }
         payload = {"entry": self.regulator.sign("party.register", body), "issue_token": True}
         r = self.client.post("/api/v1/parties", json=payload, headers=self.regulator.headers)
         assert r.status_code == 201, r.text
         actor = Actor(self.client, body["party_id"], kind, r.json()["token"], key)
         self.parties[actor.party_id] = actor
+        for prefix in prefixes:
+            self.assign_prefix(actor.party_id, prefix)
         return actor
+
+    def assign_prefix(self, party_id: str, prefix: str) -> None:
+        body = {"party_id": party_id, "prefix": prefix}
+        r = self.client.post(
+            "/api/v1/prefixes",
+            json={"entry": self.regulator.sign("prefix.assign", body)},
+            headers=self.regulator.headers,
+        )
+        assert r.status_code == 201, r.text
 
     def snapshot(self) -> dict[str, int]:
         """Log size and the row count of every table: a refused request changes none."""

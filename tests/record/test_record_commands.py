@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import typer
-from recordharness import Env, gtin
+from recordharness import TEST_PREFIX, Env, gtin
 from typer.testing import CliRunner
 
 from foodtrace.record.commands import register
@@ -63,7 +63,7 @@ def test_producer_commands_sign_and_post(
         return env.client.request(method, url.removeprefix(API), **kw)
 
     monkeypatch.setattr(httpx, "request", route)
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     lab = env.add_party("lab")
     assert producer.key is not None and lab.key is not None
     pkey, lkey = tmp_path / "p.key", tmp_path / "l.key"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from recordharness import Env, assert_problem, pointers
+from recordharness import TEST_PREFIX, Env, assert_problem, pointers
 
 from foodtrace.api.problems import Problem
 from foodtrace.auth import Principal, Role
@@ -29,7 +29,7 @@ def _product(n: int) -> dict[str, Any]:
 
 
 def test_submit_group_is_atomic_and_reports_every_problem(env: Env) -> None:
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     assert producer.key is not None
     other = keys.generate()
     good = entry_mod.sign(
@@ -94,7 +94,7 @@ def test_forbidden_entries_are_403_and_list_all_problems(env: Env) -> None:
 
 
 def test_accepted_group_lands_in_order_with_verifiable_proofs(env: Env) -> None:
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     assert producer.key is not None
     entries = [
         entry_mod.sign(
@@ -117,7 +117,7 @@ def test_accepted_group_lands_in_order_with_verifiable_proofs(env: Env) -> None:
 
 
 def test_projection_conflict_rejects_the_whole_group(env: Env) -> None:
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     assert producer.key is not None
     first = entry_mod.sign(
         producer.key, type="product.register", author=producer.party_id, body=_product(20)
@@ -150,7 +150,7 @@ def test_record_endpoint_serves_entry_and_proof(env: Env) -> None:
 
 
 def test_signed_entry_with_malformed_envelope_names_each_field(env: Env) -> None:
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     entry = producer.sign("product.register", _product(30))
     del entry["sig"]
     entry["v"] = 2

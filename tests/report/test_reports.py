@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from recordharness import Actor, Env, assert_problem, gtin, pointers
+from recordharness import TEST_PREFIX, Actor, Env, assert_problem, gtin, pointers
 
 from foodtrace.report import blobs
 
@@ -37,7 +37,7 @@ def _report(pdf_sha: str, **over: Any) -> dict[str, Any]:
 
 
 def _setup(env: Env) -> tuple[Actor, str]:
-    producer = env.add_party("producer")
+    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
     lab = env.add_party("lab")
     assert (
         producer.post(

@@ -1,0 +1,1 @@
+"""Provenance: custody of lots, items and logistic units, the lineage graph, and traces."""
