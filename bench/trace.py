@@ -250,6 +250,17 @@ HEADER = (
 )
 
 
+def round_trip(engine: Engine, n: int = 200) -> float:
+    """p50 of a statement that does nothing: how loaded the machine and server are."""
+    times = []
+    with Session(engine) as session:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            session.execute(text("SELECT 1")).all()
+            times.append((time.perf_counter() - t0) * 1000)
+    return pct(times, 0.5)
+
+
 def pg_database() -> tuple[str, Callable[[], None]]:
     name = f"ft_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -316,6 +327,11 @@ def main() -> None:
             t1 = time.perf_counter()
             bulk_load(engine, bulk)
             load_s = time.perf_counter() - t1
+            print(
+                f"{backend:<10} one round trip (SELECT 1): p50 {round_trip(engine):.2f} ms, "
+                f"the floor under any statement here",
+                flush=True,
+            )
             for row in measure(engine, cases):
                 print(line(backend, row), flush=True)
             print(f"{backend:<10} (bulk load {load_s:.0f} s, then ANALYZE)", flush=True)
