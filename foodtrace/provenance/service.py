@@ -9,6 +9,7 @@ query per hop. :func:`holder` and :func:`holders_history` answer "who holds / he
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -231,7 +232,7 @@ def _lots(
         if produced and (seen[3] is None or index < seen[3][0]):
             seen[3] = (index, quantity, uom)
     held: dict[int, list[str]] = {}
-    for node, holder, _ in sorted(open_holds, key=lambda h: h[2]):
+    for node, holder, _ in sorted(open_holds, key=lambda h: (h[2], h[1])):
         held.setdefault(node, []).append(holder)
     proofs: dict[int, set[int]] = {}
     for e in edges:
@@ -272,7 +273,7 @@ def _lots(
 
 
 def _parties(session: Session, activities: Sequence[Any]) -> tuple[TraceParty, ...]:
-    seen: dict[str, tuple[set[str], dict[str, float], set[int]]] = {}
+    seen: dict[str, tuple[set[str], dict[str, list[float]], set[int]]] = {}
     names: dict[str, str | None] = {}
     for _, _, party, role, index, _, quantity, uom, _, name in activities:
         names[party] = name
@@ -282,13 +283,14 @@ def _parties(session: Session, activities: Sequence[Any]) -> tuple[TraceParty, .
         found[0].add(role)
         found[2].add(index)
         if role == "received" and quantity is not None:
-            found[1][uom or ""] = found[1].get(uom or "", 0.0) + quantity
+            found[1].setdefault(uom or "", []).append(quantity)  # summed by fsum: exact,
+            # so a total does not depend on the order the batches returned its rows in
     return tuple(
         TraceParty(
             party_id=party,
             name=names.get(party),
             roles=tuple(sorted(roles, key=party_role_order)),
-            received=tuple(sorted(received.items())),
+            received=tuple((u, math.fsum(q)) for u, q in sorted(received.items())),
             entry_indices=tuple(sorted(indices)),
         )
         for party, (roles, received, indices) in sorted(seen.items())
