@@ -184,10 +184,9 @@ def pct(values: list[float], q: float) -> float:
 
 def measure(
     engine: Engine, cases: dict[str, tuple[list[str], Direction, int | None]]
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Per case: our trace, our walk alone, the naive walk alone, and the naive walk with
     the same details (the whole naive trace), timed per origin; answers checked equal."""
-    rows = []
     for case, (origins, direction, depth) in cases.items():
         times: dict[str, list[float]] = {"ours": [], "walk": [], "naive walk": [], "naive": []}
         sizes, receivers = [], []
@@ -221,8 +220,7 @@ def measure(
         row: dict[str, Any] = {"case": case, "lots": sizes, "receivers": receivers}
         for name, values in times.items():
             row[name] = (pct(values, 0.5), pct(values, 0.99))
-        rows.append(row)
-    return rows
+        yield row
 
 
 def line(backend: str, row: dict[str, Any]) -> str:
