@@ -184,10 +184,9 @@ def pct(values: list[float], q: float) -> float:
 
 def measure(
     engine: Engine, cases: dict[str, tuple[list[str], Direction, int | None]]
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
     """Per case: our trace, our walk alone, the naive walk alone, and the naive walk with
     the same details (the whole naive trace), timed per origin; answers checked equal."""
-    rows = []
     for case, (origins, direction, depth) in cases.items():
         times: dict[str, list[float]] = {"ours": [], "walk": [], "naive walk": [], "naive": []}
         sizes, receivers = [], []
@@ -221,8 +220,7 @@ def measure(
         row: dict[str, Any] = {"case": case, "lots": sizes, "receivers": receivers}
         for name, values in times.items():
             row[name] = (pct(values, 0.5), pct(values, 0.99))
-        rows.append(row)
-    return rows
+        yield row
 
 
 def line(backend: str, row: dict[str, Any]) -> str:
@@ -248,6 +246,17 @@ HEADER = (
     f"{'ratio':>6} {'walk50':>7} {'nwalk50':>8} {'ratio':>6} {'lots avg/max':>13} "
     f"{'rcv avg/max':>11} verdict   (ms)"
 )
+
+
+def round_trip(engine: Engine, n: int = 200) -> float:
+    """p50 of a statement that does nothing: how loaded the machine and server are."""
+    times = []
+    with Session(engine) as session:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            session.execute(text("SELECT 1")).all()
+            times.append((time.perf_counter() - t0) * 1000)
+    return pct(times, 0.5)
 
 
 def pg_database() -> tuple[str, Callable[[], None]]:
@@ -316,6 +325,11 @@ def main() -> None:
             t1 = time.perf_counter()
             bulk_load(engine, bulk)
             load_s = time.perf_counter() - t1
+            print(
+                f"{backend:<10} one round trip (SELECT 1): p50 {round_trip(engine):.2f} ms, "
+                f"the floor under any statement here",
+                flush=True,
+            )
             for row in measure(engine, cases):
                 print(line(backend, row), flush=True)
             print(f"{backend:<10} (bulk load {load_s:.0f} s, then ANALYZE)", flush=True)

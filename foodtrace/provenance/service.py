@@ -9,6 +9,7 @@ query per hop. :func:`holder` and :func:`holders_history` answer "who holds / he
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -136,9 +137,11 @@ def describe(
     the edges between them, read with batched queries (a fixed number per 2,000 nodes)."""
     ids = list(depths)
     # Plain rows, not ORM objects: a recall scope reads thousands of activity rows.
-    nodes = {n.id: n for n in _rows(session, "nodes", ids)}
+    # Four statements in all, whatever the size: on a loaded server each is a round trip.
+    node_rows = _rows(session, "nodes", ids)
+    nodes = {n.id: n for n in node_rows}
+    open_holds = [(n.id, n.holder, n.since_entry) for n in node_rows if n.holder is not None]
     activities = _rows(session, "activities", ids)
-    open_holds = _rows(session, "holds", ids)
     edges = [
         e for e in _rows(session, direction, ids) if e.to_node in depths and e.from_node in depths
     ]
@@ -167,14 +170,17 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
 
 
 DETAILS: Final = {
-    "nodes": "SELECT id, canonical, kind, gtin, lot_code FROM lineage_nodes WHERE id IN :ids",
-    "activities": (
-        "SELECT id, node_id, party, role, entry_index, time, quantity, uom, counterparty "
-        "FROM lineage_activities WHERE node_id IN :ids"
+    "nodes": (  # with the lot it was created as, if any, and each current holder
+        "SELECT n.id, n.canonical, n.kind, n.gtin, n.lot_code, l.entry_index, l.quantity, "
+        "l.unit, h.holder, h.since_entry FROM lineage_nodes n "
+        "LEFT JOIN lots l ON l.gtin = n.gtin AND l.lot_code = n.lot_code "
+        "LEFT JOIN custody_holds h ON h.node_id = n.id AND h.until IS NULL "
+        "WHERE n.id IN :ids"
     ),
-    "holds": (
-        "SELECT node_id, holder, since_entry FROM custody_holds "
-        "WHERE node_id IN :ids AND until IS NULL"
+    "activities": (  # with the party's registered name
+        "SELECT a.id, a.node_id, a.party, a.role, a.entry_index, a.time, a.quantity, a.uom, "
+        "a.counterparty, p.name FROM lineage_activities a "
+        "LEFT JOIN parties p ON p.party_id = a.party WHERE a.node_id IN :ids"
     ),
     "downstream": (
         "SELECT id, from_node, to_node, kind, entry_index, party, quantity, uom, time "
@@ -213,7 +219,7 @@ def _lots(
 ) -> tuple[TraceLot, ...]:
     # One pass per row kind, tuples unpacked once: thousands of rows in a recall scope.
     span: dict[int, list[Any]] = {}  # node: [first time, last time, {entries}, declared]
-    for _, node, _, role, index, at, quantity, uom, _ in activities:
+    for _, node, _, role, index, at, quantity, uom, _, _ in activities:
         seen = span.get(node)
         if seen is None:
             span[node] = seen = [at, at, set(), None]
@@ -226,13 +232,17 @@ def _lots(
         if produced and (seen[3] is None or index < seen[3][0]):
             seen[3] = (index, quantity, uom)
     held: dict[int, list[str]] = {}
-    for node, holder, _ in sorted(open_holds, key=lambda h: h[2]):
+    for node, holder, _ in sorted(open_holds, key=lambda h: (h[2], h[1])):
         held.setdefault(node, []).append(holder)
     proofs: dict[int, set[int]] = {}
     for e in edges:
         proofs.setdefault(e.from_node, set()).add(e.entry_index)
         proofs.setdefault(e.to_node, set()).add(e.entry_index)
-    registered = _registered_lots(session, nodes.values())
+    registered = {
+        (n.gtin, n.lot_code): (n.entry_index, n.quantity, n.unit)
+        for n in nodes.values()
+        if n.entry_index is not None
+    }
     out = []
     for node_id, d in depths.items():
         n = nodes[node_id]
@@ -262,47 +272,25 @@ def _lots(
     return tuple(sorted(out, key=lambda lot: (lot.depth, lot.id)))
 
 
-LOTS: Final = text(
-    "SELECT gtin, lot_code, entry_index, quantity, unit FROM lots "
-    "WHERE gtin IN :gtins AND lot_code IN :codes"
-).bindparams(bindparam("gtins", expanding=True), bindparam("codes", expanding=True))
-NAMES: Final = text("SELECT party_id, name FROM parties WHERE party_id IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
-
-
-def _registered_lots(session: Session, nodes: Any) -> dict[tuple[str, str], tuple[int, float, str]]:
-    """(entry index, quantity, unit) of the reached lots that were created as lots."""
-    keys = [(n.gtin, n.lot_code) for n in nodes if n.kind == "lot"]
-    out: dict[tuple[str, str], tuple[int, float, str]] = {}
-    for i in range(0, len(keys), BATCH):
-        batch = keys[i : i + BATCH]
-        params = {"gtins": list({g for g, _ in batch}), "codes": list({c for _, c in batch})}
-        for gtin, code, index, quantity, unit in session.execute(LOTS, params):
-            out[(gtin, code)] = (index, quantity, unit)
-    return out
-
-
 def _parties(session: Session, activities: Sequence[Any]) -> tuple[TraceParty, ...]:
-    seen: dict[str, tuple[set[str], dict[str, float], set[int]]] = {}
-    for _, _, party, role, index, _, quantity, uom, _ in activities:
+    seen: dict[str, tuple[set[str], dict[str, list[float]], set[int]]] = {}
+    names: dict[str, str | None] = {}
+    for _, _, party, role, index, _, quantity, uom, _, name in activities:
+        names[party] = name
         found = seen.get(party)
         if found is None:
             seen[party] = found = (set(), {}, set())
         found[0].add(role)
         found[2].add(index)
         if role == "received" and quantity is not None:
-            found[1][uom or ""] = found[1].get(uom or "", 0.0) + quantity
-    names: dict[str, str] = {}
-    ids = list(seen)
-    for i in range(0, len(ids), BATCH):
-        names.update(session.execute(NAMES, {"ids": ids[i : i + BATCH]}).tuples().all())
+            found[1].setdefault(uom or "", []).append(quantity)  # summed by fsum: exact,
+            # so a total does not depend on the order the batches returned its rows in
     return tuple(
         TraceParty(
             party_id=party,
             name=names.get(party),
             roles=tuple(sorted(roles, key=party_role_order)),
-            received=tuple(sorted(received.items())),
+            received=tuple((u, math.fsum(q)) for u, q in sorted(received.items())),
             entry_indices=tuple(sorted(indices)),
         )
         for party, (roles, received, indices) in sorted(seen.items())
@@ -325,7 +313,7 @@ def _shipments(activities: Sequence[Any], canon: dict[int, str]) -> tuple[TraceE
             from_party=other,
             to_party=party,
         )
-        for _, node, party, _, index, at, quantity, uom, other in receipts
+        for _, node, party, _, index, at, quantity, uom, other, _ in receipts
     )
 
 
