@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
     scan_window_seconds: int = 24 * 3600
     scan_max_per_window: int = 50
     scan_max_places: int = 5
+    # Several workers on PostgreSQL (README, "Several workers"): "off" appends in-process;
+    # "worker" queues writes for the elected sequencer; "candidate" also stands for election.
+    sequencer: Literal["off", "worker", "candidate"] = "off"
+    # A worker answers 503 if no sequencer integrated its group within this many seconds.
+    sequencer_wait_s: float = 30.0
 
     @cached_property
     def resolved_database_url(self) -> str:
