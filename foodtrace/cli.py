@@ -22,10 +22,11 @@ def _register_areas() -> None:
     from foodtrace.ledger import commands as ledger
     from foodtrace.record import commands as record
     from foodtrace.scanner import commands as scanner
+    from foodtrace.sequencer import commands as sequencer
     from foodtrace.store import commands as store
     from foodtrace.tlog import commands as tlog
 
-    for area in (store, ledger, record, epcis, api, scanner, labels, tlog):
+    for area in (store, ledger, record, epcis, api, scanner, labels, tlog, sequencer):
         area.register(app)
 
 
