@@ -36,6 +36,7 @@ from foodtrace.ledger.chain import Chain, connect_embedded, connect_rpc
 from foodtrace.ledger.contract import AnchoredRoot, TraceAnchor, log_id
 from foodtrace.ledger.models import FINAL, LOST, SUBMITTED, Anchor
 from foodtrace.ledger.verify import ContractAnchors, audit_chain
+from foodtrace.store.db import migrate
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.merkle import consistency_proof
 
@@ -394,6 +395,7 @@ def test_only_one_anchorer_per_database(tmp_path: Path, log: MerkleLog) -> None:
 
 def test_anchor_lock_is_exclusive(db_url: str) -> None:
     """PostgreSQL: a session advisory lock; SQLite: a file lock beside the database file."""
+    migrate(db_url)  # PostgreSQL: the election's epoch row lives in the database
     a, b = AnchorLock(db_url), AnchorLock(db_url)
     try:
         assert a.try_acquire()
