@@ -150,6 +150,11 @@ class Sequencer:
                 self._drop()
                 self._stop.wait(RETRY_WAIT_S)
                 continue
+            except Exception:  # a bug must not silently end the one writer: log, retry
+                log_.exception("sequencer round failed")
+                self._drop()
+                self._stop.wait(RETRY_WAIT_S)
+                continue
             if n is None:
                 self._stop.wait(RETRY_WAIT_S)
             elif n == 0:
