@@ -25,6 +25,7 @@ def _register_areas() -> None:
     from foodtrace.provenance import commands as provenance
     from foodtrace.record import commands as record
     from foodtrace.scanner import commands as scanner
+    from foodtrace.sequencer import commands as sequencer
     from foodtrace.store import commands as store
     from foodtrace.tlog import commands as tlog
     from foodtrace.witness import commands as witness
@@ -42,6 +43,7 @@ def _register_areas() -> None:
         draw,
         witness,
         provenance,
+        sequencer,
     ):
         area.register(app)
 

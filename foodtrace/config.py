@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
     # weekend make-up working days (调休); JSON lists of dates, e.g. ["2026-10-01", …].
     recall_holidays: list[date] = []
     recall_workdays: list[date] = []
+    # Several workers on PostgreSQL (README, "Several workers"): "off" appends in-process;
+    # "worker" queues writes for the elected sequencer; "candidate" also stands for election.
+    sequencer: Literal["off", "worker", "candidate"] = "off"
+    # A worker answers 503 if no sequencer integrated its group within this many seconds.
+    sequencer_wait_s: float = 30.0
 
     @model_validator(mode="after")
     def _default_chain_public_url(self) -> Settings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import Engine
@@ -50,9 +50,8 @@ def create_app(
     engine = engine or make_engine(settings.resolved_database_url)
 
     # The log shares the database; it does not migrate here (``foodtrace migrate`` does).
-    log = MerkleLog(
-        engine.url.render_as_string(hide_password=False), settings=settings, migrate=False
-    )
+    url = engine.url.render_as_string(hide_password=False)
+    log, sequencer = _log_and_sequencer(url, settings)
 
     # The embedded chain has one opener per process, shared by the anchorer and /chain/rpc.
     from foodtrace.ledger.shared import SharedChain
@@ -75,6 +74,8 @@ def create_app(
         from foodtrace.store.keyfiles import check_keys
 
         check_keys(settings, engine)  # no silent new keys: refuse to start instead
+        if sequencer is not None:
+            sequencer.start()
         if anchorer is not None:
             anchorer.start()
         deliveries.start()
@@ -82,6 +83,8 @@ def create_app(
         deliveries.close()
         if anchorer is not None:
             anchorer.close()
+        if sequencer is not None:
+            sequencer.close()
         if chain is not None:
             chain.close()
         log.close()
@@ -110,6 +113,18 @@ def create_app(
     for factory in (*area_routers(), *routers):
         app.include_router(factory(settings), responses=problem_responses())
     return app
+
+
+def _log_and_sequencer(url: str, settings: Settings) -> tuple[MerkleLog, Any]:
+    """The in-process log, or (``settings.sequencer`` on PostgreSQL) a log whose writes go
+    through the elected sequencer, and this worker's candidate sequencer if it stands."""
+    if settings.sequencer == "off" or url.startswith("sqlite"):
+        return MerkleLog(url, settings=settings, migrate=False), None
+    from foodtrace.sequencer.client import SequencedLog
+    from foodtrace.sequencer.sequencer import Sequencer
+
+    sequencer = Sequencer(url, settings) if settings.sequencer == "candidate" else None
+    return SequencedLog(url, settings=settings), sequencer
 
 
 def area_routers() -> list[RouterFactory]:

@@ -119,7 +119,7 @@ def router(settings: Settings) -> APIRouter:
                 "description": "The capture job (final)",
                 "content": {"application/json": {"example": _JOB_EXAMPLE}},
             },
-            **problem_responses(400, 401, 403, 415, 422),
+            **problem_responses(400, 401, 403, 415, 422, 503),
         },
     )
     async def capture(request: Request, principal: Writer) -> JSONResponse:

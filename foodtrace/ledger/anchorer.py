@@ -29,10 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Engine, make_url, select
+from sqlalchemy import Engine, event, make_url, select
 from sqlalchemy.orm import Session
 
 from foodtrace.config import Settings
@@ -44,6 +43,7 @@ from foodtrace.ledger.deployment import (
     missing_contract,
 )
 from foodtrace.ledger.models import FINAL, LOST, SUBMITTED, Anchor, Deployment
+from foodtrace.sequencer.election import Election
 from foodtrace.store import db
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.logkey import log_key_hash
@@ -51,6 +51,7 @@ from foodtrace.trace.logkey import log_key_hash
 log_ = logging.getLogger(__name__)
 
 ANCHOR_LOCK_KEY = 0x46545F414E43  # "FT_ANC": PostgreSQL advisory lock of the one anchorer
+ANCHORER_ROLE = "anchorer"
 BACKOFF_BASE_S = 1.0
 
 
@@ -158,61 +159,57 @@ def effective_confirmations(chain: Chain, configured: int) -> int:
 
 
 class AnchorLock:
-    """Held by at most one anchorer per database, non-blocking to try."""
+    """Held by at most one anchorer per database, non-blocking to try. On PostgreSQL it is
+    the sequencer's kind of :class:`~foodtrace.sequencer.election.Election` (advisory lock
+    plus an epoch fencing every commit of the anchorer's journal); beside a SQLite file, a
+    file lock (one machine)."""
 
     def __init__(self, url: str) -> None:
         self.url = db.normalize_url(url)
-        self._engine: Engine | None = None
-        self._conn: Any = None
+        self.election: Election | None = None
         self._file: FileLock | None = None
         u = make_url(self.url)
         if u.get_backend_name() == "sqlite":
             base = Path(u.database or "foodtrace.db").resolve()
             self._file = FileLock(str(base) + ".anchorer.lock", thread_local=False)
+        else:
+            self.election = Election(self.url, ANCHORER_ROLE, ANCHOR_LOCK_KEY)
 
     @property
     def held(self) -> bool:
-        return self._conn is not None or (self._file is not None and self._file.is_locked)
+        if self.election is not None:
+            return self.election.held
+        return self._file is not None and self._file.is_locked
 
     def try_acquire(self) -> bool:
         if self.held:
             return True
-        if self._file is not None:
-            try:
-                self._file.acquire(timeout=0)
-            except Timeout:
-                return False
-            return True
-        if self._engine is None:
-            self._engine = db.make_engine(self.url, poolclass=_null_pool())
-        conn = self._engine.connect()
-        got = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({ANCHOR_LOCK_KEY})").scalar()
-        conn.commit()
-        if not got:
-            conn.close()
+        if self.election is not None:
+            return self.election.try_acquire()
+        assert self._file is not None
+        try:
+            self._file.acquire(timeout=0)
+        except Timeout:
             return False
-        self._conn = conn  # the session-level lock lives as long as this connection
         return True
+
+    def fence(self, session: Session) -> None:
+        """Bind the fencing check to every commit of ``session`` while the lock is held:
+        an anchorer that lost its lock connection fails its next journal commit."""
+        election = self.election
+        if election is None or not election.held:
+            return
+
+        def check(s: Session) -> None:
+            election.fence(s.connection())
+
+        event.listen(session, "before_commit", check)
 
     def release(self) -> None:
         if self._file is not None and self._file.is_locked:
             self._file.release()
-        if self._conn is not None:
-            try:
-                self._conn.exec_driver_sql(f"SELECT pg_advisory_unlock({ANCHOR_LOCK_KEY})")
-                self._conn.commit()
-            finally:
-                self._conn.close()
-                self._conn = None
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
-
-
-def _null_pool() -> Any:
-    from sqlalchemy.pool import NullPool
-
-    return NullPool
+        if self.election is not None:
+            self.election.release()
 
 
 # -- the shell --------------------------------------------------------------------------------
@@ -289,6 +286,7 @@ class Anchorer:
         confirmations = effective_confirmations(chain, self.settings.anchor_confirmations)
         result = CycleResult([], None, [])
         with Session(db.writer_engine(self.log.engine), expire_on_commit=False) as session:
+            self.lock.fence(session)
             rows = list(
                 session.scalars(
                     select(Anchor).where(Anchor.deployment_id == dep.id).order_by(Anchor.tree_size)

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from foodtrace.config import Settings
 from foodtrace.ledger.models import FINAL, Anchor, Deployment
 from foodtrace.observe import logs
+from foodtrace.sequencer.client import SequencedLog
+from foodtrace.sequencer.election import SEQUENCER_ROLE, current_holder
 from foodtrace.store.log import MerkleLog
 
 if TYPE_CHECKING:
@@ -85,17 +87,26 @@ def database(log: MerkleLog) -> dict[str, Any]:
 
 
 def sequencer(log: MerkleLog, anchorer: Anchorer | None) -> dict[str, Any]:
-    """Who writes the log. Today the writer is the log's one writer thread in each process
-    that appends; several processes on PostgreSQL take turns under an advisory lock for each
-    transaction. Anchoring is done by whichever process holds the anchoring lock."""
+    """Who writes the log: this process's writer thread, or (``FOODTRACE_SEQUENCER`` on
+    PostgreSQL) the elected sequencer that integrates every worker's queued groups. Anchoring
+    is done by whichever process holds the anchoring lock."""
     if anchorer is None:
         anchoring = "not run by this process"
     elif anchorer.lock.held:
         anchoring = "this process holds the anchoring lock"
     else:
         anchoring = "another process holds the anchoring lock (this one idles)"
+    writer = "this process"
+    if isinstance(log, SequencedLog):
+        with log.engine.connect() as conn:
+            elected = current_holder(conn, SEQUENCER_ROLE)
+        writer = (
+            f"the elected sequencer ({elected[1]}, epoch {elected[0]})"
+            if elected
+            else ("the elected sequencer (none elected yet)")
+        )
     return {
-        "writer": "this process",
+        "writer": writer,
         "pid": os.getpid(),
         "writer_running": log.writer_running(),
         "queued": log.queued(),

@@ -10,7 +10,6 @@ report) rejects the whole group and is reported the same way.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,9 @@ from foodtrace.auth.models import Principal
 from foodtrace.config import Settings
 from foodtrace.record import registry
 from foodtrace.record.custody import NoCustodialKey, custodial_key
+from foodtrace.sequencer.client import SequencedLog
+from foodtrace.sequencer.refusal import EntryRefused, SequencerUnavailable, StoredConflict
+from foodtrace.sequencer.sequencer import registered_projector
 from foodtrace.store.authors import KeyInfo, KeyTable, utc
 from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import AuthorKey
@@ -203,29 +205,39 @@ def submit(
     if invalid:
         raise _rejected(422, invalid)
 
-    position = itertools.count()
-
-    def project(session: Session, index: int, entry: Entry) -> None:
-        i = next(position)
-        try:
-            registry.project(session, index, entry)
-        except registry.ProjectionError as exc:
-            base = where(i) + "/body"
-            raise _rejected(
-                exc.status,
-                [
-                    FieldProblem(base + pointer(*f.split(".")) if f else base, d)
-                    for f, d in exc.problems
-                ],
-            ) from exc
-
     try:
-        indices = log.append(list(entries), projectors=[project])
-    except IntegrityError as exc:
+        indices = _append(log, entries)
+    except EntryRefused as exc:
+        base = where(exc.position) + "/body"
+        raise _rejected(
+            exc.status,
+            [
+                FieldProblem(base + pointer(*f.split(".")) if f else base, d)
+                for f, d in exc.problems
+            ],
+        ) from exc
+    except (IntegrityError, StoredConflict) as exc:
         raise _rejected(
             409, [FieldProblem(where(0), "conflicts with a record stored at the same time")]
         ) from exc
+    except SequencerUnavailable as exc:
+        raise Problem(
+            503,
+            "Sequencer unavailable",
+            f"Not acknowledged: {exc}",
+            problem_type("sequencer-unavailable"),
+            [FieldProblem(where(0), "not integrated yet: send the same entries again")],
+        ) from exc
     return [RecordRef(i, e, e.leaf_hash()) for i, e in zip(indices, entries, strict=True)]
+
+
+def _append(log: MerkleLog, entries: Sequence[Entry]) -> range:
+    """Append one group projected by the registry: through the elected sequencer when the
+    log is sequenced (several workers), else in this process. Refusals come out of both as
+    :class:`EntryRefused` naming the entry's position in the group."""
+    if isinstance(log, SequencedLog):
+        return log.append_registered(entries)
+    return log.append(list(entries), projectors=[registered_projector()])
 
 
 def sign_custodial(

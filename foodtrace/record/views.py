@@ -14,7 +14,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from foodtrace.api.problems import FieldProblem, Problem, entry_problem, problem_type
+from foodtrace.api.problems import (
+    FieldProblem,
+    Problem,
+    entry_problem,
+    problem_responses,
+    problem_type,
+)
 from foodtrace.auth.models import Principal
 from foodtrace.config import Settings
 from foodtrace.record import registry
@@ -91,7 +97,9 @@ def write_openapi(model: type[BaseModel], example: Mapping[str, Any]) -> dict[st
                     },
                 }
             },
-        }
+        },
+        # With several workers (FOODTRACE_SEQUENCER) a write waits for the elected sequencer.
+        "responses": {str(k): v for k, v in problem_responses(503).items()},
     }
 
 

@@ -343,7 +343,28 @@ class MerkleLog:
         finally:
             conn.close()
 
-    def _commit(self, conn: Connection, batch: list[_Pending]) -> None:
+    def integrate(
+        self,
+        conn: Connection,
+        groups: Sequence[tuple[Group, Sequence[Projector]]],
+        before_commit: Callable[[Connection, list[GroupResult]], None],
+    ) -> list[GroupResult]:
+        """Append ``groups`` in one transaction on the caller's connection, now, and return
+        per group its indices or the exception that rejected it. ``before_commit`` runs last
+        inside that transaction with those results: the sequencer records outcomes and checks
+        its fencing token there, so both commit with the entries or not at all (it raises
+        to roll everything back)."""
+        future: Future[list[GroupResult]] = Future()
+        pending = _Pending([(_as_records(g), tuple(p)) for g, p in groups], future)
+        self._commit(conn, [pending], lambda c, res: before_commit(c, res[0]))  # type: ignore[arg-type]
+        return future.result()
+
+    def _commit(
+        self,
+        conn: Connection,
+        batch: list[_Pending],
+        before_commit: Callable[[Connection, list[list[GroupResult] | range]], None] | None = None,
+    ) -> None:
         results: list[list[GroupResult] | range] = []
         try:
             with conn.begin():
@@ -398,6 +419,8 @@ class MerkleLog:
                     session.close()
                 hashes += [r.hash for r in accepted]
                 self._write_tiles(conn, edge.extend(hashes))
+                if before_commit is not None:
+                    before_commit(conn, results)
             self._edge = edge
             self._dirty.set()
             now = time.monotonic()

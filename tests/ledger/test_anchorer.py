@@ -37,6 +37,7 @@ from foodtrace.ledger.contract import AnchoredRoot, TraceAnchor, deploy, log_id
 from foodtrace.ledger.deployment import MissingContractError
 from foodtrace.ledger.models import FINAL, LOST, SUBMITTED, Anchor
 from foodtrace.ledger.verify import ContractAnchors, audit_chain
+from foodtrace.store.db import migrate
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import keys
 from foodtrace.trace.logkey import log_key_hash
@@ -431,6 +432,7 @@ def test_only_one_anchorer_per_database(tmp_path: Path, log: MerkleLog) -> None:
 
 def test_anchor_lock_is_exclusive(db_url: str) -> None:
     """PostgreSQL: a session advisory lock; SQLite: a file lock beside the database file."""
+    migrate(db_url)  # PostgreSQL: the election's epoch row lives in the database
     a, b = AnchorLock(db_url), AnchorLock(db_url)
     try:
         assert a.try_acquire()

@@ -1,0 +1,133 @@
+"""The worker's side: queue a checked group, wait until the sequencer integrated it.
+
+A :class:`SequencedLog` is a :class:`MerkleLog` (reads, proofs and checkpoints are the
+same) whose registered-entry appends go through the durable queue. One waiter thread per
+process ``LISTEN``\\ s for the sequencer's ``NOTIFY`` and, on each wake-up (or every
+``WAKE_S`` if a notification was missed while reconnecting), reads and deletes the answered
+rows of every group this process waits for, in one query.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from foodtrace.config import Settings
+from foodtrace.sequencer.models import INTEGRATED, PENDING
+from foodtrace.sequencer.refusal import SequencerUnavailable, refusal_of
+from foodtrace.sequencer.sequencer import CHANNEL
+from foodtrace.store.log import MerkleLog
+from foodtrace.trace.entry import Entry
+
+log_ = logging.getLogger(__name__)
+
+WAKE_S = 0.05
+RECONNECT_WAIT_S = 0.2
+
+
+def conninfo(url: str) -> str:
+    """A libpq URL for psycopg from a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class SequencedLog(MerkleLog):
+    """The log as a worker sees it when the elected sequencer does the appends."""
+
+    def __init__(self, url: str | None = None, *, settings: Settings | None = None) -> None:
+        super().__init__(url, settings=settings, migrate=False)
+        if self.sqlite:
+            raise ValueError("a sequenced log needs PostgreSQL: SQLite keeps one writer")
+        self.wait_s = self.settings.sequencer_wait_s
+        self._waiting: dict[int, Future[range]] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._waiter = threading.Thread(target=self._wait_loop, name="sequenced", daemon=True)
+        self._waiter.start()
+
+    def append_registered(self, entries: Sequence[Entry]) -> range:
+        """Queue ``entries`` as one atomic group projected by the registry, and wait for the
+        sequencer's answer: their indices, or :class:`~foodtrace.sequencer.refusal.
+        EntryRefused` / ``StoredConflict`` exactly as the single-process path raises them.
+        :class:`SequencerUnavailable` after ``sequencer_wait_s`` without an answer."""
+        leaves = json.dumps([e.leaf_data().decode() for e in entries])
+        future: Future[range] = Future()
+        try:
+            with self.engine.begin() as conn:
+                row_id = int(
+                    conn.exec_driver_sql(
+                        "INSERT INTO sequencer_queue (leaves, state, count, enqueued_at) "
+                        "VALUES (%s, %s, %s, now()) RETURNING id",
+                        (leaves, PENDING, len(entries)),
+                    ).scalar_one()
+                )
+                with self._lock:
+                    self._waiting[row_id] = future
+        except Exception as exc:
+            raise SequencerUnavailable(f"could not queue the group: {exc}") from exc
+        self._wake.set()
+        try:
+            return future.result(timeout=self.wait_s)
+        except FutureTimeout:
+            raise SequencerUnavailable(
+                f"no sequencer integrated the group within {self.wait_s:g} s (queue row "
+                f"{row_id}); it may still be: retry with the same entries"
+            ) from None
+        finally:
+            with self._lock:
+                self._waiting.pop(row_id, None)
+
+    def _wait_loop(self) -> None:
+        conn: psycopg.Connection[Any] | None = None
+        while not self._stop.is_set():
+            try:
+                if conn is None:
+                    conn = psycopg.connect(conninfo(self.url), autocommit=True)
+                    conn.execute(f"LISTEN {CHANNEL}")
+                with self._lock:
+                    ids = list(self._waiting)
+                if not ids:
+                    self._wake.wait(WAKE_S)
+                    self._wake.clear()
+                    continue
+                for _ in conn.notifies(timeout=WAKE_S, stop_after=1):
+                    pass
+                self._answer(conn, ids)
+            except psycopg.Error as exc:
+                log_.warning("waiting for the sequencer: %s", exc.__class__.__name__)
+                if conn is not None:
+                    conn.close()
+                conn = None
+                self._stop.wait(RECONNECT_WAIT_S)
+        if conn is not None:
+            conn.close()
+
+    def _answer(self, conn: psycopg.Connection[Any], ids: list[int]) -> None:
+        rows = conn.execute(
+            "DELETE FROM sequencer_queue WHERE id = ANY(%s) AND state <> %s "
+            "RETURNING id, state, first_index, count, refusal",
+            (ids, PENDING),
+        ).fetchall()
+        for row_id, state, first, count, refusal in rows:
+            with self._lock:
+                future = self._waiting.get(row_id)
+            if future is None or future.done():
+                continue
+            if state == INTEGRATED:
+                future.set_result(range(first, first + count))
+            else:
+                future.set_exception(refusal_of(refusal))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._waiter.join()
+        super().close()
