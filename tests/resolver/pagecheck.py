@@ -1,7 +1,5 @@
-"""What the page's verify.js does, in Python, for tests that cannot import test_resolver
-(its ``from conftest import Seeded`` resolves to another folder's conftest when several
-test folders run together): every record proves into its signed checkpoint and every
-shown fact equals its entry's value."""
+"""What the page's verify.js does, in Python, for the resolver's tests: every record proves
+into its signed checkpoint and every shown fact equals its entry's value."""
 
 from __future__ import annotations
 

@@ -3,10 +3,6 @@ proofs the badge verifies, and clear answers (never a 500) for bad codes."""
 
 from __future__ import annotations
 
-import base64
-import html
-import json
-import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -15,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from demo_seed import Seeded
 from eth_utils import keccak
+from pagecheck import HTML, check_page
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -24,27 +21,21 @@ from foodtrace.product.models import Lot
 from foodtrace.resolver import service
 from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.chart import Reading, excursions, temperature_svg
-from foodtrace.resolver.display import fact, show
+from foodtrace.resolver.display import fact
 from foodtrace.resolver.views import negotiate
 from foodtrace.scan.service import scan_status
 from foodtrace.store.log import MerkleLog, load_or_create_key
 from foodtrace.trace import keys
-from foodtrace.trace.checkpoint import verify_checkpoint
 from foodtrace.trace.codes import Lot as LotCode
 from foodtrace.trace.codes import Merchant, merchant_code, parse_code, serial_code
-from foodtrace.trace.entry import loads
-from foodtrace.trace.merkle import leaf_hash, verify_inclusion
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"accept": "application/json"}
 LINKSET = {"accept": "application/linkset+json"}
-FACT = re.compile(r'<(?:span|circle)[^>]*\bclass="[^"]*\bfact\b[^"]*"[^>]*>')
 GTIN_UNKNOWN = "06901234999990"  # valid check digit, no such product
-ATTR = re.compile(r'data-(rec|path|fmt|value)="([^"]*)"')
 
 
 @pytest.fixture(scope="module")
@@ -55,41 +46,6 @@ def client(seeded: Seeded) -> Iterator[TestClient]:
 
 def path_of(url: str) -> str:
     return url.split("127.0.0.1:8000", 1)[1]
-
-
-def proofs_of(page: str) -> dict:
-    m = re.search(r'<script type="application/json" id="ft-proofs">(.*?)</script>', page, re.S)
-    assert m, "the page embeds its proofs"
-    return json.loads(m.group(1))
-
-
-def pointer(obj, path: str):
-    for part in path.split("/")[1:]:
-        obj = obj[int(part)] if isinstance(obj, list) else obj.get(part)
-    return obj
-
-
-def check_page(page: str) -> int:
-    """What verify.js does, in Python: every record proves into its signed checkpoint and
-    every shown fact equals its entry's value. Returns how many facts were checked."""
-    p = proofs_of(page)
-    entries = {}
-    for rec in p["records"]:
-        cp = verify_checkpoint(p["checkpoints"][rec["checkpoint"]], [p["verifier_key"]])
-        data = rec["data"].encode()
-        proof = [base64.b64decode(h) for h in rec["proof"]]
-        verify_inclusion(rec["index"], cp.size, leaf_hash(data), proof, cp.root)
-        entries[str(rec["index"])] = json.loads(loads(data).leaf_data())
-    tags = FACT.findall(page)
-    for tag in tags:
-        a = {k: html.unescape(v) for k, v in ATTR.findall(tag)}
-        expected = show(a.get("fmt", ""), pointer(entries[a["rec"]], a["path"]))
-        if "value" in a:
-            assert a["value"] == expected, (tag, expected)
-        else:
-            text = html.unescape(page[page.index(tag) + len(tag) :].split("<", 1)[0]).strip()
-            assert text == expected, (tag, expected)
-    return len(tags)
 
 
 def test_negotiation_prefers_html_for_browsers_and_honours_explicit_types() -> None:
