@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from recordharness import Actor, Env, gtin
+from recordharness import TEST_PREFIX, Actor, Env, gtin
 
 from foodtrace.grading import inputs
 from foodtrace.grading.flows import local_day
@@ -53,6 +53,7 @@ def test_epcis_and_report_inputs(env: Env) -> None:
     farm = env.add_party("producer", custodial=True)
     inspector = env.add_party("inspector", custodial=True)
     lab = env.add_party("lab")
+    env.assign_prefix(farm.party_id, TEST_PREFIX)
     assert (
         farm.post(
             "/api/v1/products", "product.register", {"gtin": GTIN, "name": "菠菜"}

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from parties import add_party, gln
-from recordharness import Env, assert_problem, gtin, pointers
+from recordharness import TEST_PREFIX, Env, assert_problem, gtin, pointers
 
 SITE = {
     "attributes": {
@@ -88,6 +88,7 @@ def test_products_only_by_the_producer_that_registered_the_gtin(env: Env) -> Non
     farm = add_party(env, "producer", gln(1))
     other = add_party(env, "producer", gln(2))
     g = gtin(77)
+    env.assign_prefix(farm.party_id, f"{TEST_PREFIX}{77:06d}")  # this GTIN's own prefix
     r = env.client.post(
         "/api/v1/products", json={"gtin": g, "name": "崇明大米"}, headers=farm.headers
     )

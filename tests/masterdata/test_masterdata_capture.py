@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from parties import add_party, gln
-from recordharness import Actor, Env, assert_problem, gtin, pointers
+from recordharness import TEST_PREFIX, Actor, Env, assert_problem, gtin, pointers
 
 from foodtrace.resolver.service import AUTHORITY_KEY_FILE
 from foodtrace.store.log import load_or_create_key
@@ -86,6 +86,7 @@ def _capture(who: Actor, document: Any) -> Any:
 def _farm_with_lot(env: Env, n: int) -> tuple[Actor, str, str]:
     farm = add_party(env, "producer", gln(n))
     g = gtin(n)
+    env.assign_prefix(farm.party_id, f"{TEST_PREFIX}{n:06d}")  # this GTIN's own prefix
     for path, body in (
         ("/api/v1/products", {"gtin": g, "name": "崇明大米", "category": "大米"}),
         (
