@@ -115,14 +115,14 @@ def router(_: Settings) -> APIRouter:
     )
     def issue_certificate(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
         to_write, rows = _personal_rows(dict(payload))
-        with sessions(request)() as session, session.begin():
-            service.store_personal(session, rows)
-        try:
-            ref = write(request, principal, TYPE, to_write, extra_fields=frozenset({"personal"}))
-        except BaseException:
-            with sessions(request)() as session, session.begin():
-                service.drop_personal(session, [row.commitment for row in rows])
-            raise
+        ref = write(
+            request,
+            principal,
+            TYPE,
+            to_write,
+            extra_fields=frozenset({"personal"}),
+            also=service.personal_projector(rows),
+        )
         with sessions(request)() as session:
             cert = service.get_certificate(session, ref.entry.body["certificate_number"])
         return recorded(get_log(request), cert, ref.index)

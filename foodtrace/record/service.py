@@ -175,8 +175,13 @@ def submit(
     entries: Sequence[Entry],
     *,
     where: Where = entries_pointer,
+    also: registry.Projector | None = None,
 ) -> list[RecordRef]:
     """Check every entry, then append them all as one atomic group and project them.
+
+    ``also`` runs after each entry's own projector, in the same transaction: data kept
+    beside the log (personal data behind a commitment) is stored only with its entry, and
+    vanishes with it if the group is refused.
 
     Raises :class:`Problem` (403/409/422, every problem listed) and writes nothing when any
     entry is refused.
@@ -203,6 +208,8 @@ def submit(
         i = next(position)
         try:
             registry.project(session, index, entry)
+            if also is not None:
+                also(session, index, entry)
         except registry.ProjectionError as exc:
             base = where(i) + "/body"
             raise _rejected(
