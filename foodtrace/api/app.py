@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from foodtrace import __version__
+from foodtrace.api.headers import SecurityHeaders
 from foodtrace.api.limits import BodySizeLimit
 from foodtrace.api.problems import Problem, install_problem_handlers, problem_responses
 from foodtrace.config import MAX_REQUEST_BYTES, Settings
@@ -84,6 +85,11 @@ def create_app(
     app.state.sessions = session_factory(engine)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
+    app.add_middleware(
+        SecurityHeaders,
+        public_base_url=settings.public_base_url,
+        rpc_urls=[settings.chain_public_url],
+    )
     app.include_router(_health_router(), responses=problem_responses(500, 503))
     for factory in (*area_routers(), *routers):
         app.include_router(factory(settings), responses=problem_responses())
