@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import URL
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
@@ -203,7 +204,9 @@ def router(settings: Settings) -> APIRouter:
         rows, token = query.run(session, q)
         headers = {}
         if token is not None:
-            link = request.url.remove_query_params("nextPageToken")
+            public = URL(settings.public_base_url)  # never the Host header the client sent
+            link = request.url.replace(scheme=public.scheme, netloc=public.netloc)
+            link = link.remove_query_params("nextPageToken")
             link = link.include_query_params(nextPageToken=token)
             headers = {"Link": f'<{link}>; rel="next"', "GS1-Next-Page-Token": token}
         return JSONResponse(query.query_document(rows), headers=headers, media_type=LD_JSON)
