@@ -21,10 +21,11 @@ def _register_areas() -> None:
     from foodtrace.labels import commands as labels
     from foodtrace.ledger import commands as ledger
     from foodtrace.record import commands as record
+    from foodtrace.report import commands as report
     from foodtrace.scanner import commands as scanner
     from foodtrace.store import commands as store
 
-    for area in (store, ledger, record, epcis, api, scanner, labels):
+    for area in (store, ledger, record, epcis, api, scanner, labels, report):
         area.register(app)
 
 

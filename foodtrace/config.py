@@ -27,6 +27,11 @@ ANCHOR_ALIGN_BITS = 10
 # Request limits.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
+# Uploaded files (report PDFs, inspection photos): at most this large each, at most this many
+# bytes stored per party, and collected when no record names them this long after upload.
+BLOB_MAX_BYTES = 5 * 1024 * 1024
+BLOB_QUOTA_BYTES_PER_PARTY = 500 * 1024 * 1024
+BLOB_GC_GRACE_SECONDS = 24 * 3600
 
 
 class Settings(BaseSettings):
@@ -69,6 +74,9 @@ class Settings(BaseSettings):
     scan_window_seconds: int = 24 * 3600
     scan_max_per_window: int = 50
     scan_max_places: int = 5
+    blob_max_bytes: int = BLOB_MAX_BYTES
+    blob_quota_bytes_per_party: int = BLOB_QUOTA_BYTES_PER_PARTY
+    blob_gc_grace_seconds: float = BLOB_GC_GRACE_SECONDS
 
     @cached_property
     def resolved_database_url(self) -> str:
