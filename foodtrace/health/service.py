@@ -132,20 +132,3 @@ def employer_certificates(session: Session, party_id: str) -> list[CertificateOu
         .order_by(HealthCertificate.entry_index)
     ).all()
     return [certificate_out(session, r) for r in rows]
-
-
-def erase_personal_data(session: Session, number: str, by: str) -> bool:
-    """Erase the value and salt behind a certificate's commitments; False if unknown."""
-    row = session.get(HealthCertificate, number)
-    if row is None:
-        return False
-    now = datetime.now(UTC)
-    for c in (row.holder_commitment, row.id_commitment):
-        data = session.get(PersonalData, c) if c else None
-        if data is not None:
-            data.value = None
-            data.salt = None
-            data.erased_at = now
-            data.erased_by = by
-    session.flush()
-    return True

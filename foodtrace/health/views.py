@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request
 from pydantic import ValidationError
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.config import Settings
-from foodtrace.health import service
+from foodtrace.health import erasure, service
 from foodtrace.health.models import PersonalData
 from foodtrace.health.schemas import CERTIFICATE_EXAMPLE, CertificateIn, CertificateOut, PersonalIn
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.service import body_problems
+from foodtrace.store import redact
 from foodtrace.record.views import (
     API,
     LogDep,
@@ -25,6 +26,7 @@ from foodtrace.record.views import (
     not_found,
     recorded,
     sessions,
+    settings_of,
     write,
     write_openapi,
 )
@@ -150,15 +152,34 @@ def router(_: Settings) -> APIRouter:
     @r.delete(
         "/health-certificates/{number}/personal-data",
         summary="Erase the holder's personal data (regulator, PIPL); proofs stay valid",
+        description=(
+            "The values are overwritten, then deleted, in the transaction that logs a "
+            "`personal.erase` entry (commitments, reason and the regulator; no value)."
+        ),
         response_model=CertificateOut,
+        responses=problem_responses(401, 403, 404),
     )
     def erase(
-        session: SessionDep,
+        request: Request,
+        background: BackgroundTasks,
         number: str,
         principal: Annotated[Principal, Depends(require_roles(Role.REGULATOR))],
+        reason: Annotated[str, Query(min_length=1, max_length=200)] = erasure.DEFAULT_REASON,
     ) -> Any:
-        if not service.erase_personal_data(session, number, principal.party_id):
-            raise not_found(f"Health certificate {number}")
-        return service.get_certificate(session, number)
+        try:
+            erasure.erase(
+                get_log(request),
+                sessions(request),
+                settings_of(request),
+                "health_certificate",
+                number,
+                principal.party_id,
+                reason,
+            )
+        except erasure.NothingToErase:
+            raise not_found(f"Health certificate {number}") from None
+        background.add_task(redact.purge_sqlite_wal, request.app.state.engine)
+        with sessions(request)() as session:
+            return service.get_certificate(session, number)
 
     return r

@@ -84,6 +84,7 @@ def load_types() -> None:
     than at the top because those modules import this one."""
     import foodtrace.complaint.service
     import foodtrace.epcis.service
+    import foodtrace.health.erasure
     import foodtrace.health.service
     import foodtrace.inspection.service
     import foodtrace.party.service
