@@ -705,7 +705,9 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         anchorer = Anchorer(log, settings)
         try:
             if not anchorer.lock.try_acquire():
-                raise DemoError(f"another process is anchoring {redacted(settings.resolved_database_url)}")
+                raise DemoError(
+                    f"another process is anchoring {redacted(settings.resolved_database_url)}"
+                )
             anchorer.run_once(force=True)
             contract = anchorer.deployment.contract_address if anchorer.deployment else None
             chain_size = None

@@ -12,8 +12,8 @@ from foodtrace.api.problems import FieldProblem, Problem, problem_responses, pro
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import require_roles
 from foodtrace.complaint import service
-from foodtrace.complaint.models import Complaint
 from foodtrace.complaint.limits import RateLimiter
+from foodtrace.complaint.models import Complaint
 from foodtrace.complaint.schemas import (
     ComplaintCreated,
     ComplaintIn,

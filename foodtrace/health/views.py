@@ -18,7 +18,6 @@ from foodtrace.health.models import PersonalData
 from foodtrace.health.schemas import CERTIFICATE_EXAMPLE, CertificateIn, CertificateOut, PersonalIn
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.service import body_problems
-from foodtrace.store import redact
 from foodtrace.record.views import (
     API,
     LogDep,
@@ -30,6 +29,7 @@ from foodtrace.record.views import (
     write,
     write_openapi,
 )
+from foodtrace.store import redact
 
 Payload = Annotated[dict[str, Any], Body()]
 TYPE = "health.certificate.issue"

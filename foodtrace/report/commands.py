@@ -8,7 +8,9 @@ import typer
 
 from foodtrace.config import Settings
 
-blobs_app = typer.Typer(help="Uploaded files (report PDFs, inspection photos).", no_args_is_help=True)
+blobs_app = typer.Typer(
+    help="Uploaded files (report PDFs, inspection photos).", no_args_is_help=True
+)
 
 
 @blobs_app.command("gc")

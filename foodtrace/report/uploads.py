@@ -103,8 +103,7 @@ def accept(
         raise UploadRefused(
             415,
             "Unsupported file type",
-            f"a {principal.role.value} may upload {', '.join(sorted(allowed))}; "
-            f"the file is {what}",
+            f"a {principal.role.value} may upload {', '.join(sorted(allowed))}; the file is {what}",
         )
     base_type = (declared or "").split(";", 1)[0].strip().lower()
     if base_type not in ("", kind, "application/octet-stream"):
@@ -159,9 +158,7 @@ def _stored(data_dir: Path) -> Iterator[Path]:
         yield from (p for p in root.glob("??/*") if blobs.SHA256_HEX.match(p.name))
 
 
-def collect_garbage(
-    session: Session, settings: Settings, now: datetime | None = None
-) -> list[str]:
+def collect_garbage(session: Session, settings: Settings, now: datetime | None = None) -> list[str]:
     """Delete every stored file that no record names and that nobody uploaded within the
     grace period (the time a client has between uploading a file and recording the entry
     that names it); returns their SHA-256s. Files from before uploads were tracked age by
@@ -172,9 +169,7 @@ def collect_garbage(
     newest = {
         sha: last
         for sha, last in session.execute(
-            select(BlobUpload.sha256, func.max(BlobUpload.uploaded_at)).group_by(
-                BlobUpload.sha256
-            )
+            select(BlobUpload.sha256, func.max(BlobUpload.uploaded_at)).group_by(BlobUpload.sha256)
         )
     }
     collected = []

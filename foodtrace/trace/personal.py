@@ -14,8 +14,8 @@ forms: 张*, 张**, 李 *, 138****1234, 1****************4.
 from __future__ import annotations
 
 import hashlib
-import re
 import hmac
+import re
 import secrets
 import unicodedata
 from typing import Final

@@ -13,7 +13,9 @@ from recordharness import env_fixture  # noqa: E402, F401
 
 
 def _resolver_fixtures() -> object:
-    spec = importlib.util.spec_from_file_location("resolver_fixtures", TESTS / "resolver/conftest.py")
+    spec = importlib.util.spec_from_file_location(
+        "resolver_fixtures", TESTS / "resolver/conftest.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up by name

@@ -71,7 +71,9 @@ def test_erased_certificate_data_is_gone_from_the_file_and_logged(env: Env) -> N
     assert env.log.size() == size + 1
     erasure = env.log.entry(size)
     assert erasure.type == "personal.erase"
-    assert erasure.body["record"] == number and erasure.body["requested_by"] == env.regulator.party_id
+    assert (
+        erasure.body["record"] == number and erasure.body["requested_by"] == env.regulator.party_id
+    )
     assert erasure.body["reason"] == "本人申请删除"
     raw = env.log.record(size).data.decode()
     assert NAME not in raw and ID_NUMBER not in raw

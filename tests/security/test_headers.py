@@ -85,9 +85,7 @@ def test_forged_host_header_is_never_reflected(
     for url in urls:
         for mode, accept in ACCEPTS.items():
             for query in ("", "&linkType=all"):
-                r = client.get(
-                    _path(url) + query, headers={"accept": accept, "host": EVIL}
-                )
+                r = client.get(_path(url) + query, headers={"accept": accept, "host": EVIL})
                 assert r.status_code == 200, (mode, r.text)
                 assert EVIL not in r.text, (mode, url)
                 assert not [v for v in r.headers.values() if EVIL in v], (mode, url)

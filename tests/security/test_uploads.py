@@ -120,7 +120,9 @@ def test_unreferenced_files_are_collected_after_the_grace_period(env: Env) -> No
 
 
 def test_gc_command_collects_untracked_old_files(
-    env: Env, monkeypatch, tmp_path: Path  # type: ignore[no-untyped-def]
+    env: Env,
+    monkeypatch,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     lab = env.add_party("lab")
     fresh = _upload(env, lab.headers, PDF + b"fresh", "application/pdf").json()["sha256"]
