@@ -32,6 +32,7 @@ LIST_MAX = 500
 
 Handler = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.INSPECTOR))]
 Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
+Reason = Annotated[str, Query(min_length=1, max_length=200)]
 
 
 def _size_limit(request: Request) -> None:
@@ -183,8 +184,6 @@ def router(settings: Settings) -> APIRouter:
             background.add_task(redact.purge_sqlite_wal, request.app.state.engine)
         with sessions(request)() as session:
             return service.get_complaint(session, number)
-
-    Reason = Annotated[str, Query(min_length=1, max_length=200)]
 
     @r.delete(
         "/complaints/{tracking_number}/contact",
