@@ -24,6 +24,7 @@ def _register_areas() -> None:
     from foodtrace.ledger import commands as ledger
     from foodtrace.provenance import commands as provenance
     from foodtrace.record import commands as record
+    from foodtrace.report import commands as report
     from foodtrace.scanner import commands as scanner
     from foodtrace.sequencer import commands as sequencer
     from foodtrace.store import commands as store
@@ -44,6 +45,7 @@ def _register_areas() -> None:
         witness,
         provenance,
         sequencer,
+        report,
     ):
         area.register(app)
 

@@ -45,6 +45,11 @@ PLATFORM_KEY_FILE = "platform.key"
 # Request limits.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
+# Uploaded files (report PDFs, inspection photos): at most this large each, at most this many
+# bytes stored per party, and collected when no record names them this long after upload.
+BLOB_MAX_BYTES = 5 * 1024 * 1024
+BLOB_QUOTA_BYTES_PER_PARTY = 500 * 1024 * 1024
+BLOB_GC_GRACE_SECONDS = 24 * 3600
 
 
 class Settings(BaseSettings):
@@ -109,6 +114,9 @@ class Settings(BaseSettings):
     sequencer: Literal["off", "worker", "candidate"] = "off"
     # A worker answers 503 if no sequencer integrated its group within this many seconds.
     sequencer_wait_s: float = 30.0
+    blob_max_bytes: int = BLOB_MAX_BYTES
+    blob_quota_bytes_per_party: int = BLOB_QUOTA_BYTES_PER_PARTY
+    blob_gc_grace_seconds: float = BLOB_GC_GRACE_SECONDS
 
     @model_validator(mode="after")
     def _default_chain_public_url(self) -> Settings:

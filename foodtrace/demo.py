@@ -728,7 +728,7 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
     from foodtrace.api.app import create_app
     from foodtrace.ledger.anchorer import Anchorer
     from foodtrace.party.service import init_regulator
-    from foodtrace.store.db import migrate
+    from foodtrace.store.db import migrate, redacted
     from foodtrace.store.log import MerkleLog
 
     if reset and data_dir.exists():
@@ -774,7 +774,9 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         anchorer = Anchorer(log, settings)
         try:
             if not anchorer.lock.try_acquire():
-                raise DemoError(f"another process is anchoring {settings.resolved_database_url}")
+                raise DemoError(
+                    f"another process is anchoring {redacted(settings.resolved_database_url)}"
+                )
             anchorer.run_once(force=True)
             contract = anchorer.deployment.contract_address if anchorer.deployment else None
             chain_size = None

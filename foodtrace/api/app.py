@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from foodtrace import __version__
+from foodtrace.api.headers import SecurityHeaders
 from foodtrace.api.limits import BodySizeLimit
 from foodtrace.api.problems import install_problem_handlers, problem_responses
 from foodtrace.config import MAX_REQUEST_BYTES, Settings
@@ -108,6 +109,11 @@ def create_app(
     app.state.anchorer = anchorer
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
+    app.add_middleware(
+        SecurityHeaders,
+        public_base_url=settings.public_base_url,
+        rpc_urls=[settings.chain_public_url],
+    )
     app.add_middleware(RequestObserver)  # outermost of ours: times and logs every request
     app.include_router(observe_views.router(ChainProbe(settings, anchorer)))
     for factory in (*area_routers(), *routers):

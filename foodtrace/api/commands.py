@@ -17,13 +17,13 @@ def migrate_cmd(
     db: Annotated[str, typer.Option("--db", help="Database URL (default: settings)")] = "",
 ) -> None:
     """Create or upgrade the database schema (Alembic)."""
-    from foodtrace.store.db import migrate
+    from foodtrace.store.db import migrate, redacted
 
     settings = Settings()
     url = db or settings.resolved_database_url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate(url)
-    typer.echo(f"database is up to date: {url}")
+    typer.echo(f"database is up to date: {redacted(url)}")
 
 
 def serve(

@@ -301,19 +301,6 @@ def record_update(
     log.append([entry], projectors=[project])
 
 
-def erase_contact(session: Session, tracking_number: str, by: str) -> bool:
-    """Erase the complainant's contact (value and salt); False if the complaint is unknown."""
-    row = session.get(Complaint, tracking_number)
-    if row is None:
-        return False
-    data = session.get(PersonalData, row.contact_commitment) if row.contact_commitment else None
-    if data is not None and data.value is not None:
-        data.value, data.salt = None, None
-        data.erased_at, data.erased_by = datetime.now(UTC), by
-    session.flush()
-    return True
-
-
 # --- reads ------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
@@ -13,6 +13,7 @@ from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import require_roles
 from foodtrace.complaint import service
 from foodtrace.complaint.limits import RateLimiter
+from foodtrace.complaint.models import Complaint
 from foodtrace.complaint.schemas import (
     ComplaintCreated,
     ComplaintIn,
@@ -21,14 +22,17 @@ from foodtrace.complaint.schemas import (
     ComplaintUpdateIn,
 )
 from foodtrace.config import Settings
+from foodtrace.health import erasure
 from foodtrace.record.registry import ProjectionError
 from foodtrace.record.views import API, get_log, not_found, sessions
+from foodtrace.store import redact
 
 COMPLAINT_MAX_BYTES = 16 * 1024
 LIST_MAX = 500
 
 Handler = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.INSPECTOR))]
 Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
+Reason = Annotated[str, Query(min_length=1, max_length=200)]
 
 
 def _size_limit(request: Request) -> None:
@@ -152,15 +156,72 @@ def router(settings: Settings) -> APIRouter:
         with sessions(request)() as session:
             return service.get_complaint(session, tracking_number)
 
+    def _erase(
+        request: Request,
+        background: BackgroundTasks,
+        tracking_number: str,
+        by: str,
+        reason: str,
+        contact: bool,
+    ) -> Any:
+        number = service.normalize_tracking_number(tracking_number)
+        with sessions(request)() as session:
+            row = session.get(Complaint, number)
+            if row is None:
+                raise not_found(f"Complaint {tracking_number}")
+            only = {row.contact_commitment} if contact and row.contact_commitment else None
+        if not contact or only:
+            erasure.erase(
+                get_log(request),
+                sessions(request),
+                settings,
+                "complaint",
+                number,
+                by,
+                reason,
+                only=only,
+            )
+            background.add_task(redact.purge_sqlite_wal, request.app.state.engine)
+        with sessions(request)() as session:
+            return service.get_complaint(session, number)
+
     @r.delete(
         "/complaints/{tracking_number}/contact",
         summary="Erase the complainant's contact (regulator, PIPL); proofs stay valid",
+        description="Logged as a `personal.erase` entry (commitment, reason, regulator).",
         response_model=ComplaintOut,
         responses=problem_responses(401, 403, 404),
     )
-    def erase_contact(session: SessionDep, principal: Regulator, tracking_number: str) -> Any:
-        if not service.erase_contact(session, tracking_number, principal.party_id):
-            raise not_found(f"Complaint {tracking_number}")
-        return service.get_complaint(session, tracking_number)
+    def erase_contact(
+        request: Request,
+        background: BackgroundTasks,
+        principal: Regulator,
+        tracking_number: str,
+        reason: Reason = erasure.DEFAULT_REASON,
+    ) -> Any:
+        return _erase(
+            request, background, tracking_number, principal.party_id, reason, contact=True
+        )
+
+    @r.delete(
+        "/complaints/{tracking_number}/personal-data",
+        summary="Erase the complaint's description and contact (regulator, PIPL)",
+        description=(
+            "A description can name or describe the complainant: it is personal data. Both "
+            "values are overwritten, then cleared, with a logged `personal.erase` entry."
+        ),
+        response_model=ComplaintOut,
+        responses=problem_responses(401, 403, 404),
+    )
+    def erase_personal_data(
+        request: Request,
+        background: BackgroundTasks,
+        principal: Regulator,
+        tracking_number: str,
+        reason: Reason = erasure.DEFAULT_REASON,
+    ) -> Any:
+        return _erase(
+            request, background, tracking_number, principal.party_id, reason, contact=False
+        )
 
     return r

@@ -14,6 +14,7 @@ from typing import Any, Final
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.datastructures import URL
 
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import EPCIS_DEFAULT_PER_PAGE, EPCIS_MAX_PER_PAGE
@@ -85,7 +86,9 @@ def page_response(
         raise too_large(exc) from exc
     headers = {}
     if token is not None:
-        link = request.url.remove_query_params(query.TOKEN_PARAM)
+        public = URL(request.app.state.settings.public_base_url)  # never the client's Host
+        link = request.url.replace(scheme=public.scheme, netloc=public.netloc)
+        link = link.remove_query_params(query.TOKEN_PARAM)
         link = link.include_query_params(**{query.TOKEN_PARAM: token})
         headers = {"Link": f'<{link}>; rel="next"', "GS1-Next-Page-Token": token}
     document = documents.query_document(rows, query_name)

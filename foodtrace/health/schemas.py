@@ -68,7 +68,7 @@ class PersonalIn(BaseModel):
 class CertificateOut(BaseModel):
     certificate_number: str
     employer: str
-    holder: str = Field(description="Masked name (张*三), or 已删除 once erased")
+    holder: str = Field(description="Masked name (张**: each part's first character), or 已删除")
     holder_id_number: str | None = Field(description="Masked ID number, if one was given")
     holder_commitment: str
     issuer: str

@@ -15,7 +15,7 @@ from foodtrace.health.models import HealthCertificate, PersonalData
 from foodtrace.health.schemas import CertificateBody, CertificateOut
 from foodtrace.party.models import Party
 from foodtrace.party.status import licence_status
-from foodtrace.record.registry import conflict, missing, register_type
+from foodtrace.record.registry import Projector, conflict, missing, register_type
 from foodtrace.trace import personal
 from foodtrace.trace.entry import Entry
 
@@ -69,20 +69,29 @@ def open_personal(
     return PersonalData(commitment=commitment, kind=kind, value=value, salt=salt)
 
 
-def store_personal(session: Session, rows: list[PersonalData]) -> None:
-    for row in rows:
-        if session.get(PersonalData, row.commitment) is None:
-            session.add(row)
-    session.flush()
+def personal_projector(rows: list[PersonalData]) -> Projector:
+    """A projector that stores ``rows`` with the certificate entry that commits to them.
 
+    It runs in the append's transaction, after the certificate's own projection: a refused
+    entry (a retry answered 409, say) stores nothing and deletes nothing, so it can never
+    touch the personal data of the certificate it collided with. A row already present
+    (same commitment, hence same value and salt) is left as it is, erased or not.
+    """
+    by_commitment = {row.commitment: row for row in rows}
 
-def drop_personal(session: Session, commitments: list[str]) -> None:
-    """Undo :func:`store_personal` when the entry was refused."""
-    for c in commitments:
-        row = session.get(PersonalData, c)
-        if row is not None and row.erased_at is None:
-            session.delete(row)
-    session.flush()
+    def project(session: Session, _index: int, entry: Entry) -> None:
+        body = CertificateBody.model_validate(entry.body)
+        for c in (body.holder_commitment, body.id_commitment):
+            row = by_commitment.get(c) if c else None
+            if row is not None and session.get(PersonalData, row.commitment) is None:
+                session.add(
+                    PersonalData(
+                        commitment=row.commitment, kind=row.kind, value=row.value, salt=row.salt
+                    )
+                )
+        session.flush()
+
+    return project
 
 
 def certificate_out(session: Session, row: HealthCertificate) -> CertificateOut:
@@ -123,20 +132,3 @@ def employer_certificates(session: Session, party_id: str) -> list[CertificateOu
         .order_by(HealthCertificate.entry_index)
     ).all()
     return [certificate_out(session, r) for r in rows]
-
-
-def erase_personal_data(session: Session, number: str, by: str) -> bool:
-    """Erase the value and salt behind a certificate's commitments; False if unknown."""
-    row = session.get(HealthCertificate, number)
-    if row is None:
-        return False
-    now = datetime.now(UTC)
-    for c in (row.holder_commitment, row.id_commitment):
-        data = session.get(PersonalData, c) if c else None
-        if data is not None:
-            data.value = None
-            data.salt = None
-            data.erased_at = now
-            data.erased_by = by
-    session.flush()
-    return True

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request
 from pydantic import ValidationError
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.config import Settings
-from foodtrace.health import service
+from foodtrace.health import erasure, service
 from foodtrace.health.models import PersonalData
 from foodtrace.health.schemas import CERTIFICATE_EXAMPLE, CertificateIn, CertificateOut, PersonalIn
 from foodtrace.record.schemas import Recorded
@@ -25,9 +25,11 @@ from foodtrace.record.views import (
     not_found,
     recorded,
     sessions,
+    settings_of,
     write,
     write_openapi,
 )
+from foodtrace.store import redact
 
 Payload = Annotated[dict[str, Any], Body()]
 TYPE = "health.certificate.issue"
@@ -115,14 +117,14 @@ def router(_: Settings) -> APIRouter:
     )
     def issue_certificate(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
         to_write, rows = _personal_rows(dict(payload))
-        with sessions(request)() as session, session.begin():
-            service.store_personal(session, rows)
-        try:
-            ref = write(request, principal, TYPE, to_write, extra_fields=frozenset({"personal"}))
-        except BaseException:
-            with sessions(request)() as session, session.begin():
-                service.drop_personal(session, [row.commitment for row in rows])
-            raise
+        ref = write(
+            request,
+            principal,
+            TYPE,
+            to_write,
+            extra_fields=frozenset({"personal"}),
+            also=service.personal_projector(rows),
+        )
         with sessions(request)() as session:
             cert = service.get_certificate(session, ref.entry.body["certificate_number"])
         return recorded(get_log(request), cert, ref.index)
@@ -150,15 +152,34 @@ def router(_: Settings) -> APIRouter:
     @r.delete(
         "/health-certificates/{number}/personal-data",
         summary="Erase the holder's personal data (regulator, PIPL); proofs stay valid",
+        description=(
+            "The values are overwritten, then deleted, in the transaction that logs a "
+            "`personal.erase` entry (commitments, reason and the regulator; no value)."
+        ),
         response_model=CertificateOut,
+        responses=problem_responses(401, 403, 404),
     )
     def erase(
-        session: SessionDep,
+        request: Request,
+        background: BackgroundTasks,
         number: str,
         principal: Annotated[Principal, Depends(require_roles(Role.REGULATOR))],
+        reason: Annotated[str, Query(min_length=1, max_length=200)] = erasure.DEFAULT_REASON,
     ) -> Any:
-        if not service.erase_personal_data(session, number, principal.party_id):
-            raise not_found(f"Health certificate {number}")
-        return service.get_certificate(session, number)
+        try:
+            erasure.erase(
+                get_log(request),
+                sessions(request),
+                settings_of(request),
+                "health_certificate",
+                number,
+                principal.party_id,
+                reason,
+            )
+        except erasure.NothingToErase:
+            raise not_found(f"Health certificate {number}") from None
+        background.add_task(redact.purge_sqlite_wal, request.app.state.engine)
+        with sessions(request)() as session:
+            return service.get_certificate(session, number)
 
     return r

@@ -86,6 +86,7 @@ def load_types() -> None:
     import foodtrace.draw.service
     import foodtrace.epcis.service
     import foodtrace.grading.service
+    import foodtrace.health.erasure
     import foodtrace.health.service
     import foodtrace.inspection.service
     import foodtrace.masterdata.service

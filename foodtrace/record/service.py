@@ -183,8 +183,13 @@ def submit(
     *,
     where: Where = entries_pointer,
     principals: Sequence[Principal] | None = None,
+    also: registry.Projector | None = None,
 ) -> list[RecordRef]:
     """Check every entry, then append them all as one atomic group and project them.
+
+    ``also`` runs after each entry's own projector, in the same transaction: data kept
+    beside the log (personal data behind a commitment) is stored only with its entry, and
+    vanishes with it if the group is refused.
 
     Raises :class:`Problem` (403/409/422, every problem listed) and writes nothing when any
     entry is refused. ``principals``: one per entry, for a group of several authors.
@@ -206,7 +211,7 @@ def submit(
         raise _rejected(422, invalid)
 
     try:
-        indices = _append(log, entries)
+        indices = _append(log, session_factory, entries, also)
     except EntryRefused as exc:
         base = where(exc.position) + "/body"
         raise _rejected(
@@ -231,13 +236,28 @@ def submit(
     return [RecordRef(i, e, e.leaf_hash()) for i, e in zip(indices, entries, strict=True)]
 
 
-def _append(log: MerkleLog, entries: Sequence[Entry]) -> range:
+def _append(
+    log: MerkleLog,
+    session_factory: SessionFactory,
+    entries: Sequence[Entry],
+    also: registry.Projector | None,
+) -> range:
     """Append one group projected by the registry: through the elected sequencer when the
     log is sequenced (several workers), else in this process. Refusals come out of both as
-    :class:`EntryRefused` naming the entry's position in the group."""
+    :class:`EntryRefused` naming the entry's position in the group.
+
+    ``also`` runs in the append's transaction in this process; the sequencer cannot run a
+    closure of ours, so there it runs once the group is integrated (data kept beside the
+    log then follows its entry's commit, and a refused group never reaches it)."""
     if isinstance(log, SequencedLog):
-        return log.append_registered(entries)
-    return log.append(list(entries), projectors=[registered_projector()])
+        indices = log.append_registered(entries)
+        if also is not None:
+            with session_factory() as session, session.begin():
+                for index, entry in zip(indices, entries, strict=True):
+                    also(session, index, entry)
+        return indices
+    projectors = [registered_projector()] if also is None else [registered_projector(), also]
+    return log.append(list(entries), projectors=projectors)
 
 
 def sign_custodial(

@@ -175,10 +175,14 @@ def write(
     payload: Mapping[str, Any],
     *,
     extra_fields: frozenset[str] = frozenset(),
+    also: registry.Projector | None = None,
 ) -> RecordRef:
-    """Turn one write request into one logged entry (or a problem, writing nothing)."""
+    """Turn one write request into one logged entry (or a problem, writing nothing);
+    ``also`` is projected with it (see :func:`submit`)."""
     entry, base = entry_of(request, principal, type, payload, extra_fields=extra_fields)
-    [ref] = submit(get_log(request), sessions(request), principal, [entry], where=lambda _: base)
+    [ref] = submit(
+        get_log(request), sessions(request), principal, [entry], where=lambda _: base, also=also
+    )
     return ref
 
 

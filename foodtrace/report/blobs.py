@@ -25,6 +25,10 @@ def blob_path(data_dir: Path, sha256: str) -> Path:
     return Path(data_dir) / "blobs" / "sha256" / sha256[:2] / sha256
 
 
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def put(data_dir: Path, data: bytes) -> str:
     """Store ``data`` (atomically, once) and return its hex SHA-256."""
     digest = hashlib.sha256(data).hexdigest()

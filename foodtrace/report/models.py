@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foodtrace.store.base import Base
@@ -26,3 +26,17 @@ class Report(Base):
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_size: Mapped[int] = mapped_column(Integer)
     entry_index: Mapped[int] = mapped_column(BigInteger)
+
+
+class BlobUpload(Base):
+    """Who uploaded which file, how large and when: the per-party quota is the sum of a
+    party's rows, and a file no record names is collected once its newest upload is older
+    than the grace period. Not a projection of the log: uploads are not records."""
+
+    __tablename__ = "blob_uploads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import Response
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
 from foodtrace.record.schemas import Recorded
@@ -23,12 +23,12 @@ from foodtrace.record.views import (
     write,
     write_openapi,
 )
-from foodtrace.report import blobs, service
+from foodtrace.report import blobs, service, uploads
 from foodtrace.report.schemas import REPORT_EXAMPLE, BlobOut, ReportBody, ReportOut
 
 Payload = Annotated[dict[str, Any], Body()]
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
-BLOB_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/octet-stream")
+BLOB_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG, "application/octet-stream")
 
 
 def _serve(request: Request, sha256: str, media_type: str) -> Response:
@@ -50,7 +50,14 @@ def router(_: Settings) -> APIRouter:
         "/blobs",
         status_code=201,
         summary="Upload a file (report PDF, inspection photo); it is named by its SHA-256",
+        description=(
+            "Labs upload PDFs (test reports), inspectors JPEG or PNG photos; the type is "
+            "read from the bytes. Other roles get 403, a wrong type 415, a file over the "
+            "size limit or the party's quota 413. Files no record names are collected "
+            "after a grace period (`foodtrace blobs gc`)."
+        ),
         response_model=BlobOut,
+        responses=problem_responses(401, 403, 413, 415, 422),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -62,15 +69,24 @@ def router(_: Settings) -> APIRouter:
     )
     async def upload_blob(request: Request, principal: PrincipalDep) -> BlobOut:
         data = await request.body()
-        if not data:
-            raise Problem(
-                422,
-                "Empty file",
-                "The request body is empty.",
-                problem_type("validation"),
-                [FieldProblem("/body", "expected the file's bytes")],
-            )
-        return BlobOut(sha256=blobs.put(settings_of(request).data_dir, data), size=len(data))
+        with sessions(request)() as session, session.begin():
+            try:
+                accepted = uploads.accept(
+                    session,
+                    settings_of(request),
+                    principal,
+                    data,
+                    request.headers.get("content-type"),
+                )
+            except uploads.UploadRefused as exc:
+                raise Problem(
+                    exc.status,
+                    exc.title,
+                    exc.detail,
+                    problem_type("upload-refused"),
+                    [FieldProblem("/body", exc.detail)],
+                ) from exc
+        return BlobOut(sha256=accepted.sha256, size=accepted.size)
 
     @r.get(
         "/blobs/{sha256}",
@@ -96,14 +112,14 @@ def router(_: Settings) -> APIRouter:
         if (
             isinstance(digest, str)
             and blobs.SHA256_HEX.match(digest)
-            and not blobs.exists(settings_of(request).data_dir, digest)
+            and not uploads.is_pdf(settings_of(request).data_dir, digest)
         ):
             raise Problem(
                 422,
                 "Invalid entries",
-                "Nothing was written: the PDF was not uploaded",
+                "Nothing was written: the PDF was not uploaded",  # or the file is no PDF
                 problem_type("invalid-entry"),
-                [FieldProblem(where, "expected the SHA-256 of a file uploaded to /blobs")],
+                [FieldProblem(where, "expected the SHA-256 of a PDF uploaded to /blobs")],
             )
         ref = write(request, principal, "report.issue", payload)
         with sessions(request)() as session:

@@ -151,14 +151,16 @@ def _plain(value: Any) -> Any:
 
 
 def _base(request: Request, settings: Settings) -> str:
-    return str(request.base_url).rstrip("/")
+    """Links name our configured origin only: the Host header is the client's to choose,
+    and reflecting it would let anyone mint pages and linksets pointing elsewhere."""
+    return settings.public_base_url.rstrip("/")
 
 
-def _code_url(request: Request) -> str:
+def _code_url(request: Request, settings: Settings) -> str:
     raw = request.scope.get("raw_path") or request.url.path.encode()
     path = raw.decode("latin-1")
     query = request.url.query
-    return f"{str(request.base_url).rstrip('/')}{path}{'?' + query if query else ''}"
+    return f"{_base(request, settings)}{path}{'?' + query if query else ''}"
 
 
 def _rejected(request: Request, mode: str, r: service.CodeRejected) -> Response:
@@ -287,7 +289,7 @@ def router(settings: Settings) -> APIRouter:
         missing one is built on a builder thread, at most ``resolve_build_threads`` at once,
         so builds do not convoy on the GIL, and requests that missed together share one."""
         mode = negotiate(request.headers.get("accept", ""), request.query_params.get("linkType"))
-        url = _code_url(request)
+        url = _code_url(request, settings)
         region = request.headers.get(REGION_HEADER)
         buffer: ScanBuffer | None = getattr(request.app.state, "scan_buffer", None)
         if pages.enabled and buffer is not None:

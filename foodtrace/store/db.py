@@ -35,8 +35,23 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def redacted(url: str) -> str:
+    """``url`` fit to print or log: the password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show nothing of it
+        return "<unparseable database URL>"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; a SQLite file's folder is created if missing."""
+    """An engine for ``url``; a SQLite file's folder is created if missing.
+
+    ``hide_parameters``: a failing statement's error (and so any traceback or log line)
+    never carries its bound values, which may be names or ID numbers. On SQLite every
+    connection sets ``secure_delete`` so erased personal data is zeroed in the file, not
+    left in free pages.
+    """
+    kwargs.setdefault("hide_parameters", True)
     u = make_url(normalize_url(url))
     if u.get_backend_name() != "sqlite":
         return create_engine(u, pool_pre_ping=True, **kwargs)
@@ -51,6 +66,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA secure_delete=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
 

@@ -8,13 +8,14 @@ ID number from its hash, which a plain hash of such a small space would allow.
 
 The committed bytes are a canonical encoding of the value (NFC, trimmed, tagged with its
 kind), so that "张三" typed on two keyboards commits the same. Pages show only masked
-forms: 张*, 张*三, 欧**明, 138****1234.
+forms: 张*, 张**, 李 *, 138****1234, 1****************4.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from typing import Final
@@ -46,19 +47,35 @@ def verify_commitment(commitment_hex: str, value: str, salt: bytes, kind: str = 
     return hmac.compare_digest(expected, commitment_hex.lower())
 
 
+_NAME_SEPARATORS: Final = re.compile(r"(\s+|·)")
+
+
+def _mask_part(part: str, keep_first: bool) -> str:
+    if len(part) <= 1:
+        return part if keep_first and part else "*" * len(part)
+    return part[0] + "*" * (len(part) - 1)
+
+
 def mask_name(name: str) -> str:
-    """Keep the surname and, for 3+ characters, the last character: 张三 → 张*,
-    张小三 → 张*三, 欧阳小明 → 欧**明. Latin names keep initials: John Smith → J*** S****."""
-    name = name.strip()
-    if not name:
-        return name
-    if " " in name:
-        return " ".join(p[0] + "*" * (len(p) - 1) for p in name.split())
-    if len(name) == 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    """Only the first character of each part of the name survives: 张三 → 张*, 张小三 →
+    张**, 李 四 → 李 *, 阿依·买买提 → 阿*·买**, John Smith → J*** S****.
+
+    Parts are split on whitespace and the middle dot of transliterated names. A later part
+    of one character is hidden whole (keeping "its first character" would show it all); so
+    is a name of a single character. Keeping the last character too (张*三) told apart
+    too many people in a shop's small staff list.
+    """
+    text = unicodedata.normalize("NFC", name).strip()
+    pieces = _NAME_SEPARATORS.split(text)
+    out: list[str] = []
+    first = len(text) > 1
+    for piece in pieces:
+        if _NAME_SEPARATORS.fullmatch(piece):
+            out.append(" " if piece.isspace() else piece)
+        elif piece:
+            out.append(_mask_part(piece, keep_first=first))
+            first = False
+    return "".join(out)
 
 
 def mask_phone(phone: str) -> str:
@@ -74,9 +91,10 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_id_number(id_number: str) -> str:
-    """居民身份证 (18 chars): keep the first 6 (region) and last 4: 110105********123X."""
-    text = id_number.strip().upper()
-    if len(text) <= 8:
+    """Keep only the first and last character, whatever the length: 110105199001011234 →
+    1****************4. Keeping the region (6) and the tail (4) left a short foreign ID
+    almost whole; two or fewer characters are hidden entirely."""
+    text = "".join(id_number.split()).upper()
+    if len(text) <= 2:
         return "*" * len(text)
-    keep_head = 6 if len(text) >= 15 else 2
-    return text[:keep_head] + "*" * (len(text) - keep_head - 4) + text[-4:]
+    return text[0] + "*" * (len(text) - 2) + text[-1]

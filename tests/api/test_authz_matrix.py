@@ -43,9 +43,9 @@ def _world(env: Env) -> dict[str, Any]:
     r = env.client.post(
         "/api/v1/blobs",
         content=PDF,
-        headers={**producer.headers, "content-type": "application/pdf"},
+        headers={**actors["lab"].headers, "content-type": "application/pdf"},
     )
-    assert r.status_code == 201
+    assert r.status_code == 201, r.text  # only labs upload PDFs
     return {"actors": actors, "pdf": r.json()["sha256"], "producer": producer.party_id}
 
 

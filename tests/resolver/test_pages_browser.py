@@ -82,7 +82,7 @@ def test_merchant_page_renders_and_verifies(demo: Demo, page: Page) -> None:
         "食品经营许可证",
         "有效",
         "从业人员健康证",
-        "李*满",
+        "李**",
         "监督检查",
         "信用等级",
         "投诉举报",

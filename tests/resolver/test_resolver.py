@@ -73,7 +73,7 @@ def test_merchant_page_shows_the_shop_and_every_fact_matches_a_proved_entry(
         seeded.restaurant,
         "食品经营许可证",
         "有效",
-        "李*满",
+        "李**",
         "有效 1 人",
         "合格",
         "大笑",
