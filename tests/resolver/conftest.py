@@ -30,8 +30,12 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A phone-sized page; any script error on it fails the test."""
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    """A phone-sized page; any script error on it fails the test. The page's CSP is
+    bypassed so Playwright's own waits can evaluate their predicates; the CSP itself is
+    tested with a context that keeps it (tests/security/test_csp_browser.py)."""
+    context = browser.new_context(
+        viewport=PHONE, locale="zh-CN", device_scale_factor=2, bypass_csp=True
+    )
     p = context.new_page()
     errors: list[str] = []
     p.on("pageerror", lambda e: errors.append(str(e)))

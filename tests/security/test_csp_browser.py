@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Page
+from browsing import PHONE
+from playwright.sync_api import Browser, Page
 
 from foodtrace.api.app import create_app
 from foodtrace.demo import demo_settings, prepare
@@ -54,10 +55,33 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     thread.join(10)
 
 
+@pytest.fixture
+def strict_page(browser: Browser) -> Iterator[Page]:
+    """A phone-sized page that keeps the page's CSP (the shared ``page`` bypasses it)."""
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+def _wait_until(page: Page, expression: str, timeout_s: float) -> None:
+    """Poll ``expression`` from outside the page: Playwright's ``wait_for_function`` would
+    evaluate its predicate with ``eval``, which this CSP rightly refuses."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {expression}")
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("code", ["merchant-restaurant", "lot-JG"])
 def test_page_under_csp_reports_no_violation_and_verifies(
-    demo: dict[str, str], page: Page, code: str
+    demo: dict[str, str], strict_page: Page, code: str
 ) -> None:
+    page = strict_page
     url = next(u for k, u in sorted(demo.items()) if k.startswith(code))
     with urllib.request.urlopen(urllib.request.Request(url, headers={"accept": "text/html"})) as r:
         csp = r.headers["content-security-policy"]
@@ -66,7 +90,7 @@ def test_page_under_csp_reports_no_violation_and_verifies(
     page.on("console", lambda m: console.append(m.text))
     page.add_init_script(LISTEN)
     page.goto(url)
-    page.wait_for_function("document.body.getAttribute('data-verify') !== null", timeout=10_000)
+    _wait_until(page, "document.body.getAttribute('data-verify') !== null", 30)
     assert page.evaluate("document.body.getAttribute('data-verify')") == "verified"
     assert page.evaluate("window.__csp") == []
     assert not [m for m in console if "Content Security Policy" in m], console
@@ -75,6 +99,6 @@ def test_page_under_csp_reports_no_violation_and_verifies(
         "() => { const s = document.createElement('script');"
         " s.textContent = 'window.__ran = 1'; document.body.append(s); }"
     )
-    page.wait_for_function("window.__csp.length > 0", timeout=5_000)
+    _wait_until(page, "window.__csp.length > 0", 5)
     assert page.evaluate("window.__ran") is None
     assert page.evaluate("window.__csp")[0].startswith("script-src")
