@@ -3,7 +3,7 @@ custody (holds, shipments in transit, containment), projected from ``lot.create`
 ``epcis.event`` entries and rebuildable from the log.
 
 Revision ID: 0008_provenance
-Revises: 0007_resolve_indexes
+Revises: 0013_witness
 Create Date: 2026-12-01
 """
 

@@ -1,7 +1,7 @@
 """GS1 company prefixes and recall cases.
 
 Revision ID: 0009_recalls
-Revises: 0008_provenance (0007_resolve_indexes before the trace branch was merged in)
+Revises: 0008_provenance
 Create Date: 2026-12-01
 """
 

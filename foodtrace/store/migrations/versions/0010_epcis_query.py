@@ -3,7 +3,7 @@ business transactions, error declarations, extension fields and sensor reports; 
 readPoint and recordTime; named queries and webhook subscriptions.
 
 Revision ID: 0010_epcis_query
-Revises: 0007_resolve_indexes
+Revises: 0015_grades
 Create Date: 2026-12-01
 """
 

@@ -1,7 +1,7 @@
 """Witness cosignatures the log collected, per witness and checkpoint size.
 
 Revision ID: 0013_witness
-Revises: 0007_resolve_indexes
+Revises: 0010_epcis_query
 Create Date: 2026-12-01
 """
 

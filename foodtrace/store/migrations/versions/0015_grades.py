@@ -2,7 +2,7 @@
 bookmark, and 双随机 draws.
 
 Revision ID: 0015_grades
-Revises: 0007_resolve_indexes
+Revises: 0011_masterdata
 Create Date: 2026-12-01
 """
 

@@ -1,7 +1,7 @@
 """Uploaded files per party (quota, garbage collection of unreferenced files).
 
 Revision ID: 0016_hardening
-Revises: 0007_resolve_indexes
+Revises: 0017_sequencer
 Create Date: 2026-12-01
 """
 

@@ -1,7 +1,7 @@
 """The sequencer's durable queue and the election epochs (fencing tokens).
 
 Revision ID: 0017_sequencer
-Revises: 0007_resolve_indexes
+Revises: 0009_recalls
 Create Date: 2026-12-01
 """
 
