@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
@@ -22,6 +22,7 @@ from foodtrace.ledger.chain import ChainError, connect
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -32,7 +33,6 @@ from foodtrace.record.views import (
 )
 
 Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
-Payload = Annotated[dict[str, Any], Body()]
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
@@ -36,6 +36,7 @@ from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -45,7 +46,6 @@ from foodtrace.record.views import (
     write_openapi,
 )
 
-Payload = Annotated[dict[str, Any], Body()]
 Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
 Handler = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.INSPECTOR))]
 AsOf = Annotated[

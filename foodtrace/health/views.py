@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import ValidationError
 
 from foodtrace.api.app import SessionDep
@@ -21,6 +21,7 @@ from foodtrace.record.service import body_problems
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -31,7 +32,6 @@ from foodtrace.record.views import (
 )
 from foodtrace.store import redact
 
-Payload = Annotated[dict[str, Any], Body()]
 TYPE = "health.certificate.issue"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Path, Request
 
 from foodtrace.api.app import SessionDep
 from foodtrace.auth.deps import PrincipalDep
@@ -22,6 +22,7 @@ from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -29,8 +30,6 @@ from foodtrace.record.views import (
     write,
     write_openapi,
 )
-
-Payload = Annotated[dict[str, Any], Body()]
 
 
 def router(_: Settings) -> APIRouter:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from foodtrace.api.app import SessionDep
@@ -23,6 +23,7 @@ from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -32,7 +33,6 @@ from foodtrace.record.views import (
 )
 from foodtrace.trace.epcis import masterdata
 
-Payload = Annotated[dict[str, Any], Body()]
 IdPath = Annotated[
     str,
     Path(

@@ -29,6 +29,7 @@ from foodtrace.record.service import record_proof
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     not_found,
     sessions,
     settings_of,
@@ -37,7 +38,6 @@ from foodtrace.record.views import (
 )
 from foodtrace.trace import keys
 
-Payload = Annotated[dict[str, Any], Body()]
 PARTY_EXTRA = frozenset({"custodial", "issue_token"})
 
 

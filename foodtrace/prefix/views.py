@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from foodtrace.api.app import SessionDep
 from foodtrace.auth.deps import PrincipalDep
@@ -16,6 +16,7 @@ from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -23,8 +24,6 @@ from foodtrace.record.views import (
     write,
     write_openapi,
 )
-
-Payload = Annotated[dict[str, Any], Body()]
 
 
 def router(_: Settings) -> APIRouter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Path, Request
 
 from foodtrace.api.app import SessionDep
 from foodtrace.auth.deps import PrincipalDep
@@ -15,6 +15,7 @@ from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -23,7 +24,6 @@ from foodtrace.record.views import (
     write_openapi,
 )
 
-Payload = Annotated[dict[str, Any], Body()]
 GtinPath = Annotated[str, Path(pattern=r"^\d{8,14}$", examples=["06901234567892"])]
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
@@ -29,13 +29,20 @@ from foodtrace.recall.schemas import (
     RecallOut,
     ReportBody,
 )
-from foodtrace.record.views import API, not_found, sessions, settings_of, write, write_openapi
+from foodtrace.record.views import (
+    API,
+    Payload,
+    not_found,
+    sessions,
+    settings_of,
+    write,
+    write_openapi,
+)
 from foodtrace.resolver.display import show_num, show_time
 from foodtrace.resolver.views import static_url
 from foodtrace.trace.codes import lot_code
 
 RecallIdPath = Annotated[str, Path(pattern=RECALL_ID, examples=["RC-2026-7KQ2-M9XD"])]
-Payload = Annotated[dict[str, Any], Body()]
 
 
 @cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -166,6 +166,11 @@ def _invalid(problems: list[FieldProblem]) -> Problem:
         problem_type("invalid-entry"),
         problems,
     )
+
+
+Payload = Annotated[dict[str, Any], Body()]
+"""A write route's JSON body: the entry body for the server to sign with the party's
+custodial key, or ``{"entry": …}`` signed by the client (see :func:`write`)."""
 
 
 def write(

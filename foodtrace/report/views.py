@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from foodtrace.api.app import SessionDep
@@ -15,6 +15,7 @@ from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     LogDep,
+    Payload,
     get_log,
     not_found,
     recorded,
@@ -26,7 +27,6 @@ from foodtrace.record.views import (
 from foodtrace.report import blobs, service, uploads
 from foodtrace.report.schemas import REPORT_EXAMPLE, BlobOut, ReportBody, ReportOut
 
-Payload = Annotated[dict[str, Any], Body()]
 Sha256Path = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
 BLOB_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG, "application/octet-stream")
 
