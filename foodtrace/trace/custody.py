@@ -15,7 +15,8 @@ The rules (the design card's "Custody"):
 * An event about an object is accepted from a party that holds it now or held it at the
   event's time, from a carrier named on a shipment of it in transit (observations such as
   sensor readings), or from an exempt author (inspector, regulator).
-* An ``errorDeclaration`` may come only from the event's author or a regulator.
+* An ``errorDeclaration`` may come only from the event's author or a regulator. It voids
+  the custody effects of the event it declares (:mod:`foodtrace.provenance.correction`).
 """
 
 from __future__ import annotations
@@ -187,6 +188,17 @@ def _remaining(
         return False, None  # unknown how much of a split lot the shipper still holds
     left = hold.quantity - quantity
     return (left <= 0), (left if left > 0 else None)
+
+
+def given_back(
+    held: float | None, held_uom: str | None, shipped: float | None, shipped_uom: str | None
+) -> float | None:
+    """What a shipper holds once the receipt of a part of its lot is voided: a receipt that
+    left it holding took the part shipped from a known quantity in the same unit (see
+    :func:`_remaining`), so voiding it gives that part back; otherwise nothing was taken."""
+    if held is None or shipped is None or held_uom is None or held_uom != shipped_uom:
+        return held
+    return held + shipped
 
 
 def judge(ctx: EventContext, state: Mapping[str, Custody]) -> Verdict:

@@ -238,3 +238,22 @@ def test_error_declarations_come_from_the_author_or_a_regulator(
     if refused:
         assert verdict.refusals[0].field == "event.errorDeclaration"
     assert verdict.effects == []
+
+
+@pytest.mark.parametrize(
+    ("held", "held_uom", "shipped", "shipped_uom", "after"),
+    [
+        (700.0, "KGM", 300.0, "KGM", 1000.0),  # the part a partial receipt took comes back
+        (None, None, 300.0, "KGM", None),  # an unknown amount stays unknown
+        (700.0, "KGM", 300.0, "LTR", 700.0),  # another unit: nothing was taken
+        (700.0, "KGM", None, None, 700.0),  # shipped without a quantity: nothing was taken
+    ],
+)
+def test_voiding_a_receipt_gives_the_shipper_back_what_it_took(
+    held: float | None,
+    held_uom: str | None,
+    shipped: float | None,
+    shipped_uom: str | None,
+    after: float | None,
+) -> None:
+    assert custody.given_back(held, held_uom, shipped, shipped_uom) == after
