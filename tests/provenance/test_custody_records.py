@@ -123,3 +123,9 @@ def test_a_report_about_an_unknown_lot_is_still_unknown(env: Env) -> None:
     lab = member(env, "lab")
     r = _report(env, lab, "06901234999997", "NOPE", "R-26", "2026-11-21")
     assert_problem(r, 422)  # not a custody refusal: there is no such lot
+
+
+def test_the_openapi_document_states_the_custody_refusal(env: Env) -> None:
+    responses = env.client.get("/openapi.json").json()["paths"]["/api/v1/reports"]["post"]
+    assert {"403", "409", "422"} <= set(responses["responses"])
+    assert "sampling" in responses["description"]
