@@ -52,9 +52,10 @@ def project_report(session: Session, index: int, entry: Entry) -> None:
 
 
 def report_about(body: Mapping[str, Any]) -> list[Subject]:
-    """A report about a lot is about that lot as it stood on the day it was tested (the
-    whole day, UTC+8 or not): a lab may issue it once the lot's holder, or an inspector,
-    recorded sending it a sample (see :func:`foodtrace.trace.custody.judge_record`)."""
+    """A report about a lot speaks of the lot up to the end of the day it was tested (UTC,
+    so a sample taken that day in China counts): a lab may issue it once the lot's holder,
+    or an inspector, recorded sending it a sample by then (see
+    :func:`foodtrace.trace.custody.judge_record`)."""
     report = ReportBody.model_validate(dict(body))
     subject = report.subject
     if not isinstance(subject, LotSubject):
