@@ -74,14 +74,15 @@ def project_token_event(session: Session, _index: int, entry: Entry) -> None:
     """The credential an event names must exist and belong to its party: the log cannot
     be made to tell of changes that never happened."""
     body = TokenEventBody.model_validate(entry.body)
-    for field, model, ident in (
-        ("token_id", ApiToken, body.token_id),
-        ("replaces", ApiToken, body.replaces),
-        ("code_id", EnrolmentCode, body.code_id),
-    ):
-        if ident is None:
-            continue
-        row = session.get(model, ident)
+    tokens = {"token_id": body.token_id, "replaces": body.replaces}
+    rows: list[tuple[str, int, ApiToken | EnrolmentCode | None]] = [
+        (field, ident, session.get(ApiToken, ident))
+        for field, ident in tokens.items()
+        if ident is not None
+    ]
+    if body.code_id is not None:
+        rows.append(("code_id", body.code_id, session.get(EnrolmentCode, body.code_id)))
+    for field, ident, row in rows:
         if row is None or row.party_id != body.party_id:
             raise missing(field, f"party {body.party_id} has no such credential {ident}")
 

@@ -38,7 +38,8 @@ def add_party(env: Env, kind: str, site: str, *, custodial: bool = True) -> Acto
         "region": "上海市崇明区",
         "public_keys": [public],
     }
-    token = register_and_enrol(env.client, env.regulator, env.regulator.sign("party.register", body))
+    entry = env.regulator.sign("party.register", body)
+    token = register_and_enrol(env.client, env.regulator, entry)
     actor = Actor(env.client, party_id, kind, token, key)
     env.parties[party_id] = actor
     return actor

@@ -58,7 +58,8 @@ def member(env: Env, kind: str) -> Member:
         "region": "山东省潍坊市",
         "public_keys": [r.json()["public_key"]],
     }
-    token = register_and_enrol(env.client, env.regulator, env.regulator.sign("party.register", body))
+    entry = env.regulator.sign("party.register", body)
+    token = register_and_enrol(env.client, env.regulator, entry)
     actor = Actor(env.client, party_id, kind, token)
     return Member(actor, number, env)
 
