@@ -9,23 +9,26 @@ revocation is never undone, because a credential that should be dead must stay d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from foodtrace.auth import service
-from foodtrace.auth.events import ENTRY_TYPE, TokenAction, event_body
+from foodtrace.auth.events import ENTRY_TYPE, OPERATOR, TokenAction, event_body
 from foodtrace.auth.models import ApiToken, EnrolmentCode, Principal, Role, role_for_party_kind
 from foodtrace.config import Settings
 from foodtrace.party.models import Party
+from foodtrace.store.db import begin_write
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
 
 SessionFactory = Callable[[], Session]
+Where = Callable[[int], str]
 
 
 class NotAllowed(PermissionError):
@@ -62,18 +65,26 @@ class Logger:
         from foodtrace.complaint.service import ensure_platform_author, platform_key
 
         key = platform_key(self.settings)
-        with self.sessions() as session, session.begin():
+        with self.writing() as session:
             ensure_platform_author(session, self.settings.platform_author, key)
         return entry_mod.sign(key, type=type, author=self.settings.platform_author, body=body)
 
     def entries(self, bodies: Sequence[Mapping[str, object]]) -> list[Entry]:
         return [self.sign(ENTRY_TYPE, b) for b in bodies]
 
-    def append(self, entries: Sequence[Entry]) -> None:
-        from foodtrace.record.service import submit
+    def append(self, entries: Sequence[Entry], where: Where | None = None) -> None:
+        """Log ``entries`` as one group; ``where`` points refusals at request fields."""
+        from foodtrace.record.service import entries_pointer, submit
 
         platform = Principal(self.settings.platform_author, Role.REGULATOR, token_id=0)
-        submit(self.log, self.sessions, platform, entries)
+        submit(self.log, self.sessions, platform, entries, where=where or entries_pointer)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A transaction that takes SQLite's write lock up front: these read, then write."""
+        with self.sessions() as session, session.begin():
+            begin_write(session)
+            yield session
 
 
 @dataclass(frozen=True)
@@ -100,8 +111,6 @@ def may_manage(principal: Principal | None, party_id: str) -> None:
 
 
 def _by(principal: Principal | None) -> str:
-    from foodtrace.auth.events import OPERATOR
-
     return principal.party_id if principal is not None else OPERATOR
 
 
@@ -134,7 +143,7 @@ def issue_code(logger: Logger, principal: Principal | None, party_id: str) -> Ne
     if principal is not None and principal.role is not Role.REGULATOR:
         raise NotAllowed("only a regulator may issue an enrolment code")
     ttl = timedelta(days=logger.settings.enrolment_code_ttl_days)
-    with logger.sessions() as session, session.begin():
+    with logger.writing() as session:
         _party(session, party_id)
         issued = service.new_enrolment_code(session, party_id, ttl=ttl)
     code = issued.row
@@ -142,7 +151,7 @@ def issue_code(logger: Logger, principal: Principal | None, party_id: str) -> Ne
     try:
         logger.append(logger.entries([body]))
     except BaseException:
-        with logger.sessions() as session, session.begin():
+        with logger.writing() as session:
             row = session.get(EnrolmentCode, code.id)
             if row is not None and row.revoked_at is None:
                 row.revoked_at = datetime.now(UTC)
@@ -155,16 +164,17 @@ def _logged_token(
     make: Callable[[Session], tuple[service.IssuedToken, list[dict[str, object]]]],
     undo: Callable[[Session], None] | None = None,
     extra: Sequence[Entry] = (),
+    where: Where | None = None,
 ) -> NewToken:
     """Make a token (and its event bodies) in one transaction, then log them with ``extra``
     in one group; if the log refuses, revoke the token (and ``undo`` whatever else was
     changed) before re-raising."""
-    with logger.sessions() as session, session.begin():
+    with logger.writing() as session:
         issued, bodies = make(session)
     try:
-        logger.append([*logger.entries(bodies), *extra])
+        logger.append([*logger.entries(bodies), *extra], where)
     except BaseException:
-        with logger.sessions() as session, session.begin():
+        with logger.writing() as session:
             service.revoke(session, issued.row.id)
             if undo is not None:
                 undo(session)
@@ -224,7 +234,7 @@ def rotate(
 
 def revoke(logger: Logger, principal: Principal | None, party_id: str, token_id: int) -> None:
     may_manage(principal, party_id)
-    with logger.sessions() as session, session.begin():
+    with logger.writing() as session:
         row = _token_of(session, party_id, token_id)
         if not service.revoke(session, token_id):
             raise AlreadyRevoked(f"token {token_id} is already revoked")
@@ -266,4 +276,5 @@ def enrol(
         return _logged_token(logger, make, undo), None
     key = logger.sign("party.key.register", {"party_id": party_id, "public_key": public_key})
     key_id = keys.key_id(keys.public_from_b64(public_key))
-    return _logged_token(logger, make, undo, [key]), key_id
+    # A refused key (already registered) is reported as the request's own field.
+    return _logged_token(logger, make, undo, [key], lambda _: ""), key_id

@@ -319,7 +319,8 @@ def test_a_refused_key_leaves_the_code_usable(env: Env) -> None:
     )
     code = r.json()["enrolment_code"]
     before = env.log.size()
-    assert_problem(enrol(env, party_id, code, public_key=key), 409)  # registered already
+    refused = assert_problem(enrol(env, party_id, code, public_key=key), 409)  # registered
+    assert [e["pointer"] for e in refused["errors"]] == ["/body/public_key"]
     assert env.log.size() == before
     assert enrol(env, party_id, code).status_code == 201
 
