@@ -2,9 +2,10 @@
 ``token.event`` entry in the log.
 
 A party manages its own tokens; a regulator manages anyone's. Each change is committed
-first, then logged by the platform's key. Should the log refuse the entry, a new token or
-code is revoked again (nothing unlogged stays usable) and the error propagates; a
-revocation is never undone, because a credential that should be dead must stay dead.
+first, then logged by the platform's key. Should the log refuse the entry, the new token or
+code is revoked again (nothing unlogged stays usable), a rotation's old token is restored,
+and the error propagates; a revocation asked for stands even then, because a credential that
+should be dead must stay dead.
 """
 
 from __future__ import annotations

@@ -383,3 +383,26 @@ def test_every_change_is_logged_without_a_secret(
     lines = [caplog.handler.format(r) for r in caplog.records] + leaves
     assert any("INSERT INTO api_tokens" in line for line in lines)  # statements were logged
     assert not [(s, line) for s in secrets for line in lines if s in line]
+
+
+def test_openapi_states_what_the_token_routes_answer(env: Env) -> None:
+    paths = env.client.get("/openapi.json").json()["paths"]
+    tokens = "/api/v1/parties/{party_id}/tokens"
+    expected = {
+        ("/api/v1/enrolments", "post"): {"201", "401", "409", "422"},
+        ("/api/v1/parties/{party_id}/enrolment-codes", "post"): {"201", "401", "403", "404"},
+        (tokens, "get"): {"200", "401", "403", "404"},
+        (tokens, "post"): {"201", "401", "403", "404", "422"},
+        (tokens + "/{token_id}/rotate", "post"): {"201", "401", "403", "404", "409", "422"},
+        (tokens + "/{token_id}", "delete"): {"204", "401", "403", "404", "409"},
+    }
+    for (path, method), statuses in expected.items():
+        responses = paths[path][method]["responses"]
+        assert statuses <= set(responses), (path, method, sorted(responses))
+    assert "content" not in paths[tokens + "/{token_id}"]["delete"]["responses"]["204"]
+    created = paths["/api/v1/parties"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["schema"]["$ref"].endswith("/PartyCreated")
+    schemas = env.client.get("/openapi.json").json()["components"]["schemas"]
+    assert "enrolment_code" in schemas["PartyCreated"]["properties"]
+    assert "token" not in schemas["PartyCreated"]["properties"]
+    assert set(schemas["TokenOut"]["properties"]) >= {"id", "name", "expires_at", "last_used_at"}
