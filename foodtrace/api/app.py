@@ -135,6 +135,7 @@ def _log_and_sequencer(url: str, settings: Settings) -> tuple[MerkleLog, Any]:
 
 def area_routers() -> list[RouterFactory]:
     """Every area's router factory, in the order their routes are matched."""
+    from foodtrace.auth import views as auth
     from foodtrace.complaint import views as complaint
     from foodtrace.draw import views as draw
     from foodtrace.epcis import views as epcis
@@ -161,6 +162,7 @@ def area_routers() -> list[RouterFactory]:
     return [
         record.router,
         party.router,
+        auth.router,
         prefix.router,
         product.router,
         provenance.router,

@@ -91,6 +91,7 @@ def load_types() -> None:
     """Import every domain whose import registers entry types, so that the write path knows
     every type even when no router was built (CLI, tests, workers). Imported here rather
     than at the top because those modules import this one."""
+    import foodtrace.auth.events
     import foodtrace.complaint.service
     import foodtrace.draw.service
     import foodtrace.epcis.service
