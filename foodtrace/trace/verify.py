@@ -92,7 +92,7 @@ def _unverified_checkpoint(note: str) -> Checkpoint:
 def verify_entry(
     entry_json: bytes | str,
     bundle: ProofBundle,
-    verifier_key: str,
+    verifier_key: str | Sequence[str],
     anchors: AnchorSource,
     *,
     expected_leaf_hash: bytes | None = None,
@@ -100,7 +100,8 @@ def verify_entry(
     consistency: ConsistencySource | None = None,
 ) -> VerifiedEntry:
     """Entry content → leaf hash → inclusion proof → checkpoint signature → root on chain
-    (read through ``anchors``: one contract's roots for one log).
+    (read through ``anchors``: one contract's roots for one log). ``verifier_key`` may be
+    several keys of the log (a key the chain rotated to, beside the pinned one): any signs.
 
     ``expected_leaf_hash`` (optional) is a leaf hash the caller was given separately, e.g.
     by a page; the entry's must equal it. Raises a :class:`StepError` subclass at the first
@@ -130,11 +131,12 @@ def verify_entry(
     except VerificationError as exc:
         raise InclusionError(f"entry {bundle.index} in tree of size {stated.size}: {exc}") from exc
     say("inclusion", f"entry {bundle.index} is in the tree of size {stated.size}")
+    vkeys = [verifier_key] if isinstance(verifier_key, str) else list(verifier_key)
     try:
-        cp = verify_checkpoint(bundle.checkpoint, [verifier_key])
+        cp = verify_checkpoint(bundle.checkpoint, vkeys)
     except VerificationError as exc:
         raise CheckpointSignatureError(str(exc)) from exc
-    say("checkpoint", f"signed by {verifier_key.split('+', 1)[0]}, root {cp.root.hex()}")
+    say("checkpoint", f"signed by {vkeys[0].split('+', 1)[0]}, root {cp.root.hex()}")
     try:
         on_chain = anchors.root_at(cp.size)
     except Exception as exc:  # any node or decoding failure means the root was not read
