@@ -12,6 +12,7 @@ Nothing here is trusted by the scanner: it is evidence, checked like the records
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from foodtrace.party.models import PartyKey
+from foodtrace.store.log import MerkleLog, SignedCheckpoint
 from foodtrace.store.models import LogEntry
 
 MAX_KEY_DEPTH = 5  # author → registrar → ... → the regulator's self-signed registration
@@ -83,6 +85,19 @@ def author_keys(session: Session, records: Iterable[int]) -> list[KeyEvidence]:
     return sorted(found.values(), key=lambda k: (k.party_id, k.key_id))
 
 
+def platform_signed(session: Session, records: Iterable[int], platform: str) -> set[int]:
+    """The records signed by the platform's own key (recall notices and the like). That key is
+    registered only in the database, never by a logged entry, so no scanner can establish it:
+    they are listed apart from the records the scanner is asked to verify."""
+    return set(
+        session.scalars(
+            select(LogEntry.leaf_index).where(
+                LogEntry.leaf_index.in_(sorted(set(records))), LogEntry.author == platform
+            )
+        )
+    )
+
+
 def evidence_indices(keys: Iterable[KeyEvidence]) -> set[int]:
     """The log entries that prove ``keys``: each registration and each revocation."""
     out: set[int] = set()
@@ -91,3 +106,18 @@ def evidence_indices(keys: Iterable[KeyEvidence]) -> set[int]:
         if k.revoked_entry_index is not None:
             out.add(k.revoked_entry_index)
     return out
+
+
+def latest(log: MerkleLog, cp: SignedCheckpoint, note: str, sizes: Iterable[int]) -> dict[str, Any]:
+    """The log's latest checkpoint ``cp`` (its ``note``, cosigned), with a consistency proof
+    to it from each of ``sizes`` (the checkpoints the records are proved in, usually the
+    anchored one): a scanner checks the latest against what it saw before (catching a fork)
+    without another round trip."""
+    return {
+        "checkpoint": note,
+        "consistency": {
+            str(size): [base64.b64encode(h).decode() for h in log.consistency_proof(size, cp.size)]
+            for size in sorted(set(sizes))
+            if 0 < size < cp.size
+        },
+    }

@@ -395,11 +395,13 @@ def router(settings: Settings) -> APIRouter:
             records = page.get("records", [])
             # The scanner's evidence in this one answer: the records' proofs, and the
             # authors' key registrations and revocations with theirs (resolver.evidence).
-            author_keys = evidence.author_keys(session, records)
+            unprovable = evidence.platform_signed(session, records, settings.platform_author)
+            verifiable = [i for i in records if i not in unprovable]
+            author_keys = evidence.author_keys(session, verifiable)
             proved = service.proofs(
                 request.app.state.log,
                 session,
-                [*records, *evidence.evidence_indices(author_keys)],
+                [*verifiable, *evidence.evidence_indices(author_keys)],
                 service.latest_anchor(session),
                 settings.chain_public_url,
                 latest,
@@ -413,6 +415,16 @@ def router(settings: Settings) -> APIRouter:
                 "records": [{"index": i, "url": f"/api/v1/records/{i}"} for i in records],
                 "proofs": proved,
                 "author_keys": [k.to_json() for k in author_keys],
+                "platform_signed": sorted(unprovable),
+                "latest": None
+                if latest is None
+                else evidence.latest(
+                    request.app.state.log,
+                    latest,
+                    proved["checkpoints"].get(str(latest.size))
+                    or _cosigned(settings, request.app.state.log, latest.note),
+                    [int(size) for size in proved["checkpoints"]],
+                ),
             }
             resolved = Resolved(code_key, _json(out), "application/json", scans=True)
             pages.put(key, resolved)
@@ -469,6 +481,12 @@ def router(settings: Settings) -> APIRouter:
         )
 
     return r
+
+
+def _cosigned(settings: Settings, log: Any, note: str) -> str:
+    """``note`` with the cosignatures the log collected for it (as the page's notes)."""
+    witnesses = witnessing(settings, log)
+    return note if witnesses is None else witnesses.cosigned(note)
 
 
 def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:

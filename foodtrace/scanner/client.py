@@ -46,6 +46,13 @@ class Resolved:
     author_keys: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     evidence: dict[int, dict[str, Any]] = field(default_factory=dict)
     verifier_key: str = ""  # the log key the server says it signs with (checked on chain)
+    # Shown records signed by the platform's key, which no logged entry registers: the
+    # server offers no proof of who signed them, so they are named, not verified.
+    platform_signed: tuple[int, ...] = ()
+    # The server's latest checkpoint, and consistency proofs to it from the sizes the
+    # records are proved in: checked against the checkpoints this client saw before.
+    latest: str = ""
+    latest_consistency: dict[int, list[bytes]] = field(default_factory=dict)
 
 
 def _with_evidence(answer: dict[str, Any]) -> Resolved | None:
@@ -61,7 +68,32 @@ def _with_evidence(answer: dict[str, Any]) -> Resolved | None:
     except (KeyError, TypeError):
         return None
     vkey = proofs.get("verifier_key")
-    return Resolved(shown, "resolver", author_keys, proved, vkey if isinstance(vkey, str) else "")
+    platform = answer.get("platform_signed")
+    head, tied = _latest(answer.get("latest"))
+    return Resolved(
+        shown,
+        "resolver",
+        author_keys,
+        proved,
+        vkey if isinstance(vkey, str) else "",
+        tuple(i for i in platform if isinstance(i, int)) if isinstance(platform, list) else (),
+        head,
+        tied,
+    )
+
+
+def _latest(answer: Any) -> tuple[str, dict[int, list[bytes]]]:
+    """``{"checkpoint": note, "consistency": {size: [b64 hash, ...]}}``, or nothing usable."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("checkpoint"), str):
+        return "", {}
+    try:
+        proofs = {
+            int(size): [base64.b64decode(h, validate=True) for h in hashes]
+            for size, hashes in (answer.get("consistency") or {}).items()
+        }
+    except (AttributeError, TypeError, ValueError, binascii.Error):
+        return "", {}
+    return answer["checkpoint"], proofs
 
 
 def _leaf_records(answer: dict[str, Any]) -> Iterator[dict[str, Any]]:

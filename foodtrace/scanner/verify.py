@@ -21,7 +21,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -29,16 +29,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from foodtrace.scanner.authors import AuthorKeys, Evidence
 from foodtrace.scanner.chain import ChainReadError, ContractReader
 from foodtrace.scanner.client import API, Resolved, Server, ServerError
+from foodtrace.scanner.history import History
 from foodtrace.scanner.logkeys import LogKeys
 from foodtrace.scanner.revocations import LogRevocations, from_entries
-from foodtrace.scanner.state import ScanState, SeenCheckpoint
+from foodtrace.scanner.state import ScanState
+from foodtrace.scanner.steps import FAILED, OK, SKIPPED, CodeCheck, RecordCheck, Step
 from foodtrace.trace import bundle as bundle_mod
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.checkpoint import Checkpoint, parse_verifier_key, verify_checkpoint
 from foodtrace.trace.codes import Code, CodeError, Lot, Merchant, Serial, parse_code, verify_code
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.errors import CheckpointError, EntryError, VerificationError
-from foodtrace.trace.merkle import verify_consistency
 from foodtrace.trace.verify import (
     STEPS,
     CheckpointSignatureError,
@@ -47,60 +48,7 @@ from foodtrace.trace.verify import (
     verify_entry,
 )
 
-OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 RECORD_STEPS = (*STEPS, "author", "consistency")
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    status: str
-    detail: str
-
-
-@dataclass
-class RecordCheck:
-    index: int | None
-    type: str = "?"
-    author: str = "?"
-    steps: list[Step] = field(default_factory=list)
-    entry: Entry | None = None
-
-    @property
-    def ok(self) -> bool:
-        return all(s.status == OK for s in self.steps)
-
-    def failed(self) -> list[Step]:
-        return [s for s in self.steps if s.status == FAILED]
-
-
-@dataclass
-class CodeCheck:
-    """The verdict on one code (or on an image that yielded none: ``decode_error``)."""
-
-    source: str
-    text: str = ""
-    kind: str = ""
-    subject: str = ""
-    via: str = ""
-    steps: list[Step] = field(default_factory=list)
-    records: list[RecordCheck] = field(default_factory=list)
-    decode_error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return (
-            not self.decode_error
-            and all(s.status == OK for s in self.steps)
-            and all(r.ok for r in self.records)
-        )
-
-    def failures(self) -> list[str]:
-        """``"step: reason"`` for each failed step, records named by index."""
-        out = [f"{s.name}: {s.detail}" for s in self.steps if s.status == FAILED]
-        for r in self.records:
-            out += [f"record {r.index} {s.name}: {s.detail}" for s in r.failed()]
-        return out
 
 
 @dataclass(frozen=True)
@@ -110,12 +58,6 @@ class Trust:
     authority_keys: Sequence[Ed25519PublicKey]
     log_key: str
     anchors: ContractReader
-
-
-class HistoryForkError(StepError):
-    """The server's checkpoint is not consistent with one this client saw before."""
-
-    step = "consistency"
 
 
 def _subject_text(code: Code) -> str:
@@ -162,9 +104,8 @@ class Scanner:
             self._verify_logged, self._log_revocations if revocations_from_log else None
         )
         self.log_keys = LogKeys(trust.log_key, trust.anchors)
-        self._consistent: set[tuple[int, bytes]] = set()
         self._checkpoints: dict[str, Checkpoint] = {}
-        self._seen_lock = threading.Lock()
+        self.history = History(state, self.verify_checkpoint)
         self._revocations: dict[str, LogRevocations] = {}
         self._revocations_lock = threading.Lock()
 
@@ -234,8 +175,14 @@ class Scanner:
         if not resolved.records:
             result.steps.append(Step("fetch", FAILED, f"no records with proofs ({resolved.via})"))
             return result
+        unverified = (
+            f"; not verifiable: {len(resolved.platform_signed)} records signed by the "
+            "platform's key, which no logged entry registers"
+            if resolved.platform_signed
+            else ""
+        )
         result.steps.append(
-            Step("fetch", OK, f"{len(resolved.records)} records via {resolved.via}")
+            Step("fetch", OK, f"{len(resolved.records)} records via {resolved.via}{unverified}")
         )
         evidence = Evidence(server, resolved)
         result.records = [self.check_record(evidence, r) for r in resolved.records]
@@ -327,7 +274,7 @@ class Scanner:
         else:
             check.steps.append(Step("author", SKIPPED, "the entry is malformed"))
         if "checkpoint" in passed:
-            check.steps.append(self._consistency_step(server, record["proof"]["checkpoint"]))
+            check.steps.append(self.history.step(evidence, record["proof"]["checkpoint"]))
         else:
             check.steps.append(Step("consistency", SKIPPED, "the checkpoint did not verify"))
         return check
@@ -358,44 +305,3 @@ class Scanner:
             found = from_entries(server.entries(cp.size), cp)
             self._revocations[server.base_url] = found
             return found
-
-    # -- consistency with what this client saw -----------------------------------------------
-
-    def _consistency_step(self, server: Server, note: str) -> Step:
-        try:
-            cp = self.verify_checkpoint(note)
-            with self._seen_lock:  # folders are scanned in parallel
-                detail = self._check_seen(server, cp, note)
-        except StepError as exc:
-            return Step("consistency", FAILED, exc.reason)
-        except (VerificationError, ServerError) as exc:
-            return Step("consistency", FAILED, str(exc))
-        return Step("consistency", OK, detail)
-
-    def _check_seen(self, server: Server, cp: Checkpoint, note: str) -> str:
-        seen = self.state.checkpoints.get(cp.origin)
-        if seen is None:
-            self.state.checkpoints[cp.origin] = SeenCheckpoint.of(cp, note)
-            return f"first checkpoint seen of {cp.origin} (size {cp.size}), remembered"
-        if (cp.size, cp.root) in self._consistent:
-            return f"size {cp.size} consistent with size {seen.size} seen before"
-        if cp.size == seen.size:
-            if cp.root != seen.root:
-                raise HistoryForkError(
-                    f"the server's tree of size {cp.size} has root {cp.root.hex()}, but this "
-                    f"client saw root {seen.root.hex()} at that size: two histories"
-                )
-        else:
-            (s1, r1), (s2, r2) = sorted(((cp.size, cp.root), (seen.size, seen.root)))
-            try:
-                proof = server.consistency(s1, s2)
-                verify_consistency(s1, s2, proof, r1, r2)
-            except (VerificationError, ServerError) as exc:
-                raise HistoryForkError(
-                    f"the server's tree of size {cp.size} is not consistent with the tree of "
-                    f"size {seen.size} this client saw before: {exc}"
-                ) from exc
-            if cp.size > seen.size:
-                self.state.checkpoints[cp.origin] = SeenCheckpoint.of(cp, note)
-        self._consistent.add((cp.size, cp.root))
-        return f"size {cp.size} consistent with size {seen.size} seen before"

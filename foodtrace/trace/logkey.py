@@ -81,8 +81,8 @@ def announced_keys(
         )
     if pinned not in line:
         raise CheckpointError(
-            f"log key mismatch: the pinned log key hashes to 0x{pinned.hex()}, which the "
-            f"chain never pinned for this log (it pins 0x{bytes(on_chain).hex()}, and no "
-            "LogKeyRotated links the two)"
+            f"log key mismatch: the chain pins key hash 0x{bytes(on_chain).hex()}, but the "
+            f"pinned log key hashes to 0x{pinned.hex()}, a key the chain never pinned for this "
+            "log (no LogKeyRotated links the two)"
         )
     return list(dict.fromkeys(line[line.index(pinned) :]))
