@@ -101,6 +101,11 @@ def _data(value: Any, what: str, size: int | None = None) -> HexBytes:
     raise RpcError(INVALID_PARAMS, f"{what}: expected {expected} hex data, got {value!r:.80}")
 
 
+def _topic(value: Any) -> str:
+    """A topic as eth-tester matches it: 0x hex text (given as bytes, it matches nothing)."""
+    return "0x" + bytes(_data(value, "topic", 32)).hex()
+
+
 def _address(value: Any, what: str) -> ChecksumAddress:
     return Web3.to_checksum_address(_data(value, what, 20))
 
@@ -160,11 +165,7 @@ def log_filter(spec: Any, head: int) -> dict[str, Any]:
         if not isinstance(topics, list) or len(topics) > 4:
             raise RpcError(INVALID_PARAMS, "eth_getLogs: topics is a list of at most 4")
         out["topics"] = [
-            None
-            if t is None
-            else [_data(x, "topic", 32) for x in t]
-            if isinstance(t, list)
-            else _data(t, "topic", 32)
+            None if t is None else [_topic(x) for x in t] if isinstance(t, list) else _topic(t)
             for t in topics
         ]
     return out
