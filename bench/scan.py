@@ -5,14 +5,22 @@ Runs the demo data served by ``foodtrace serve`` on loopback, anchored on anvil 
 embedded chain (read through the server's ``/chain/rpc``). A full verification is one code:
 authority signature, the pinned log key against the chain, the server's records, each
 through entry → leaf → inclusion → checkpoint → chain, the author's key registration
-(itself verified to the chain), and consistency with the state. "Cold" starts each code with
-a new scanner (no cached author keys, chain reads or checkpoints; connections kept alive);
-"warm" reuses one, as a run over a folder does. The floor is what no scanner can skip for a
-code: decoding its label, the code and checkpoint signatures, one HTTP round trip to the
-resolver and one ``eth_call`` to the chain.
+(itself verified to the chain, up to the regulator's self-signed one), and consistency with
+the state. The resolver answers all of it in one response (records, proofs, checkpoints, the
+authors' key registrations with theirs, the latest checkpoint with a consistency proof), and
+the chain step is one batched JSON-RPC request (``logKeyHash`` and every ``anchorAt``).
 
-    .venv/bin/python bench/scan.py            (~1 min: both chains)
-    .venv/bin/python bench/scan.py --seconds 10
+"Cold" starts each code with a new scanner (no cached author keys, chain reads or
+checkpoints; connections kept alive); "warm" reuses one. Single-stream rows verify one code
+after another; the threads row runs cold verifications concurrently, as a folder scan does.
+Rows "from text" start from the code's URL; "from label PNG" decode the label first (image
+decoding is also measured alone above). The floor is what no scanner can skip for a code:
+the code and checkpoint signatures, one HTTP round trip to the resolver and one chain round
+trip (with and without decoding the label). The first row is the server building the
+resolver's answer once (it then keeps it about a second per checkpoint size).
+
+    .venv/bin/python bench/scan.py            (~2 min: both chains)
+    .venv/bin/python bench/scan.py --seconds 10 --chain anvil
 """
 
 from __future__ import annotations
