@@ -107,7 +107,7 @@ def _leaf_records(answer: dict[str, Any]) -> Iterator[dict[str, Any]]:
         except (KeyError, TypeError, ValueError):
             continue
         proof = {"index": r["index"], "proof": r["proof"], "checkpoint": note}
-        yield {"index": r["index"], "entry": entry, "proof": proof}
+        yield {"index": r["index"], "entry": entry, "data": r["data"], "proof": proof}
 
 
 def record_proofs(answer: Any) -> Iterator[dict[str, Any]]:

@@ -227,7 +227,11 @@ class Scanner:
         try:
             proof = bundle_mod.from_json(record["proof"])
             expected = bytes.fromhex(record["leaf_hash"]) if "leaf_hash" in record else None
-            entry_json = json.dumps(record["entry"], ensure_ascii=False)
+            # the exact leaf data when the server sent it (the resolver does), else the entry
+            data = record.get("data")
+            entry_json = (
+                data if isinstance(data, str) else json.dumps(record["entry"], ensure_ascii=False)
+            )
         except (KeyError, TypeError, ValueError, VerificationError) as exc:
             raise EntryContentError(f"malformed record proof: {exc}") from exc
         # Without a key the chain vouches for, the pinned one still shows where the record
