@@ -29,16 +29,17 @@ from foodtrace.record import registry
 from foodtrace.scanner.chain import ContractReader, RpcClient
 from foodtrace.scanner.cli import app
 from foodtrace.scanner.client import Server
+from foodtrace.scanner.revocations import LogScanError, bundle_widths, from_entries, parse_bundle
 from foodtrace.scanner.state import ScanState
 from foodtrace.scanner.verify import Scanner, Trust
 from foodtrace.sequencer.sequencer import registered_projector
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
-from foodtrace.trace.checkpoint import parse_verifier_key
+from foodtrace.trace.checkpoint import Checkpoint, parse_verifier_key
 from foodtrace.trace.logkey import log_id
-
-pytestmark = pytest.mark.node
+from foodtrace.trace.merkle import MemoryTree
+from foodtrace.trace.tlog_tiles import encode_bundle
 
 REGULATOR = demo.REGULATOR.credit_code
 
@@ -50,6 +51,32 @@ class Revoked:
     revocation: int  # the index of the party.key.revoke entry
     backdated: int  # an entry signed with the revoked key, logged after it
     key_id: str
+
+
+def test_the_log_scan_takes_only_entries_that_make_up_the_checkpoints_tree() -> None:
+    key = keys.generate()
+    kid = keys.key_id(key)
+
+    def sign(kind: str, body: dict[str, Any]) -> bytes:
+        return entry_mod.sign(key, type=kind, author="p1", body=body).leaf_data()
+
+    entries = [sign("note", {"text": str(i)}) for i in range(299)]
+    entries.insert(257, sign("party.key.revoke", {"party_id": "p1", "key_id": kid}))
+    cp = Checkpoint("o/l", len(entries), MemoryTree.of(entries).root(), ())
+    found = from_entries(entries, cp)
+    assert found.size == 300 and set(found.keys) == {("p1", kid)}
+    revocation = found.of("p1", kid)
+    assert revocation is not None and revocation.index == 257
+    assert found.of("p1", "0" * 16) is None
+    assert bundle_widths(300) == [(0, 256), (1, 44)] and bundle_widths(256) == [(0, 256)]
+    assert parse_bundle(encode_bundle(256, entries[256:])) == entries[256:]
+    with pytest.raises(LogScanError, match="299 entries served"):
+        from_entries(entries[:257] + entries[258:], cp)  # the revocation left out
+    hidden = [*entries[:257], sign("note", {"text": "x"}), *entries[258:]]
+    with pytest.raises(LogScanError, match="changed or left out"):
+        from_entries(hidden, cp)  # the revocation swapped for another entry
+    with pytest.raises(LogScanError, match="truncated"):
+        parse_bundle(encode_bundle(0, entries[:2])[:-1])
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +134,7 @@ def scan(world: Revoked, url: str, state: Path, *extra: str) -> tuple[int, dict[
     return result.exit_code, json.loads(result.stdout)
 
 
+@pytest.mark.node
 def test_an_entry_logged_after_its_keys_proved_revocation_is_refused(revoked: Revoked) -> None:
     with stack.serve(revoked.seeded.data_dir, revoked.seeded.port, revoked.rpc) as url:
         scanner, server, rpc = _scanner(revoked, url, from_log=False)
@@ -124,6 +152,7 @@ def test_an_entry_logged_after_its_keys_proved_revocation_is_refused(revoked: Re
             rpc.close()
 
 
+@pytest.mark.node
 def test_a_hidden_revocation_is_caught_only_by_reading_the_log(
     revoked: Revoked, tmp_path: Path
 ) -> None:
