@@ -13,6 +13,8 @@ not independent. Independence needs a chain the operator does not control.
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -99,6 +101,11 @@ def _data(value: Any, what: str, size: int | None = None) -> HexBytes:
     raise RpcError(INVALID_PARAMS, f"{what}: expected {expected} hex data, got {value!r:.80}")
 
 
+def _topic(value: Any) -> str:
+    """A topic as eth-tester matches it: 0x hex text (given as bytes, it matches nothing)."""
+    return "0x" + bytes(_data(value, "topic", 32)).hex()
+
+
 def _address(value: Any, what: str) -> ChecksumAddress:
     return Web3.to_checksum_address(_data(value, what, 20))
 
@@ -158,11 +165,7 @@ def log_filter(spec: Any, head: int) -> dict[str, Any]:
         if not isinstance(topics, list) or len(topics) > 4:
             raise RpcError(INVALID_PARAMS, "eth_getLogs: topics is a list of at most 4")
         out["topics"] = [
-            None
-            if t is None
-            else [_data(x, "topic", 32) for x in t]
-            if isinstance(t, list)
-            else _data(t, "topic", 32)
+            None if t is None else [_topic(x) for x in t] if isinstance(t, list) else _topic(t)
             for t in topics
         ]
     return out
@@ -171,7 +174,7 @@ def log_filter(spec: Any, head: int) -> dict[str, Any]:
 # -- the methods ----------------------------------------------------------------------------------
 
 
-def _call(w3: Web3, params: list[Any]) -> Any:
+def _call(w3: Web3, params: list[Any], head: int, cache: ReadCache) -> Any:
     tx, block = params
     if not isinstance(tx, dict) or "to" not in tx:
         raise RpcError(INVALID_PARAMS, "eth_call: expected a call object with 'to'")
@@ -180,36 +183,36 @@ def _call(w3: Web3, params: list[Any]) -> Any:
         raise RpcError(INVALID_PARAMS, "eth_call: only to, data, from and gas are accepted")
     call: dict[str, Any] = {"to": _address(tx["to"], "to")}
     # py-evm charges even a call's gas to its sender: without one, a funded account calls.
-    call["from"] = _address(tx["from"], "from") if tx.get("from") else w3.eth.accounts[0]
+    call["from"] = _address(tx["from"], "from") if tx.get("from") else cache.caller(w3)
     call["data"] = _data(tx.get("data") or tx.get("input") or "0x", "data")
     if tx.get("gas") is not None:
         call["gas"] = _quantity(tx["gas"], "gas")
     try:
-        return w3.eth.call(call, block_id(block, w3.eth.block_number))  # type: ignore[arg-type]
+        return w3.eth.call(call, block_id(block, head))  # type: ignore[arg-type]
     except ContractLogicError as exc:
         data = exc.data.get("data") if isinstance(exc.data, dict) else exc.data
         reverted = RpcError(REVERTED, "execution reverted", data if isinstance(data, str) else None)
         raise reverted from exc
 
 
-def _code(w3: Web3, params: list[Any]) -> Any:
+def _code(w3: Web3, params: list[Any], head: int, _: ReadCache) -> Any:
     address = _address(params[0], "address")
-    return w3.eth.get_code(address, block_id(params[1], w3.eth.block_number))
+    return w3.eth.get_code(address, block_id(params[1], head))
 
 
-def _logs(w3: Web3, params: list[Any]) -> Any:
-    return w3.eth.get_logs(log_filter(params[0], w3.eth.block_number))  # type: ignore[arg-type]
+def _logs(w3: Web3, params: list[Any], head: int, _: ReadCache) -> Any:
+    return w3.eth.get_logs(log_filter(params[0], head))  # type: ignore[arg-type]
 
 
-def _receipt(w3: Web3, params: list[Any]) -> Any:
+def _receipt(w3: Web3, params: list[Any], _head: int, _: ReadCache) -> Any:
     try:
         return w3.eth.get_transaction_receipt(_data(params[0], "transaction hash", 32))
     except TransactionNotFound:
         return None
 
 
-def _block(w3: Web3, params: list[Any]) -> Any:
-    number = block_id(params[0], w3.eth.block_number)
+def _block(w3: Web3, params: list[Any], head: int, _: ReadCache) -> Any:
+    number = block_id(params[0], head)
     if not isinstance(params[1], bool):
         raise RpcError(INVALID_PARAMS, "eth_getBlockByNumber: second param is a boolean")
     try:
@@ -218,9 +221,10 @@ def _block(w3: Web3, params: list[Any]) -> Any:
         return None
 
 
-HANDLERS: dict[str, tuple[int, int, Callable[[Web3, list[Any]], Any]]] = {
-    "eth_chainId": (0, 0, lambda w3, _: w3.eth.chain_id),
-    "eth_blockNumber": (0, 0, lambda w3, _: w3.eth.block_number),
+Handler = Callable[[Web3, list[Any], int, "ReadCache"], Any]
+HANDLERS: dict[str, tuple[int, int, Handler]] = {
+    "eth_chainId": (0, 0, lambda w3, _p, _h, cache: cache.chain_id(w3)),
+    "eth_blockNumber": (0, 0, lambda _w3, _p, head, _c: head),
     "eth_call": (1, 2, _call),
     "eth_getCode": (1, 2, _code),
     "eth_getLogs": (1, 1, _logs),
@@ -229,7 +233,68 @@ HANDLERS: dict[str, tuple[int, int, Callable[[Web3, list[Any]], Any]]] = {
 }
 
 
-def _one(w3: Callable[[], Web3], request: Any) -> dict[str, Any] | None:
+class ReadCache:
+    """Answers that cannot change while the head does not move: the node's reads are pure
+    functions of (head block, method, params), so a scanner's repeated ``eth_call`` of a
+    root costs one py-evm execution per block, not one per request. A new block empties the
+    cache (nothing of an old head is reused, so a re-read after an anchor is always fresh);
+    the chain id and the funded caller never change for an opened chain."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._head = -1
+        self._answers: dict[str, Any] = {}
+        self._chain_id: int | None = None
+        self._caller: ChecksumAddress | None = None
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def chain_id(self, w3: Web3) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(w3.eth.chain_id)
+        return self._chain_id
+
+    def caller(self, w3: Web3) -> ChecksumAddress:
+        if self._caller is None:
+            self._caller = w3.eth.accounts[0]
+        return self._caller
+
+    def lookup(self, head: int, key: str) -> tuple[bool, Any]:
+        with self._lock:
+            if head != self._head:
+                self._head, self._answers = head, {}
+            if key in self._answers:
+                self.hits += 1
+                return True, self._answers[key]
+            self.misses += 1
+            return False, None
+
+    def store(self, head: int, key: str, result: Any) -> None:
+        with self._lock:
+            if head == self._head and len(self._answers) < self.max_entries:
+                self._answers[key] = result
+
+
+CACHED = ("eth_call", "eth_getCode", "eth_getLogs", "eth_getBlockByNumber")
+
+
+def _run(w3: Web3, method: str, given: Any, head: int, cache: ReadCache) -> Any:
+    """The wire answer to one method call, from the cache when the head has not moved."""
+    least, most, run = HANDLERS[method]
+    params = _params(given, least, most, method)
+    if method not in CACHED:
+        return to_wire(run(w3, params, head, cache))
+    key = method + json.dumps(params, sort_keys=True, separators=(",", ":"))
+    found, result = cache.lookup(head, key)
+    if not found:
+        result = to_wire(run(w3, params, head, cache))
+        cache.store(head, key, result)
+    return result
+
+
+def _one(
+    w3: Callable[[], Web3], request: Any, head: Callable[[], int], cache: ReadCache
+) -> dict[str, Any] | None:
     """The response to one request object (None for a notification: no ``id``)."""
     if not isinstance(request, dict) or request.get("jsonrpc") != "2.0":
         return {
@@ -251,8 +316,7 @@ def _one(w3: Callable[[], Web3], request: Any) -> dict[str, Any] | None:
                 f"method {method!r:.60} is not served: this endpoint is read-only "
                 f"({', '.join(METHODS)})",
             )
-        least, most, run = handler
-        result = to_wire(run(w3(), _params(request.get("params"), least, most, method)))
+        result = _run(w3(), method, request.get("params"), head(), cache)
     except RpcError as exc:
         response: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "error": exc.to_json()}
     except Exception as exc:  # the chain failed: say so, never a half answer
@@ -266,13 +330,22 @@ def _one(w3: Callable[[], Web3], request: Any) -> dict[str, Any] | None:
     return response if "id" in request else None
 
 
-def answer(w3: Callable[[], Web3], body: Any) -> Any:
+def answer(w3: Callable[[], Web3], body: Any, cache: ReadCache | None = None) -> Any:
     """The JSON-RPC response to a parsed body: an object, a list for a batch, or None when
-    there is nothing to answer (notifications only). ``w3`` opens the chain on first use."""
+    there is nothing to answer (notifications only). ``w3`` opens the chain on first use.
+    The head is read once per body, so a batch is answered at one block."""
+    cache = cache if cache is not None else ReadCache()
+    heads: list[int] = []
+
+    def head() -> int:
+        if not heads:
+            heads.append(int(w3().eth.block_number))
+        return heads[0]
+
     if isinstance(body, list):
         if not body or len(body) > MAX_BATCH:
             error = RpcError(INVALID_REQUEST, f"a batch holds 1 to {MAX_BATCH} requests")
             return {"jsonrpc": "2.0", "id": None, "error": error.to_json()}
-        answers = [a for a in (_one(w3, r) for r in body) if a is not None]
+        answers = [a for a in (_one(w3, r, head, cache) for r in body) if a is not None]
         return answers or None
-    return _one(w3, body)
+    return _one(w3, body, head, cache)

@@ -51,6 +51,7 @@ def router(settings: Settings) -> APIRouter:
     r = APIRouter(tags=["chain"])
     if settings.chain_url:
         return r
+    cache = rpc.ReadCache()  # per app: reads at an unchanged head are answered once
 
     def w3_of(request: Request) -> Any:
         def opened() -> Web3:
@@ -88,7 +89,7 @@ def router(settings: Settings) -> APIRouter:
         except ValueError as exc:
             error = rpc.RpcError(rpc.PARSE_ERROR, f"not JSON: {exc}").to_json()
             return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, headers=CORS)
-        answer = await run_in_threadpool(rpc.answer, w3_of(request), parsed)
+        answer = await run_in_threadpool(rpc.answer, w3_of(request), parsed, cache)
         if answer is None:
             return Response(status_code=204, headers=CORS)
         return JSONResponse(answer, headers=CORS)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import Settings
 from foodtrace.recall import banner as recall_banner
-from foodtrace.resolver import service
+from foodtrace.resolver import evidence, service
 from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.display import Fact
 from foodtrace.scan.service import ScanBuffer, Thresholds
@@ -393,11 +393,38 @@ def router(settings: Settings) -> APIRouter:
             )
         if mode == "json":
             records = page.get("records", [])
+            # The scanner's evidence in this one answer: the records' proofs, and the
+            # authors' key registrations and revocations with theirs (resolver.evidence).
+            unprovable = evidence.platform_signed(session, records, settings.platform_author)
+            verifiable = [i for i in records if i not in unprovable]
+            author_keys = evidence.author_keys(session, verifiable)
+            proved = service.proofs(
+                request.app.state.log,
+                session,
+                [*verifiable, *evidence.evidence_indices(author_keys)],
+                service.latest_anchor(session),
+                settings.chain_public_url,
+                latest,
+                witnessing(settings, request.app.state.log),
+                chain_embedded=not settings.chain_url,
+            )
             out = {
                 "kind": code.kind.value,
                 "code": code.human_text,
                 **_plain({k: v for k, v in page.items() if k != "records"}),
                 "records": [{"index": i, "url": f"/api/v1/records/{i}"} for i in records],
+                "proofs": proved,
+                "author_keys": [k.to_json() for k in author_keys],
+                "platform_signed": sorted(unprovable),
+                "latest": None
+                if latest is None
+                else evidence.latest(
+                    request.app.state.log,
+                    latest,
+                    proved["checkpoints"].get(str(latest.size))
+                    or _cosigned(settings, request.app.state.log, latest.note),
+                    [int(size) for size in proved["checkpoints"]],
+                ),
             }
             resolved = Resolved(code_key, _json(out), "application/json", scans=True)
             pages.put(key, resolved)
@@ -454,6 +481,12 @@ def router(settings: Settings) -> APIRouter:
         )
 
     return r
+
+
+def _cosigned(settings: Settings, log: Any, note: str) -> str:
+    """``note`` with the cosignatures the log collected for it (as the page's notes)."""
+    witnesses = witnessing(settings, log)
+    return note if witnesses is None else witnesses.cosigned(note)
 
 
 def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:

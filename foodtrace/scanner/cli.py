@@ -31,7 +31,8 @@ from foodtrace.scanner.state import (
     load_state,
     save_state,
 )
-from foodtrace.scanner.verify import CodeCheck, Scanner, Trust
+from foodtrace.scanner.steps import CodeCheck
+from foodtrace.scanner.verify import Scanner, Trust
 from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import parse_verifier_key
 from foodtrace.trace.codes import Code
@@ -252,6 +253,15 @@ def scan(
     witnesses_required: Annotated[
         int, typer.Option("--witnesses-required", min=0, help="Cosignatures required (k of n)")
     ] = 0,
+    revocations: Annotated[
+        str,
+        typer.Option(
+            "--revocations",
+            help="server: prove the revocations the server names; log: also read every "
+            "entry of the log (once per run, checked against the checkpoint) to catch a "
+            "revocation the server hides",
+        ),
+    ] = "server",
 ) -> None:
     """Decode 食安码 from photos and verify each against the pinned keys and the chain."""
     path = state_file or default_state_path()
@@ -259,6 +269,8 @@ def scan(
         state = load_state(path)
         pinned = _pins(state, authority or [], log_key, rpc, contract)
         items = _inputs(paths or [], text or [])
+        if revocations not in ("server", "log"):
+            raise UsageError(f"--revocations: expected server or log, got {revocations!r}")
     except (UsageError, StateError) as exc:
         err.print(f"[red]usage: {exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from None
@@ -282,7 +294,12 @@ def scan(
                 servers[base] = Server(base)
             return servers[base]
 
-    scanner = Scanner(Trust(authority_keys, verifier, anchors), state, server_for)
+    scanner = Scanner(
+        Trust(authority_keys, verifier, anchors),
+        state,
+        server_for,
+        revocations_from_log=revocations == "log",
+    )
     try:
         checks = run_scan(
             scanner, items, min_codes=min_codes, progress=not json_out, workers=workers

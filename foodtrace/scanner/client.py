@@ -14,15 +14,18 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from foodtrace.scanner.revocations import LogScanError, bundle_widths, parse_bundle
 from foodtrace.trace.codes import Code, Lot, Merchant
+from foodtrace.trace.tlog_tiles import TileRef
 
 API = "/api/v1"
+TLOG = "/tlog"
 TIMEOUT_S = 10.0
 JSON = "application/json"
 
@@ -33,10 +36,64 @@ class ServerError(LookupError):
 
 @dataclass(frozen=True)
 class Resolved:
-    """The record proofs a server gave for a code, and which route gave them."""
+    """The record proofs a server gave for a code, and which route gave them; with the
+    resolver's evidence (``author_keys``, ``evidence``: the key lists of the records'
+    authors, and record proofs by index for their registrations and revocations), the
+    scanner needs no further request for the authors' keys."""
 
     records: list[dict[str, Any]]
     via: str
+    author_keys: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    evidence: dict[int, dict[str, Any]] = field(default_factory=dict)
+    verifier_key: str = ""  # the log key the server says it signs with (checked on chain)
+    # Shown records signed by the platform's key, which no logged entry registers: the
+    # server offers no proof of who signed them, so they are named, not verified.
+    platform_signed: tuple[int, ...] = ()
+    # The server's latest checkpoint, and consistency proofs to it from the sizes the
+    # records are proved in: checked against the checkpoints this client saw before.
+    latest: str = ""
+    latest_consistency: dict[int, list[bytes]] = field(default_factory=dict)
+
+
+def _with_evidence(answer: dict[str, Any]) -> Resolved | None:
+    """The resolver's one-answer form: ``records`` (indices), ``proofs`` (the compact proofs
+    of those records and of the key evidence) and ``author_keys``."""
+    proofs, listed, keys = answer.get("proofs"), answer.get("records"), answer.get("author_keys")
+    if not (isinstance(proofs, dict) and isinstance(listed, list) and isinstance(keys, list)):
+        return None
+    try:
+        proved = {r["index"]: r for r in _leaf_records(proofs)}
+        shown = [proved[i] for i in dict.fromkeys(r["index"] for r in listed) if i in proved]
+        author_keys = {(str(k["party_id"]), str(k["key_id"])): k for k in keys}
+    except (KeyError, TypeError):
+        return None
+    vkey = proofs.get("verifier_key")
+    platform = answer.get("platform_signed")
+    head, tied = _latest(answer.get("latest"))
+    return Resolved(
+        shown,
+        "resolver",
+        author_keys,
+        proved,
+        vkey if isinstance(vkey, str) else "",
+        tuple(i for i in platform if isinstance(i, int)) if isinstance(platform, list) else (),
+        head,
+        tied,
+    )
+
+
+def _latest(answer: Any) -> tuple[str, dict[int, list[bytes]]]:
+    """``{"checkpoint": note, "consistency": {size: [b64 hash, ...]}}``, or nothing usable."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("checkpoint"), str):
+        return "", {}
+    try:
+        proofs = {
+            int(size): [base64.b64decode(h, validate=True) for h in hashes]
+            for size, hashes in (answer.get("consistency") or {}).items()
+        }
+    except (AttributeError, TypeError, ValueError, binascii.Error):
+        return "", {}
+    return answer["checkpoint"], proofs
 
 
 def _leaf_records(answer: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -50,7 +107,7 @@ def _leaf_records(answer: dict[str, Any]) -> Iterator[dict[str, Any]]:
         except (KeyError, TypeError, ValueError):
             continue
         proof = {"index": r["index"], "proof": r["proof"], "checkpoint": note}
-        yield {"index": r["index"], "entry": entry, "proof": proof}
+        yield {"index": r["index"], "entry": entry, "data": r["data"], "proof": proof}
 
 
 def record_proofs(answer: Any) -> Iterator[dict[str, Any]]:
@@ -111,7 +168,10 @@ class Server:
     def resolve(self, code: Code) -> Resolved:
         """The records the server shows for a code (resolver JSON, else the REST reads)."""
         answer = self.get_json(f"{code.subject.path()}?s={code.token}", missing_ok=True)
-        records = _unique(record_proofs(answer)) if answer is not None else []
+        full = _with_evidence(answer) if isinstance(answer, dict) else None
+        if full is not None and full.records:
+            return full
+        records = _unique(record_proofs(answer)) if answer is not None and full is None else []
         if records:
             return Resolved(records, "resolver")
         subject = code.subject
@@ -141,6 +201,27 @@ class Server:
         if not isinstance(record, dict):
             raise ServerError(f"party {party_id}: expected {{'record': {{...}}}}")
         return record
+
+    def entries(self, size: int) -> list[bytes]:
+        """The log's first ``size`` entries, as tlog-tiles entry bundles (unverified: see
+        :func:`foodtrace.scanner.revocations.from_entries`)."""
+        out: list[bytes] = []
+        for index, width in bundle_widths(size):
+            url = f"{self.base_url}{TLOG}/{TileRef(None, index, width).path}"
+            try:
+                response = self._client.get(url)
+            except httpx.HTTPError as exc:
+                raise ServerError(f"GET {url}: {exc}") from exc
+            if response.status_code != 200:
+                raise ServerError(f"GET {url}: HTTP {response.status_code}")
+            try:
+                bundle = parse_bundle(response.content)
+            except LogScanError as exc:
+                raise ServerError(f"GET {url}: {exc}") from exc
+            if len(bundle) != width:
+                raise ServerError(f"GET {url}: {len(bundle)} entries, expected {width}")
+            out += bundle
+        return out
 
     def consistency(self, size1: int, size2: int) -> list[bytes]:
         answer = self.get_json(f"{API}/log/consistency?from={size1}&to={size2}")

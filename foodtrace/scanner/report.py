@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from foodtrace.scanner.verify import FAILED, OK, CodeCheck, Step
+from foodtrace.scanner.steps import FAILED, OK, CodeCheck, Step
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MARK = {OK: "[green]✓[/green]", FAILED: "[red]✗[/red]", "skipped": "[dim]–[/dim]"}

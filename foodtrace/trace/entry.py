@@ -135,8 +135,9 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def loads(raw: bytes | str, *, require_sig: bool = True) -> Entry:
-    """Parse one entry from JSON text, refusing anything not exactly an entry."""
+def loads(raw: bytes | str, *, require_sig: bool = True, check_canonical: bool = True) -> Entry:
+    """Parse one entry from JSON text, refusing anything not exactly an entry
+    (``check_canonical`` as for :func:`validate`)."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_ENTRY_BYTES:
         raise EntryError([("entry", f"is {size} bytes, the limit is {MAX_ENTRY_BYTES}")])
@@ -144,7 +145,7 @@ def loads(raw: bytes | str, *, require_sig: bool = True) -> Entry:
         obj = json.loads(raw, object_pairs_hook=_reject_duplicates)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EntryError([("entry", f"is not valid JSON: {exc}")]) from exc
-    return validate(obj, require_sig=require_sig)
+    return validate(obj, require_sig=require_sig, check_canonical=check_canonical)
 
 
 def validate(obj: Any, *, require_sig: bool = True, check_canonical: bool = True) -> Entry:

@@ -14,6 +14,7 @@ Readers compare the key they verify checkpoints with against the chain with
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -50,3 +51,38 @@ def check_log_key(vkey: str | VerifierKey, on_chain: bytes) -> None:
             f"log key mismatch: the chain pins key hash 0x{bytes(on_chain).hex()}, "
             f"but the verifier key in use hashes to 0x{expected.hex()}"
         )
+
+
+def announced_keys(
+    pinned: bytes, rotations: Sequence[tuple[bytes, bytes]], on_chain: bytes
+) -> list[bytes]:
+    """The key hashes the chain announced from ``pinned`` on, oldest first, ending with
+    ``on_chain`` (the contract's current ``logKeyHash``).
+
+    ``rotations`` are the log's ``LogKeyRotated(old, new)`` events in chain order. The contract
+    emits each with ``old`` the key it replaces, so they form one line of keys; ``pinned``
+    must lie on it (the registered key or a later one) and the line must end at ``on_chain``.
+    A key the chain never announced after the pin is in no such line: raises
+    :class:`~foodtrace.trace.errors.CheckpointError`."""
+    if bytes(on_chain) == NO_KEY:
+        raise CheckpointError("the chain pins no key for this log")
+    line: list[bytes] = [rotations[0][0]] if rotations else [bytes(on_chain)]
+    for old, new in rotations:
+        if old != line[-1]:
+            raise CheckpointError(
+                f"LogKeyRotated replaces 0x{old.hex()}, but the key then pinned was "
+                f"0x{line[-1].hex()}: the chain's key history does not link"
+            )
+        line.append(new)
+    if line[-1] != bytes(on_chain):
+        raise CheckpointError(
+            f"the chain's key history ends at 0x{line[-1].hex()}, but it pins "
+            f"0x{bytes(on_chain).hex()}"
+        )
+    if pinned not in line:
+        raise CheckpointError(
+            f"log key mismatch: the chain pins key hash 0x{bytes(on_chain).hex()}, but the "
+            f"pinned log key hashes to 0x{pinned.hex()}, a key the chain never pinned for this "
+            "log (no LogKeyRotated links the two)"
+        )
+    return list(dict.fromkeys(line[line.index(pinned) :]))

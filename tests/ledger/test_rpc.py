@@ -18,10 +18,11 @@ from foodtrace.config import CHAIN_RPC_PATH, Settings
 from foodtrace.ledger import rpc
 from foodtrace.ledger.chain import Chain
 from foodtrace.ledger.contract import TraceAnchor, TxSummary, decode_refusal, deploy, log_id
+from foodtrace.scanner.chain import ContractReader, RpcClient
 from foodtrace.store.db import migrate
 from foodtrace.trace import keys
-from foodtrace.trace.logkey import log_key_hash
-from foodtrace.trace.merkle import MemoryTree
+from foodtrace.trace.logkey import announced_keys, log_key_hash
+from foodtrace.trace.merkle import MemoryTree, consistency_proof
 
 ORIGIN = "foodtrace.test/log"
 
@@ -216,6 +217,58 @@ def test_cors_preflight_and_openapi(served: Served) -> None:
     assert {"200", "204", "413"} <= set(post)
     assert "application/json" in post["200"]["content"]
     assert "204" in paths[CHAIN_RPC_PATH]["options"]["responses"]
+
+
+def test_the_scanners_batch_and_reads_cached_until_the_next_block(served: Served) -> None:
+    """Runs after the read-only tests: it anchors a second root (a new block) and rotates the
+    log key, to show nothing of the old head is answered after it."""
+    log = log_id(ORIGIN)
+    cache = rpc.ReadCache()
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "eth_call",
+        "params": [
+            {
+                "to": served.anchor.address,
+                "data": served.anchor.contract.encode_abi("latest", [log]),
+            },
+            "latest",
+        ],
+    }
+    first = rpc.answer(lambda: served.chain.w3, body, cache)
+    assert rpc.answer(lambda: served.chain.w3, body, cache) == first
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert int.from_bytes(_word(first["result"], 0), "big") == 8
+
+    # the scanner's chain step for a code: the key and every root it needs, one round trip
+    reader = ContractReader(
+        RpcClient(CHAIN_RPC_PATH, client=served.client), served.anchor.address, log
+    )
+    reader.prefetch([8, 16])
+    assert reader.reads == 1
+    assert reader.root_at(8) == served.tree.root(8) and reader.root_at(16) is None
+    assert reader.log_key_hash() == served.key_hash
+    assert reader.reads == 1  # all three answered by the batch
+
+    bigger = MemoryTree.of(f"entry-{i}".encode() for i in range(16))
+    assert bigger.root(8) == served.tree.root(8)
+    served.anchor.anchor(log, 16, bigger.root(16), consistency_proof(8, 16, bigger.read))
+    after = rpc.answer(lambda: served.chain.w3, body, cache)
+    assert int.from_bytes(_word(after["result"], 0), "big") == 16  # not the cached size 8
+    fresh = ContractReader(
+        RpcClient(CHAIN_RPC_PATH, client=served.client), served.anchor.address, log
+    )
+    assert fresh.root_at(16) == bigger.root(16)
+
+    # LogKeyRotated read back the scanner's way (eth_getLogs over this endpoint)
+    new_hash = log_key_hash(keys.generate())
+    served.anchor.rotate_log_key(log, new_hash)
+    assert fresh.key_rotations() == [(served.key_hash, new_hash)]
+    assert announced_keys(served.key_hash, fresh.key_rotations(), new_hash) == [
+        served.key_hash,
+        new_hash,
+    ]
 
 
 def test_absent_with_an_external_chain(tmp_path: Path, sqlite_url: str) -> None:

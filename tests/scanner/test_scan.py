@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,6 +181,18 @@ def test_a_forged_code_is_caught_offline(world: World, tmp_path: Path) -> None:
     ]
 
 
+def _until_served(world: World, index: int, data: str) -> None:
+    """Until the resolver's answer for the lot code carries ``data`` as entry ``index``: it
+    keeps a built page for about a second (and serves it stale while it rebuilds)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answer = httpx.get(world.lot_url(), headers={"Accept": "application/json"}).json()
+        if any(r["index"] == index and r["data"] == data for r in answer["proofs"]["records"]):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the resolver never served the altered entry {index}")
+
+
 def test_a_tampered_record_fails_inclusion(world: World, tmp_path: Path) -> None:
     lot = parse_code(world.lot_url()).subject
     assert isinstance(lot, Lot)
@@ -193,6 +206,7 @@ def test_a_tampered_record_fails_inclusion(world: World, tmp_path: Path) -> None
             "UPDATE entries SET data = ? WHERE leaf_index = ?", (rfc8785.dumps(tampered), index)
         )
         db.commit()
+        _until_served(world, index, rfc8785.dumps(tampered).decode())
         code, data = scan(world, "--text", world.lot_url(), state=tmp_path / "state.json")
     finally:
         db.execute("UPDATE entries SET data = ? WHERE leaf_index = ?", (original, index))
@@ -263,7 +277,11 @@ def test_a_root_that_differs_from_the_chain_is_caught(world: World, tmp_path: Pa
     )
     assert code == 1
     chain = [f for f in failures(data) if " chain: " in f]
-    assert chain and f"root on chain at size {served_size} is {'42' * 32}" in chain[0]
+    # the records are proved in the log's anchored checkpoint, which this contract lacks;
+    # tied to its latest anchor instead, they do not extend the wrong root
+    assert chain and all(
+        f"is not consistent with the root anchored at size {served_size}" in f for f in chain
+    ), chain
 
 
 def test_a_server_that_rewrites_history_is_caught_by_the_state(

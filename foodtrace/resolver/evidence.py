@@ -1,0 +1,123 @@
+"""Everything a scanner needs to verify a code, in the resolver's one JSON answer.
+
+A scanner trusts nothing we say, so it verifies each record to the chain and each author's
+signature with the key the author registered, itself a logged entry signed by its registrar,
+up to the regulator's self-signed registration; and a revocation is a logged entry too.
+Asking for each of those separately costs a round trip per record, per party and per key
+registration (twelve for a demo lot code). Here the resolver answers them all at once: the
+key list of every author in the chain of registrations, and the registration and revocation
+entries with their inclusion proofs, proved in the same checkpoints as the page's records.
+Nothing here is trusted by the scanner: it is evidence, checked like the records are.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from foodtrace.party.models import PartyKey
+from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.models import LogEntry
+
+MAX_KEY_DEPTH = 5  # author → registrar → ... → the regulator's self-signed registration
+
+
+@dataclass(frozen=True)
+class KeyEvidence:
+    """One author key as the server records it: the entry registering it and the entry
+    revoking it (if any). The scanner proves both entries; it cannot prove absence this way
+    (see :mod:`foodtrace.scanner.revocations`)."""
+
+    party_id: str
+    key_id: str
+    entry_index: int
+    revoked_entry_index: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "party_id": self.party_id,
+            "key_id": self.key_id,
+            "entry_index": self.entry_index,
+            "revoked_entry_index": self.revoked_entry_index,
+        }
+
+
+def _signers(datas: Iterable[bytes]) -> set[tuple[str, str]]:
+    out = set()
+    for data in datas:
+        try:
+            entry = json.loads(data)
+            out.add((str(entry["author"]), str(entry["key"])))
+        except (ValueError, KeyError, TypeError):
+            continue  # a malformed entry is the scanner's to report, not ours to hide
+    return out
+
+
+def author_keys(session: Session, records: Iterable[int]) -> list[KeyEvidence]:
+    """The keys that signed ``records``, the keys that signed their registrations, and so on
+    up to self-signed ones: two queries per level of the chain (usually two levels)."""
+    found: dict[tuple[str, str], KeyEvidence] = {}
+    indices = set(records)
+    for _ in range(MAX_KEY_DEPTH):
+        rows = session.execute(
+            select(LogEntry.data).where(LogEntry.leaf_index.in_(sorted(indices)))
+        ).scalars()
+        wanted = _signers(bytes(d) for d in rows) - set(found)
+        if not wanted:
+            break
+        keys = session.scalars(
+            select(PartyKey).where(tuple_(PartyKey.party_id, PartyKey.key_id).in_(sorted(wanted)))
+        ).all()
+        indices = set()
+        for k in keys:
+            found[(k.party_id, k.key_id)] = KeyEvidence(
+                k.party_id, k.key_id, int(k.entry_index), k.revoked_entry_index
+            )
+            indices.add(int(k.entry_index))
+        if not indices:
+            break
+    return sorted(found.values(), key=lambda k: (k.party_id, k.key_id))
+
+
+def platform_signed(session: Session, records: Iterable[int], platform: str) -> set[int]:
+    """The records signed by the platform's own key (recall notices and the like). That key is
+    registered only in the database, never by a logged entry, so no scanner can establish it:
+    they are listed apart from the records the scanner is asked to verify."""
+    return set(
+        session.scalars(
+            select(LogEntry.leaf_index).where(
+                LogEntry.leaf_index.in_(sorted(set(records))), LogEntry.author == platform
+            )
+        )
+    )
+
+
+def evidence_indices(keys: Iterable[KeyEvidence]) -> set[int]:
+    """The log entries that prove ``keys``: each registration and each revocation."""
+    out: set[int] = set()
+    for k in keys:
+        out.add(k.entry_index)
+        if k.revoked_entry_index is not None:
+            out.add(k.revoked_entry_index)
+    return out
+
+
+def latest(log: MerkleLog, cp: SignedCheckpoint, note: str, sizes: Iterable[int]) -> dict[str, Any]:
+    """The log's latest checkpoint ``cp`` (its ``note``, cosigned), with a consistency proof
+    to it from each of ``sizes`` (the checkpoints the records are proved in, usually the
+    anchored one): a scanner checks the latest against what it saw before (catching a fork)
+    without another round trip."""
+    return {
+        "checkpoint": note,
+        "consistency": {
+            str(size): [base64.b64encode(h).decode() for h in log.consistency_proof(size, cp.size)]
+            for size in sorted(set(sizes))
+            if 0 < size < cp.size
+        },
+    }
