@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from foodtrace.grading import policyfile
 from foodtrace.grading.schedule import DueStatus, due, with_reinspection
-from foodtrace.inspection import rules
-from foodtrace.inspection.schemas import InspectionResult
 from foodtrace.grading.schemas import ScheduleOut
 from foodtrace.grading.service import current_grades
+from foodtrace.inspection import rules
 from foodtrace.inspection.models import Inspection
+from foodtrace.inspection.schemas import InspectionResult
 from foodtrace.party.models import Party
 
 ORDER = {DueStatus.OVERDUE: 0, DueStatus.DUE: 1, DueStatus.SCHEDULED: 2}

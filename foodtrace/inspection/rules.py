@@ -60,8 +60,10 @@ def reinspection_due(
     if result is not InspectionResult.FAIL:
         return None
     last = max(deadlines, default=None)
-    return last + timedelta(days=1) if last is not None else inspected_on + timedelta(
-        days=REINSPECTION_DAYS
+    return (
+        last + timedelta(days=1)
+        if last is not None
+        else inspected_on + timedelta(days=REINSPECTION_DAYS)
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -33,8 +32,10 @@ from foodtrace.record.views import (
     API,
     LogDep,
     Payload,
+    body_of,
     get_log,
     not_found,
+    path_mismatch,
     recorded,
     sessions,
     settings_of,
@@ -44,14 +45,6 @@ from foodtrace.record.views import (
 
 Handler = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.INSPECTOR))]
 WRITE_ERRORS = problem_responses(401, 403, 409, 422)
-
-
-def _body(payload: Mapping[str, Any]) -> Mapping[str, Any]:
-    entry = payload.get("entry")
-    if isinstance(entry, Mapping):
-        body = entry.get("body")
-        return body if isinstance(body, Mapping) else {}
-    return payload
 
 
 def router(_: Settings) -> APIRouter:
@@ -87,14 +80,8 @@ def router(_: Settings) -> APIRouter:
         payload: Payload,
         entry_index: Annotated[int, Path(ge=0)],
     ) -> Any:
-        if _body(payload).get("inspection") != entry_index:
-            raise Problem(
-                422,
-                "Invalid entries",
-                "Nothing was written: 1 problem",
-                problem_type("invalid-entry"),
-                [FieldProblem("/body/inspection", f"expected {entry_index}, the path's visit")],
-            )
+        if body_of(payload).get("inspection") != entry_index:
+            raise path_mismatch("inspection", entry_index)
         ref = write(request, principal, service.ACK_TYPE, payload)
         with sessions(request)() as session:
             inspection = service.get_inspection(session, entry_index)

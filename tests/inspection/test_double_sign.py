@@ -68,7 +68,9 @@ def test_merchant_acknowledges_with_its_own_key(env: Env) -> None:
     assert r.json()["entry_index"] == record["acknowledgement"]["entry_index"] != index
     r = shop.post(f"/api/v1/inspections/{index}/ack", "inspection.ack", _ack(index, shop))
     assert_problem(r, 409)
-    assert env.client.get("/api/v1/inspections/unacknowledged", headers=inspector.headers).json() == []
+    assert (
+        env.client.get("/api/v1/inspections/unacknowledged", headers=inspector.headers).json() == []
+    )
     assert env.client.get(f"/api/v1/inspections/{index}").json()["record"]["double_signed"]
 
 

@@ -19,7 +19,7 @@ depends_on = None
 
 
 def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
-    ref_table, ref_column = target.split(".")
+    ref_table = target.split(".")[0]
     return sa.ForeignKeyConstraint(
         [column], [target], name=op.f(f"fk_{table}_{column}_{ref_table}")
     )
