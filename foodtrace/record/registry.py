@@ -87,6 +87,7 @@ def load_types() -> None:
     import foodtrace.complaint.service
     import foodtrace.draw.service
     import foodtrace.epcis.service
+    import foodtrace.grading.hook
     import foodtrace.grading.service
     import foodtrace.grid.service
     import foodtrace.health.erasure
