@@ -8,6 +8,7 @@ from typing import Any
 
 from gridharness import make_grid
 from recordharness import Actor, Env, assert_problem
+from sqlalchemy.orm import Session
 from supplychain import captured, event, lot_class, member, product_lot
 
 from foodtrace.alert import service
@@ -15,6 +16,7 @@ from foodtrace.alert.rules import STEP_INTERVAL
 from foodtrace.complaint.schemas import Category, ComplaintIn
 from foodtrace.complaint.service import file_complaint
 from foodtrace.grading.flows import local_day
+from foodtrace.scan.models import ScanCount
 from foodtrace.store.db import session_factory
 
 TODAY = local_day()
@@ -157,3 +159,39 @@ def test_unanswered_alerts_climb_the_ladder_and_the_business_sees_each_step(env:
         == []
     )
     assert_problem(env.client.post("/api/v1/alerts/escalations", headers=late.headers), 403)
+
+
+def test_clone_suspects_come_from_the_scan_service_and_name_the_business(env: Env) -> None:
+    """The flagged rows stand in for the scan service's detection (reworked elsewhere): the
+    alert reads them only through its public ``suspects`` query."""
+    g = make_grid(env, shops=1)
+    shop = g.shops[0]
+    producer = member(env, "producer")
+    code, _ = product_lot(producer, 2, "L2")
+    now = datetime.now(UTC)
+    with Session(env.log.engine) as session, session.begin():
+        for key, kind in (
+            (f"ft1|m|{shop.party_id}", "merchant"),
+            (f"ft1|01|{code}|21|S9", "serial"),
+        ):
+            session.add(
+                ScanCount(
+                    code_key=key,
+                    kind=kind,
+                    scans=500,
+                    places=9,
+                    first_at=now - timedelta(hours=1),
+                    last_at=now,
+                    suspect=True,
+                    reason="scanned in 9 places within an hour",
+                    flagged_at=now,
+                )
+            )
+    r = env.client.get("/api/v1/alerts?kind=clone_suspect", headers=g.officer.headers)
+    assert sorted((a["party_id"], a["subject"]) for a in r.json()) == sorted(
+        [(shop.party_id, shop.party_id), (producer.party_id, f"(01){code}(21)S9")]
+    )
+    r = env.client.get(
+        f"/api/v1/alerts?kind=clone_suspect&grid_id={g.grid_id}", headers=g.officer.headers
+    )
+    assert [a["party_id"] for a in r.json()] == [shop.party_id]
