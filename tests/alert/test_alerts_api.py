@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from gridharness import make_grid
+from recallgraph import A_GTIN, Graph
 from recordharness import Actor, Env, assert_problem
 from sqlalchemy.orm import Session
 from supplychain import captured, event, lot_class, member, product_lot
 
 from foodtrace.alert import service
-from foodtrace.alert.rules import STEP_INTERVAL
+from foodtrace.alert.rules import STEP_INTERVAL, Kind
 from foodtrace.complaint.schemas import Category, ComplaintIn
 from foodtrace.complaint.service import file_complaint
 from foodtrace.grading.flows import local_day
@@ -195,3 +196,30 @@ def test_clone_suspects_come_from_the_scan_service_and_name_the_business(env: En
         f"/api/v1/alerts?kind=clone_suspect&grid_id={g.grid_id}", headers=g.officer.headers
     )
     assert [a["party_id"] for a in r.json()] == [shop.party_id]
+
+
+def test_overdue_recall_steps_alert_each_late_party(graph: Graph) -> None:
+    """Level 1 must start within 24 hours: two days on, every affected party that has not
+    acknowledged is late; one that acknowledged is not."""
+    g = graph
+    body = {"gtin": A_GTIN, "lot_code": "A", "level": 1, "reason": "检出沙门氏菌"}
+    r = g.env.client.post("/api/v1/recalls", json=body, headers=g.farm1.actor.headers)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    r = g.env.client.post(
+        f"/api/v1/recalls/{case['id']}/acknowledgements", json={}, headers=g.shop1.actor.headers
+    )
+    assert r.status_code == 201, r.text
+    affected = {p["party_id"] for p in r.json()["parties"]}
+    with Session(g.env.log.engine) as session:
+        now = datetime.now(UTC)
+        assert (
+            service.list_alerts(session, g.env.settings, now, kinds={Kind.RECALL_STEP_OVERDUE})
+            == []
+        )
+        later = service.list_alerts(
+            session, g.env.settings, now + timedelta(days=2), kinds={Kind.RECALL_STEP_OVERDUE}
+        )
+    late = {a.party_id for a in later}
+    assert late == affected - {g.shop1.party_id} and late
+    assert all(a.subject == case["id"] and "start" in a.detail for a in later)
