@@ -13,7 +13,7 @@ import base64
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +42,8 @@ author has no such key, or the key was not valid at ``issued_at``."""
 class Entry:
     """A parsed, well-formed entry. ``sig`` is empty until the entry is signed.
 
-    Its canonical bytes are computed once and kept: one write signs, verifies, hashes and
+    Its canonical bytes are computed once and kept (outside the dataclass fields, so
+    equality, ``replace`` and ``fields`` ignore them): one write signs, verifies, hashes and
     stores each entry, and RFC 8785 of a large body costs about a millisecond each time.
     The body is treated as immutable, like the rest of the entry."""
 
@@ -52,8 +53,6 @@ class Entry:
     issued_at: str
     body: Mapping[str, Any]
     sig: str = ""
-    _signed: bytes | None = field(default=None, compare=False, repr=False)
-    _leaf: bytes | None = field(default=None, compare=False, repr=False)
 
     def unsigned(self) -> dict[str, Any]:
         return {
@@ -67,25 +66,36 @@ class Entry:
 
     def signed_bytes(self) -> bytes:
         """The bytes the author signs: JCS of the envelope without ``sig``."""
-        if self._signed is None:
-            object.__setattr__(self, "_signed", rfc8785.dumps(self.unsigned()))
-        assert self._signed is not None
-        return self._signed
+        cached: bytes | None = self.__dict__.get("_signed")
+        if cached is None:
+            cached = rfc8785.dumps(self.unsigned())
+            _keep(self, signed=cached)
+        return cached
 
     def leaf_data(self) -> bytes:
         """The bytes hashed into the log: JCS of the envelope with ``sig``."""
         if not self.sig:
             raise SignatureError("entry is not signed")
-        if self._leaf is None:
-            object.__setattr__(self, "_leaf", rfc8785.dumps({**self.unsigned(), "sig": self.sig}))
-        assert self._leaf is not None
-        return self._leaf
+        cached: bytes | None = self.__dict__.get("_leaf")
+        if cached is None:
+            cached = rfc8785.dumps({**self.unsigned(), "sig": self.sig})
+            _keep(self, leaf=cached)
+        return cached
 
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.leaf_data())
 
     def issued_datetime(self) -> datetime:
         return parse_time(self.issued_at)
+
+
+def _keep(entry: Entry, *, signed: bytes | None = None, leaf: bytes | None = None) -> Entry:
+    """Remember canonical bytes already computed for ``entry`` (frozen: set past it)."""
+    if signed is not None:
+        object.__setattr__(entry, "_signed", signed)
+    if leaf is not None:
+        object.__setattr__(entry, "_leaf", leaf)
+    return entry
 
 
 def now_rfc3339() -> str:
@@ -118,7 +128,9 @@ def sign(
     )
     signed = draft.signed_bytes()
     sig = base64.b64encode(private_key.sign(signed)).decode()
-    return Entry(draft.type, draft.author, draft.key, draft.issued_at, draft.body, sig, signed)
+    return _keep(
+        Entry(draft.type, draft.author, draft.key, draft.issued_at, draft.body, sig), signed=signed
+    )
 
 
 def verify_signature(entry: Entry, public_key: Ed25519PublicKey) -> None:
@@ -192,16 +204,16 @@ def validate(obj: Any, *, require_sig: bool = True, check_canonical: bool = True
     if problems:
         raise EntryError(problems)
     sig = obj.get("sig", "")
-    return Entry(  # the check's bytes are the entry's own: signed ones, or its leaf data
+    entry = Entry(
         type=obj["type"],
         author=obj["author"],
         key=obj["key"],
         issued_at=obj["issued_at"],
         body=obj["body"],
         sig=sig,
-        _signed=None if sig else canonical,
-        _leaf=canonical if sig else None,
     )
+    # the check's bytes are the entry's own: its signed bytes, or with a sig its leaf data
+    return _keep(entry, leaf=canonical) if sig else _keep(entry, signed=canonical)
 
 
 def _str_match(value: Any, pattern: re.Pattern[str]) -> bool:
