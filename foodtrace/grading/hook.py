@@ -19,7 +19,7 @@ writes are not seen here; the periodic :func:`foodtrace.grading.flows.drain` cov
 Known gaps: a party is noted when its group's savepoint commits, a moment before the writer's
 batch commits, so a regrade that another request's write sets off in between may read the
 state just before (the drain corrects it). A process that projects but never submits (the
-sequencer) keeps its notes until a drain; they are bounded by the number of parties and lots.
+sequencer) keeps its notes, unused; they are bounded by the number of parties and lots.
 """
 
 from __future__ import annotations
