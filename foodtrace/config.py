@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     platform_author: str = "foodtrace-platform"
     # Public complaints: at most this many per client address per minute (per worker).
     complaint_rate_per_minute: int = 5
+    # 所社联动 clocks of a routed complaint: first response, then feedback, from receipt.
+    complaint_response_minutes: int = 30
+    complaint_feedback_hours: int = 24
+    # Regrade a business when a write changes any input of its grade (foodtrace.grading.hook);
+    # debounce > 0 gathers the writes of that many seconds into one recomputation.
+    grade_recompute_on_write: bool = False
+    grade_recompute_debounce_s: float = 0.0
     # Clone detection for serial codes: more than N scans in the window, or scans from more
     # than this many distinct places, flags the code.
     scan_window_seconds: int = 24 * 3600

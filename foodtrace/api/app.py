@@ -135,12 +135,15 @@ def _log_and_sequencer(url: str, settings: Settings) -> tuple[MerkleLog, Any]:
 
 def area_routers() -> list[RouterFactory]:
     """Every area's router factory, in the order their routes are matched."""
+    from foodtrace.alert import views as alert
     from foodtrace.auth import views as auth
+    from foodtrace.complaint import owner_views as complaint_owners
     from foodtrace.complaint import views as complaint
     from foodtrace.draw import views as draw
     from foodtrace.epcis import views as epcis
     from foodtrace.fsma import views as fsma
     from foodtrace.grading import views as grading
+    from foodtrace.grid import views as grid
     from foodtrace.health import views as health
     from foodtrace.inspection import views as inspection
     from foodtrace.labels import views as labels
@@ -174,7 +177,10 @@ def area_routers() -> list[RouterFactory]:
         masterdata.router,
         fsma.router,
         recall.router,
+        complaint_owners.router,  # before complaint: /complaints/escalations is no number
         complaint.router,
+        grid.router,
+        alert.router,
         draw.router,
         scan.router,
         labels.router,

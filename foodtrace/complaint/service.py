@@ -107,9 +107,11 @@ def deadlines(
     responded_at: datetime | None,
     feedback_at: datetime | None,
     now: datetime,
+    *,
+    response: timedelta = RESPONSE_DEADLINE,
+    feedback: timedelta = FEEDBACK_DEADLINE,
 ) -> Deadlines:
-    response_due = received_at + RESPONSE_DEADLINE
-    feedback_due = received_at + FEEDBACK_DEADLINE
+    response_due, feedback_due = received_at + response, received_at + feedback
 
     def late(done: datetime | None, due: datetime) -> bool:
         return (done if done is not None else now) > due
@@ -176,6 +178,9 @@ def project_complaint(session: Session, index: int, entry: Entry) -> None:
         )
     )
     session.flush()
+    from foodtrace.complaint.owners import route  # owners imports this module
+
+    route(session, body.tracking_number, body.merchant_id)
 
 
 def project_update(session: Session, index: int, entry: Entry) -> None:

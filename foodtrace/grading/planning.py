@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.grading import policyfile
-from foodtrace.grading.schedule import DueStatus, due
+from foodtrace.grading.schedule import DueStatus, due, with_reinspection
 from foodtrace.grading.schemas import ScheduleOut
 from foodtrace.grading.service import current_grades
+from foodtrace.inspection import rules
 from foodtrace.inspection.models import Inspection
+from foodtrace.inspection.schemas import InspectionResult
 from foodtrace.party.models import Party
 
 ORDER = {DueStatus.OVERDUE: 0, DueStatus.DUE: 1, DueStatus.SCHEDULED: 2}
@@ -25,18 +27,29 @@ def schedule(
     grades = current_grades(session, today)
     if party_id is not None:
         grades = {p: g for p, g in grades.items() if p == party_id}
-    last = dict(
-        session.execute(
-            select(Inspection.party_id, func.max(Inspection.inspected_on))
-            .where(Inspection.inspected_on <= today)
-            .group_by(Inspection.party_id)
-        ).all()
+    last: dict[str, date] = {}
+    reinspect: dict[str, date | None] = {}
+    visits = session.execute(
+        select(
+            Inspection.party_id,
+            Inspection.inspected_on,
+            Inspection.result,
+            Inspection.corrective_actions,
+        )
+        .where(Inspection.inspected_on <= today)
+        .order_by(Inspection.inspected_on, Inspection.entry_index)
     )
+    for pid, on, result, actions in visits:  # the last visit of each party wins
+        last[pid] = on
+        reinspect[pid] = rules.reinspection_due(
+            InspectionResult(result), on, (date.fromisoformat(a["deadline"]) for a in actions or [])
+        )
     names = dict(session.execute(select(Party.party_id, Party.name)).all())
     out = []
     for pid, g in grades.items():
         policy = policyfile.load(g.policy_version or policyfile.CURRENT)
         d = due(policy, g.grade.value, g.effective_on, last.get(pid), today)
+        d = with_reinspection(policy, d, reinspect.get(pid), today)
         if status is not None and d.status is not status:
             continue
         out.append(
@@ -53,6 +66,7 @@ def schedule(
                 patrol_interval_days=d.patrol_interval_days,
                 review_interval_days=d.review_interval_days,
                 inspections_per_year=d.inspections_per_year,
+                reinspection=d.reinspection,
             )
         )
     return sorted(out, key=lambda s: (ORDER[DueStatus(s.status)], s.due_on, s.party_id))

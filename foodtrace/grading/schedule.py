@@ -3,7 +3,7 @@ grade, the last inspection, the policy and ``today`` (nothing stored that could 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -27,6 +27,28 @@ class Due:
     patrol_interval_days: int
     review_interval_days: int | None
     inspections_per_year: tuple[int, int]
+    reinspection: bool = False  # due_on is a failed visit's re-inspection
+
+
+def _status(policy: Policy, due_on: date, today: date) -> DueStatus:
+    if today > due_on:
+        return DueStatus.OVERDUE
+    if (due_on - today).days <= policy.due_soon_days:
+        return DueStatus.DUE
+    return DueStatus.SCHEDULED
+
+
+def with_reinspection(policy: Policy, d: Due, reinspect_on: date | None, today: date) -> Due:
+    """A failed last visit brings the next inspection forward to its re-inspection day."""
+    if reinspect_on is None or reinspect_on >= d.due_on:
+        return d
+    return replace(
+        d,
+        due_on=reinspect_on,
+        status=_status(policy, reinspect_on, today),
+        days_overdue=max(0, (today - reinspect_on).days),
+        reinspection=True,
+    )
 
 
 def due(
@@ -41,12 +63,7 @@ def due(
         if last_inspected_on is not None
         else graded_on
     )
-    if today > due_on:
-        status = DueStatus.OVERDUE
-    elif (due_on - today).days <= policy.due_soon_days:
-        status = DueStatus.DUE
-    else:
-        status = DueStatus.SCHEDULED
+    status = _status(policy, due_on, today)
     return Due(
         grade,
         last_inspected_on,

@@ -201,3 +201,6 @@ class ScheduleOut(BaseModel):
     patrol_interval_days: int
     review_interval_days: int | None
     inspections_per_year: tuple[int, int]
+    reinspection: bool = Field(
+        default=False, description="due_on is the re-inspection a failed (不合格) visit set"
+    )

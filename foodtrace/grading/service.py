@@ -55,9 +55,30 @@ def _party(session: Session, party_id: str) -> None:
         raise missing("party_id", f"party {party_id} is not registered")
 
 
+_KNOWN_PARTIES = "grading.known_parties"
+
+
+def _graded_party(session: Session, party_id: str) -> None:
+    """:func:`_party` for grade entries, which come in groups of hundreds: every party id is
+    read once per session (parties are never removed, so a hit stays true) instead of one
+    lookup per entry; a miss still asks the database (a party registered since)."""
+    known: set[str] | None = session.info.get(_KNOWN_PARTIES)
+    if known is None:
+        known = set(session.scalars(select(Party.party_id)))
+        session.info[_KNOWN_PARTIES] = known
+    if party_id not in known:
+        _party(session, party_id)
+        known.add(party_id)
+
+
 def project_grade(session: Session, index: int, entry: Entry) -> None:
+    """Not flushed here: a recomputation logs one group of up to every business's grade,
+    and leaving the rows to the group's commit lets it insert them in one batch instead of
+    one flush (and one autoflush before each party lookup) per entry. Nothing later in a
+    group reads ``computed_grades``."""
     body = GradeComputeBody.model_validate(entry.body)
-    _party(session, body.party_id)
+    with session.no_autoflush:
+        _graded_party(session, body.party_id)
     try:
         policy = policyfile.load(body.policy_version)
     except PolicyError as exc:
@@ -90,7 +111,6 @@ def project_grade(session: Session, index: int, entry: Entry) -> None:
             author=entry.author,
         )
     )
-    session.flush()
 
 
 def project_penalty(session: Session, index: int, entry: Entry) -> None:

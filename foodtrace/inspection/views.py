@@ -1,35 +1,50 @@
-"""Routes for inspection records and credit grades."""
+"""Routes for inspections (the visit, its 双签 acknowledgement, faces) and hand-typed grades."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from foodtrace.api.app import SessionDep
-from foodtrace.auth.deps import PrincipalDep
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
+from foodtrace.auth import Principal, Role
+from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.config import Settings
-from foodtrace.inspection import service
+from foodtrace.grading.flows import local_day
+from foodtrace.inspection import flows, rules, service
 from foodtrace.inspection.schemas import (
+    ACK_EXAMPLE,
     GRADE_EXAMPLE,
     INSPECTION_EXAMPLE,
+    AckBody,
+    ConfirmIn,
+    FacesOut,
     GradeBody,
     GradeOut,
     InspectionBody,
     InspectionOut,
+    InspectionRecordedOut,
 )
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     LogDep,
     Payload,
+    body_of,
     get_log,
     not_found,
+    path_mismatch,
     recorded,
     sessions,
+    settings_of,
     write,
     write_openapi,
 )
+
+Handler = Annotated[Principal, Depends(require_roles(Role.REGULATOR, Role.INSPECTOR))]
+WRITE_ERRORS = problem_responses(401, 403, 409, 422)
 
 
 def router(_: Settings) -> APIRouter:
@@ -38,15 +53,84 @@ def router(_: Settings) -> APIRouter:
     @r.post(
         "/inspections",
         status_code=201,
-        summary="Record an inspection (inspector)",
-        response_model=Recorded[InspectionOut],
+        summary="Record a visit (inspector): checklist, result, findings, photos by hash, "
+        "corrective actions; answers the one-time code the merchant confirms it by",
+        response_model=InspectionRecordedOut,
         openapi_extra=write_openapi(InspectionBody, INSPECTION_EXAMPLE),
+        responses=WRITE_ERRORS,
     )
     def record_inspection(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
-        ref = write(request, principal, "inspection.record", payload)
+        shown, keep = flows.code_keeper()
+        ref = write(request, principal, service.RECORD_TYPE, payload, also=keep)
         with sessions(request)() as session:
             inspection = service.get_inspection(session, ref.index)
+        return {**recorded(get_log(request), inspection, ref.index), "confirmation": shown}
+
+    @r.post(
+        "/inspections/{entry_index}/ack",
+        status_code=201,
+        summary="The merchant acknowledges a visit with its own key or token (双签)",
+        response_model=Recorded[InspectionOut],
+        openapi_extra=write_openapi(AckBody, ACK_EXAMPLE),
+        responses=WRITE_ERRORS,
+    )
+    def acknowledge(
+        request: Request,
+        principal: PrincipalDep,
+        payload: Payload,
+        entry_index: Annotated[int, Path(ge=0)],
+    ) -> Any:
+        if body_of(payload).get("inspection") != entry_index:
+            raise path_mismatch("inspection", entry_index)
+        ref = write(request, principal, service.ACK_TYPE, payload)
+        with sessions(request)() as session:
+            inspection = service.get_inspection(session, entry_index)
         return recorded(get_log(request), inspection, ref.index)
+
+    @r.post(
+        "/inspections/{entry_index}/confirm",
+        status_code=201,
+        summary="The merchant confirms a visit by the one-time code the inspector shows "
+        "(no token needed; the platform signs the acknowledgement)",
+        response_model=Recorded[InspectionOut],
+        responses=problem_responses(404, 409, 422),
+    )
+    def confirm(request: Request, data: ConfirmIn, entry_index: Annotated[int, Path(ge=0)]) -> Any:
+        try:
+            ref = flows.confirm_by_code(
+                get_log(request), sessions(request), settings_of(request), entry_index, data.code
+            )
+        except flows.NoSuchInspection as exc:
+            raise not_found(f"Inspection {entry_index}") from exc
+        except flows.AlreadyAcknowledged as exc:
+            raise Problem(409, "Conflict", str(exc), problem_type("conflict")) from exc
+        except rules.CodeRefused as exc:
+            raise Problem(
+                422,
+                "Code refused",
+                "Nothing was written",
+                problem_type("code-refused"),
+                [FieldProblem("/body/code", str(exc))],
+            ) from exc
+        with sessions(request)() as session:
+            inspection = service.get_inspection(session, entry_index)
+        return recorded(get_log(request), inspection, ref.index)
+
+    @r.get(
+        "/inspections/unacknowledged",
+        summary="Visits the merchant has not signed yet (inspector, regulator)",
+        response_model=list[InspectionOut],
+        responses=problem_responses(401, 403),
+    )
+    def read_unacknowledged(
+        session: SessionDep,
+        _: Handler,
+        party_id: Annotated[str | None, Query(max_length=128)] = None,
+        inspector: Annotated[str | None, Query(max_length=128)] = None,
+    ) -> Any:
+        return service.unacknowledged(
+            session, party_ids=[party_id] if party_id else None, inspector=inspector
+        )
 
     @r.post(
         "/grades",
@@ -67,6 +151,7 @@ def router(_: Settings) -> APIRouter:
         "/inspections/{entry_index}",
         summary="An inspection record and its proof",
         response_model=Recorded[InspectionOut],
+        responses=problem_responses(404),
     )
     def read_inspection(
         log: LogDep, session: SessionDep, entry_index: Annotated[int, Path(ge=0)]
@@ -85,5 +170,17 @@ def router(_: Settings) -> APIRouter:
         return [
             recorded(log, i, i.entry_index) for i in service.party_inspections(session, party_id)
         ]
+
+    @r.get(
+        "/parties/{party_id}/inspection-faces",
+        summary="A party's 量化分级 faces: the latest visit's and the annual one (12 months)",
+        response_model=FacesOut,
+    )
+    def read_faces(
+        session: SessionDep,
+        party_id: str,
+        as_of: Annotated[date | None, Query(description="default: today (UTC+8)")] = None,
+    ) -> Any:
+        return service.faces(session, party_id, as_of or local_day())
 
     return r

@@ -91,11 +91,15 @@ def load_types() -> None:
     """Import every domain whose import registers entry types, so that the write path knows
     every type even when no router was built (CLI, tests, workers). Imported here rather
     than at the top because those modules import this one."""
+    import foodtrace.alert.service
     import foodtrace.auth.events
+    import foodtrace.complaint.owners
     import foodtrace.complaint.service
     import foodtrace.draw.service
     import foodtrace.epcis.service
+    import foodtrace.grading.hook
     import foodtrace.grading.service
+    import foodtrace.grid.service
     import foodtrace.health.erasure
     import foodtrace.health.service
     import foodtrace.inspection.service

@@ -173,6 +173,21 @@ Payload = Annotated[dict[str, Any], Body()]
 custodial key, or ``{"entry": …}`` signed by the client (see :func:`write`)."""
 
 
+def body_of(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The entry body a write request carries, signed (``{"entry": …}``) or plain, for a
+    route to compare with its path before writing; ``{}`` if it has none."""
+    entry = payload.get("entry")
+    if isinstance(entry, Mapping):
+        body = entry.get("body")
+        return body if isinstance(body, Mapping) else {}
+    return payload
+
+
+def path_mismatch(field: str, expected: object) -> Problem:
+    """422 for a body field that must repeat the path's value."""
+    return _invalid([FieldProblem(f"/body/{field}", f"expected {expected}, as in the path")])
+
+
 def write(
     request: Request,
     principal: Principal,

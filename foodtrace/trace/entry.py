@@ -40,7 +40,12 @@ author has no such key, or the key was not valid at ``issued_at``."""
 
 @dataclass(frozen=True)
 class Entry:
-    """A parsed, well-formed entry. ``sig`` is empty until the entry is signed."""
+    """A parsed, well-formed entry. ``sig`` is empty until the entry is signed.
+
+    Its canonical bytes are computed once and kept (outside the dataclass fields, so
+    equality, ``replace`` and ``fields`` ignore them): one write signs, verifies, hashes and
+    stores each entry, and RFC 8785 of a large body costs about a millisecond each time.
+    The body is treated as immutable, like the rest of the entry."""
 
     type: str
     author: str
@@ -61,19 +66,36 @@ class Entry:
 
     def signed_bytes(self) -> bytes:
         """The bytes the author signs: JCS of the envelope without ``sig``."""
-        return rfc8785.dumps(self.unsigned())
+        cached: bytes | None = self.__dict__.get("_signed")
+        if cached is None:
+            cached = rfc8785.dumps(self.unsigned())
+            _keep(self, signed=cached)
+        return cached
 
     def leaf_data(self) -> bytes:
         """The bytes hashed into the log: JCS of the envelope with ``sig``."""
         if not self.sig:
             raise SignatureError("entry is not signed")
-        return rfc8785.dumps({**self.unsigned(), "sig": self.sig})
+        cached: bytes | None = self.__dict__.get("_leaf")
+        if cached is None:
+            cached = rfc8785.dumps({**self.unsigned(), "sig": self.sig})
+            _keep(self, leaf=cached)
+        return cached
 
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.leaf_data())
 
     def issued_datetime(self) -> datetime:
         return parse_time(self.issued_at)
+
+
+def _keep(entry: Entry, *, signed: bytes | None = None, leaf: bytes | None = None) -> Entry:
+    """Remember canonical bytes already computed for ``entry`` (frozen: set past it)."""
+    if signed is not None:
+        object.__setattr__(entry, "_signed", signed)
+    if leaf is not None:
+        object.__setattr__(entry, "_leaf", leaf)
+    return entry
 
 
 def now_rfc3339() -> str:
@@ -104,8 +126,11 @@ def sign(
         },
         require_sig=False,
     )
-    sig = base64.b64encode(private_key.sign(draft.signed_bytes())).decode()
-    return Entry(draft.type, draft.author, draft.key, draft.issued_at, draft.body, sig)
+    signed = draft.signed_bytes()
+    sig = base64.b64encode(private_key.sign(signed)).decode()
+    return _keep(
+        Entry(draft.type, draft.author, draft.key, draft.issued_at, draft.body, sig), signed=signed
+    )
 
 
 def verify_signature(entry: Entry, public_key: Ed25519PublicKey) -> None:
@@ -171,21 +196,25 @@ def validate(obj: Any, *, require_sig: bool = True, check_canonical: bool = True
     check("issued_at", _is_time(obj.get("issued_at")), "an RFC 3339 timestamp with offset")
     check("body", isinstance(obj.get("body"), dict), "a JSON object")
     check("sig", _is_sig(obj.get("sig")), "a base64 Ed25519 signature (64 bytes)")
+    canonical: bytes | None = None
     if not problems and check_canonical:
         try:
-            rfc8785.dumps(obj)
+            canonical = rfc8785.dumps(obj)
         except rfc8785.CanonicalizationError as exc:
             problems.append(("body", f"cannot be canonicalised (RFC 8785): {exc}"))
     if problems:
         raise EntryError(problems)
-    return Entry(
+    sig = obj.get("sig", "")
+    entry = Entry(
         type=obj["type"],
         author=obj["author"],
         key=obj["key"],
         issued_at=obj["issued_at"],
         body=obj["body"],
-        sig=obj.get("sig", ""),
+        sig=sig,
     )
+    # the check's bytes are the entry's own: its signed bytes, or with a sig its leaf data
+    return _keep(entry, leaf=canonical) if sig else _keep(entry, signed=canonical)
 
 
 def _str_match(value: Any, pattern: re.Pattern[str]) -> bool:

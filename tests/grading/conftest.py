@@ -1,6 +1,7 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "record"))
+for folder in ("record", "provenance"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / folder))
 
-from recordharness import env_fixture  # noqa: F401
+from recordharness import env_fixture  # noqa: E402, F401

@@ -290,3 +290,41 @@ def test_schedule_lists_due_and_overdue(env: Env) -> None:
     assert r.json()["status"] == "overdue" and r.json()["days_overdue"] == 5
     assert_problem(env.client.get("/api/v1/inspections/schedule", headers=shop.headers), 403)
     assert_problem(env.client.get("/api/v1/inspections/schedule"), 401)
+
+
+def test_a_failed_visit_schedules_its_reinspection(env: Env) -> None:
+    shop = _licensed_shop(env, 8)
+    inspector = env.add_party("inspector")
+    visited = TODAY - timedelta(days=3)
+    deadline = TODAY + timedelta(days=4)
+    r = inspector.post(
+        "/api/v1/inspections",
+        "inspection.record",
+        {
+            "party_id": shop.party_id,
+            "inspected_on": visited.isoformat(),
+            "result": "不合格",
+            "corrective_actions": [{"action": "清理后厨", "deadline": deadline.isoformat()}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    _recompute(env)
+    r = env.client.get(f"/api/v1/parties/{shop.party_id}/schedule", headers=inspector.headers)
+    item = r.json()
+    assert item["reinspection"] and item["due_on"] == (deadline + timedelta(days=1)).isoformat()
+    later = (deadline + timedelta(days=3)).isoformat()
+    r = env.client.get(
+        f"/api/v1/parties/{shop.party_id}/schedule",
+        params={"as_of": later},
+        headers=inspector.headers,
+    )
+    assert (r.json()["status"], r.json()["days_overdue"]) == ("overdue", 2)
+    # the re-inspection itself passes: the schedule goes back to the grade's interval
+    r = inspector.post(
+        "/api/v1/inspections",
+        "inspection.record",
+        {"party_id": shop.party_id, "inspected_on": TODAY.isoformat(), "result": "合格"},
+    )
+    assert r.status_code == 201, r.text
+    r = env.client.get(f"/api/v1/parties/{shop.party_id}/schedule", headers=inspector.headers)
+    assert not r.json()["reinspection"] and r.json()["last_inspected_on"] == TODAY.isoformat()

@@ -1,0 +1,184 @@
+"""Reading every alert out of the projections (the imperative shell around
+:mod:`foodtrace.alert.rules`): a handful of queries per call, whatever the number of
+businesses.
+
+Sources: licences and health certificates, EPCIS temperature readings, the scan service's
+clone suspects (its public :func:`foodtrace.scan.service.suspects`), routed and unrouted
+complaints, the inspection schedule, open recalls and visits not yet acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from foodtrace.alert.rules import (
+    TEMPERATURE_WINDOW,
+    Alert,
+    Kind,
+    excursion,
+    expiry,
+)
+from foodtrace.complaint.models import Complaint
+from foodtrace.complaint.owners import Clocks
+from foodtrace.complaint.service import deadlines
+from foodtrace.config import Settings
+from foodtrace.epcis.models import EpcisEvent, EpcisSensorReading
+from foodtrace.grading.flows import local_day
+from foodtrace.grading.planning import schedule
+from foodtrace.grading.schedule import DueStatus
+from foodtrace.health.models import HealthCertificate
+from foodtrace.inspection.service import unacknowledged
+from foodtrace.party.models import Licence, Party
+from foodtrace.product.models import Product
+from foodtrace.recall.service import calendar, list_cases
+from foodtrace.resolver.service import ResolverSettings
+from foodtrace.scan.service import suspects
+from foodtrace.store.authors import utc
+
+TEMPERATURE_TYPES = ("Temperature", "gs1:Temperature")
+
+
+def _licences(session: Session, today_: datetime) -> Iterable[Alert | None]:
+    today = local_day(today_)
+    for number, holder, until in session.execute(
+        select(Licence.number, Licence.holder, Licence.valid_until).where(
+            Licence.revoked_on.is_(None)
+        )
+    ):
+        yield expiry((Kind.LICENCE_EXPIRING, Kind.LICENCE_EXPIRED), holder, number, until, today)
+    for number, employer, until in session.execute(
+        select(
+            HealthCertificate.certificate_number,
+            HealthCertificate.employer,
+            HealthCertificate.valid_until,
+        )
+    ):
+        yield expiry(
+            (Kind.CERTIFICATE_EXPIRING, Kind.CERTIFICATE_EXPIRED), employer, number, until, today
+        )
+
+
+def _temperatures(session: Session, now: datetime) -> Iterable[Alert | None]:
+    cfg = ResolverSettings()
+    e, s = EpcisEvent, EpcisSensorReading
+    rows = session.execute(
+        select(e.author, e.event_id, e.event_time, s.value, s.uom, s.type)
+        .join(s, s.event_pk == e.id)
+        .where(e.event_time >= now - TEMPERATURE_WINDOW, s.value.is_not(None))
+    )
+    for author, event_id, at, value, uom, kind in rows:
+        if kind.rsplit("-", 1)[-1].rsplit("/", 1)[-1].removeprefix("gs1:") != "Temperature":
+            continue
+        if value is None or uom not in (None, "CEL"):
+            continue
+        why = excursion(value, cfg.cold_chain_min_c, cfg.cold_chain_max_c)
+        if why is not None:
+            yield Alert(Kind.TEMPERATURE_EXCURSION, author, event_id or "", why, utc(at))
+
+
+def _clones(session: Session) -> Iterable[Alert]:
+    producers = dict(session.execute(select(Product.gtin, Product.producer)).all())
+    merchants = _merchant_ids(session)
+    for s in suspects(session):
+        # code_text is the merchant id, or the GS1 element string "(01)<GTIN>(10|21)…"
+        if s.code_text.startswith("(01)"):
+            party = producers.get(s.code_text[4:18])
+        else:
+            party = merchants.get(s.code_text)
+        yield Alert(Kind.CLONE_SUSPECT, party, s.code_text, s.reason or "", s.flagged_at)
+
+
+def _merchant_ids(session: Session) -> dict[str, str]:
+    """Party id by party id and by 统一社会信用代码 (a merchant code may name either)."""
+    out: dict[str, str] = {}
+    for pid, code in session.execute(select(Party.party_id, Party.credit_code)):
+        out[pid] = pid
+        if code:
+            out[code] = pid
+    return out
+
+
+def _complaints(session: Session, now: datetime, clocks: Clocks) -> Iterable[Alert]:
+    merchants = _merchant_ids(session)
+    for row in session.scalars(select(Complaint).where(Complaint.feedback_at.is_(None))):
+        received = utc(row.received_at)
+        assert received is not None
+        d = deadlines(
+            received,
+            utc(row.responded_at),
+            None,
+            now,
+            response=clocks.response,
+            feedback=clocks.feedback,
+        )
+        if d.response_overdue and row.responded_at is None:
+            stage, due = "response", d.response_due
+        elif d.feedback_overdue:
+            stage, due = "feedback", d.feedback_due
+        else:
+            continue
+        yield Alert(
+            Kind.COMPLAINT_OVERDUE,
+            merchants.get(row.merchant_id),
+            row.tracking_number,
+            f"{stage} was due at {due.isoformat(timespec='minutes')}",
+            due,
+        )
+
+
+def _inspections(session: Session, now: datetime) -> Iterable[Alert]:
+    for item in schedule(session, local_day(now)):
+        if item.status == DueStatus.OVERDUE:
+            kind, detail = Kind.INSPECTION_OVERDUE, f"{item.days_overdue} days overdue"
+        elif item.status == DueStatus.DUE:
+            kind, detail = Kind.INSPECTION_DUE, f"due on {item.due_on.isoformat()}"
+        else:
+            continue
+        if item.reinspection:
+            detail += " (re-inspection of a failed visit)"
+        yield Alert(kind, item.party_id, item.party_id, detail, item.due_on)
+    for visit in unacknowledged(session):
+        yield Alert(
+            Kind.INSPECTION_UNACKNOWLEDGED,
+            visit.party_id,
+            str(visit.entry_index),
+            f"visit of {visit.inspected_on.isoformat()} by {visit.inspector} not signed by "
+            "the merchant",
+            visit.inspected_on,
+        )
+
+
+def _recalls(session: Session, now: datetime, settings: Settings) -> Iterable[Alert]:
+    for case in list_cases(session, now, calendar(settings), open_only=True, limit=1000):
+        for p in case.parties:
+            if p.start_overdue or p.done_overdue:
+                step = "start" if p.start_overdue else "completion"
+                due = case.start_due if p.start_overdue else case.done_due
+                yield Alert(
+                    Kind.RECALL_STEP_OVERDUE,
+                    p.party_id,
+                    case.id,
+                    f"recall {step} was due at {due.isoformat(timespec='minutes')}",
+                    due,
+                )
+
+
+def alerts(session: Session, settings: Settings, now: datetime) -> list[Alert]:
+    """Every alert at ``now``, ordered by kind then business."""
+    found: list[Alert | None] = [
+        *_licences(session, now),
+        *_temperatures(session, now),
+        *_clones(session),
+        *_complaints(session, now, Clocks.of(settings)),
+        *_inspections(session, now),
+        *_recalls(session, now, settings),
+    ]
+    order = {k: i for i, k in enumerate(Kind)}
+    return sorted(
+        (a for a in found if a is not None),
+        key=lambda a: (order[a.kind], a.party_id or "", a.subject),
+    )

@@ -1,0 +1,34 @@
+"""An entry keeps the canonical bytes it was validated or signed with: the same bytes a
+fresh RFC 8785 pass gives, and invisible to equality and dataclass fields."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import rfc8785
+
+from foodtrace.trace import entry as entry_mod
+from foodtrace.trace import keys
+
+
+def test_kept_bytes_are_the_canonical_ones() -> None:
+    key = keys.generate()
+    body = {"z": 1.5, "a": ["食安", {"b": True}], "n": 10**15}
+    signed = entry_mod.sign(key, type="lot", author="p-1", body=body)
+    assert signed.signed_bytes() == rfc8785.dumps(signed.unsigned())
+    assert signed.leaf_data() == rfc8785.dumps({**signed.unsigned(), "sig": signed.sig})
+    parsed = entry_mod.loads(signed.leaf_data())
+    assert parsed == signed and parsed.leaf_data() == signed.leaf_data()
+    assert parsed.signed_bytes() == signed.signed_bytes()
+    entry_mod.verify_signature(parsed, key.public_key())
+    assert [f.name for f in dataclasses.fields(parsed)] == [
+        "type",
+        "author",
+        "key",
+        "issued_at",
+        "body",
+        "sig",
+    ]
+    # a replaced entry computes its own bytes, not the original's
+    other = dataclasses.replace(signed, body={"x": 1})
+    assert other.signed_bytes() == rfc8785.dumps(other.unsigned()) != signed.signed_bytes()
