@@ -22,6 +22,7 @@ from foodtrace.record.views import (
     API,
     LogDep,
     Payload,
+    check_role,
     get_log,
     not_found,
     recorded,
@@ -116,6 +117,8 @@ def router(_: Settings) -> APIRouter:
         openapi_extra=doc,
     )
     def issue_certificate(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
+        if "entry" not in payload:
+            check_role(principal, TYPE)
         to_write, rows = _personal_rows(dict(payload))
         ref = write(
             request,
