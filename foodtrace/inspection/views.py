@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.problems import problem_responses
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
 from foodtrace.inspection import service
@@ -21,6 +22,7 @@ from foodtrace.inspection.schemas import (
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
+    IndexPath,
     LogDep,
     Payload,
     get_log,
@@ -67,10 +69,9 @@ def router(_: Settings) -> APIRouter:
         "/inspections/{entry_index}",
         summary="An inspection record and its proof",
         response_model=Recorded[InspectionOut],
+        responses=problem_responses(404),
     )
-    def read_inspection(
-        log: LogDep, session: SessionDep, entry_index: Annotated[int, Path(ge=0)]
-    ) -> Any:
+    def read_inspection(log: LogDep, session: SessionDep, entry_index: IndexPath) -> Any:
         inspection = service.get_inspection(session, entry_index)
         if inspection is None:
             raise not_found(f"Inspection {entry_index}")

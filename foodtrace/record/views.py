@@ -33,6 +33,11 @@ from foodtrace.trace.errors import EntryError
 
 API = "/api/v1"
 
+MAX_INDEX = 2**63 - 1
+IndexPath = Annotated[int, Path(ge=0, le=MAX_INDEX, examples=[0])]
+"""A log index in a path: bounded by the databases' 64-bit integers, so a larger number is
+a 422 naming the parameter rather than an overflow in the driver."""
+
 
 def get_log(request: Request) -> MerkleLog:
     log: MerkleLog = request.app.state.log
@@ -98,8 +103,9 @@ def write_openapi(model: type[BaseModel], example: Mapping[str, Any]) -> dict[st
                 }
             },
         },
-        # With several workers (FOODTRACE_SEQUENCER) a write waits for the elected sequencer.
-        "responses": {str(k): v for k, v in problem_responses(503).items()},
+        # A write needs a token of a role that may write it (401, 403); with several workers
+        # (FOODTRACE_SEQUENCER) it waits for the elected sequencer (503).
+        "responses": {str(k): v for k, v in problem_responses(401, 403, 503).items()},
     }
 
 
@@ -205,8 +211,9 @@ def router(_: Settings) -> APIRouter:
         "/records/{index}",
         summary="Any logged entry with its inclusion proof",
         response_model=RecordProof,
+        responses=problem_responses(404),
     )
-    def read_record(log: LogDep, index: Annotated[int, Path(ge=0, examples=[0])]) -> dict[str, Any]:
+    def read_record(log: LogDep, index: IndexPath) -> dict[str, Any]:
         try:
             return record_proof(log, index)
         except IndexError as exc:
