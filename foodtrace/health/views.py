@@ -136,6 +136,7 @@ def router(_: Settings) -> APIRouter:
         "/health-certificates/{number}",
         summary="A health certificate, holder masked, with its proof",
         response_model=Recorded[CertificateOut],
+        responses=problem_responses(404),
     )
     def read_certificate(log: LogDep, session: SessionDep, number: str) -> Any:
         cert = service.get_certificate(session, number)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Role, issue_token, role_for_party_kind
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -95,6 +95,7 @@ def router(_: Settings) -> APIRouter:
             "Regulators may ask for any party; other parties only for themselves."
         ),
         response_model=CustodialKeyOut,
+        responses=problem_responses(401, 403),
     )
     def new_custodial_key(
         request: Request,
@@ -167,6 +168,7 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}",
         summary="A party, its keys, and its proof",
         response_model=Recorded[PartyOut],
+        responses=problem_responses(404),
     )
     def read_party(
         log: LogDep,
@@ -201,6 +203,7 @@ def router(_: Settings) -> APIRouter:
         "/licences/{number}",
         summary="A licence with its status (valid, expiring, expired, revoked)",
         response_model=Recorded[LicenceOut],
+        responses=problem_responses(404),
     )
     def read_licence(
         log: LogDep,
