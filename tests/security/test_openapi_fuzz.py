@@ -7,7 +7,7 @@ be a 5xx, must carry a status code the operation declares, a declared content ty
 body matching the declared schema.
 
 Bounded for the default run: ``FOODTRACE_FUZZ_EXAMPLES`` examples per
-operation (default 4); ``FOODTRACE_FUZZ_EXAMPLES=100`` makes a long run.
+operation (default 2); ``FOODTRACE_FUZZ_EXAMPLES=100`` makes a long run.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-EXAMPLES = int(os.environ.get("FOODTRACE_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FOODTRACE_FUZZ_EXAMPLES", "2"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
