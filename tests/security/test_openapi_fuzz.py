@@ -2,7 +2,8 @@
 
 Every operation the document declares gets requests generated from its schema (valid ones
 and, with the negative mode, invalid ones), sent as a regulator (the role that passes the
-most authorisation checks, so handlers are reached) and anonymously. Each response must not
+most authorisation checks), as a producer (whose writes the regulator may not make) and
+anonymously. Each response must not
 be a 5xx, must carry a status code the operation declares, a declared content type, and a
 body matching the declared schema.
 
@@ -22,7 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from recordharness import credit_code
+from recordharness import TEST_PREFIX, Actor, Env, credit_code
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -35,6 +36,7 @@ from foodtrace.api.app import create_app
 from foodtrace.config import Settings
 from foodtrace.party.service import init_regulator
 from foodtrace.store.db import migrate
+from foodtrace.trace import keys
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -54,9 +56,9 @@ NOT_FUZZED = {
 
 
 class Api:
-    def __init__(self, client: TestClient, token: str) -> None:
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
         self.client = client
-        self.token = token
+        self.tokens = tokens
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +77,20 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
             credit_code=credit_code(0),
             key_file=tmp / "regulator.key",
         )
-        yield Api(client, boot.token)
+        regulator = Actor(
+            client, boot.party_id, "regulator", boot.token, keys.read_private(boot.key_file)
+        )
+        env = Env(client, app.state.log, app.state.settings, regulator)
+        producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
+        yield Api(client, {"regulator": boot.token, "producer": producer.token})
 
 
 def _operations() -> list[Any]:
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
-    document = create_app(
-        Settings(data_dir=tmp / "foodtrace-openapi", database_url="sqlite://")
-    ).openapi()
+    app = create_app(Settings(data_dir=tmp / "foodtrace-openapi", database_url="sqlite://"))
+    document = app.openapi()
+    app.state.log.close()
+    app.state.engine.dispose()
     schema = schemathesis.openapi.from_dict(document)
     return [result.ok() for result in schema.get_all_operations()]
 
@@ -90,7 +98,7 @@ def _operations() -> list[Any]:
 OPERATIONS = _operations()
 
 
-CALLERS = ("regulator", "anonymous")
+CALLERS = ("regulator", "producer", "anonymous")
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: f"{op.method.upper()} {op.path}")
@@ -115,7 +123,8 @@ def test_operation_answers_as_documented(api: Api, operation: Any) -> None:
         suppress_health_check=list(HealthCheck),
     )
     def run(caller: str, case: Any) -> None:
-        headers = {"Authorization": f"Bearer {api.token}"} if caller == "regulator" else {}
+        token = api.tokens.get(caller)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
         for transport_only in ("timeout", "verify", "allow_redirects", "cookies", "auth"):
             kwargs.pop(transport_only, None)
