@@ -7,7 +7,7 @@ Each parser either returns a value or raises its module's named domain error (ne
 parses back to the same value; a proof with any bit flipped does not verify.
 
 Examples per property: ``FOODTRACE_FUZZ_EXAMPLES`` × 50 (default 2 × 50 = 100).
-atheris 3.0.0 installs on this Python 3.11 but is not used: hypothesis drives every target.
+``atheris_fuzz.py`` runs the same parsers under atheris (libFuzzer) for long runs.
 """
 
 from __future__ import annotations
