@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +134,24 @@ def test_route_against_every_actor(world: World, key: str) -> None:
         r = call(world, key, actor)
         assert r.status_code not in (401, 403), (key, actor, r.status_code, r.text[:300])
         assert r.status_code < 500, (key, actor, r.status_code, r.text[:300])
+
+
+def test_a_route_added_without_a_line_is_reported(tmp_path: Path) -> None:
+    """What the lead sees after a merge: a new route shows up as undeclared, by name."""
+    from fastapi import APIRouter
+
+    from foodtrace.api.app import create_app
+    from foodtrace.config import Settings
+
+    def extra(_: Settings) -> APIRouter:
+        r = APIRouter()
+        r.add_api_route("/api/v1/matrix-probe/{thing_id}", lambda thing_id: {}, methods=["DELETE"])
+        return r
+
+    app = create_app(Settings(data_dir=tmp_path, database_url="sqlite://"), routers=[extra])
+    try:
+        undeclared = set(app_routes(app)) - set(MATRIX)
+    finally:
+        app.state.log.close()
+        app.state.engine.dispose()
+    assert "DELETE /api/v1/matrix-probe/{thing_id}" in undeclared
