@@ -28,14 +28,17 @@ class Rule:
 
     ``owners``: actors (world names) owning the object the path names; a party of an
     owner's role that is not an owner is refused with ``other`` (404 where the route does
-    not reveal that another party's object exists). ``params`` maps a path placeholder to a
-    world id when the names differ; ``query`` and ``body`` are sent as given, with ``{id}``
-    placeholders filled from the world and ``{me}`` from the calling party.
+    not reveal that another party's object exists). ``parties``: actors admitted whatever
+    their role (a party's own tokens: ``roles(R, parties=("restaurant",))``). ``params``
+    maps a path placeholder to a world id when the names differ; ``query`` and ``body`` are
+    sent as given, with ``{id}`` placeholders filled from the world and ``{me}`` from the
+    calling party.
     """
 
     allow: frozenset[str]
     owners: tuple[str, ...] = ()
     other: int = 403
+    parties: tuple[str, ...] = ()
     params: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
     body: Any = None

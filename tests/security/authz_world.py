@@ -83,8 +83,12 @@ def _register(api: Api, key: str, kind: str, code: str) -> None:
         "credit_code": code,
         "region": "北京市朝阳区",
         "custodial": True,
-        "issue_token": True,
     }
+    enrol = getattr(api, "enrol", None)
+    if enrol is not None:  # token lifecycle (issue 13): registration answers an enrolment code
+        enrol(key, _post(api, "regulator", "/api/v1/parties", json=body))
+        return
+    body["issue_token"] = True  # before it: registration answers the token itself
     api.tokens[key] = _post(api, "regulator", "/api/v1/parties", json=body)["token"]
 
 
