@@ -8,9 +8,16 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import ValidationError
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
+from foodtrace.api.problems import (
+    FieldProblem,
+    Problem,
+    problem_responses,
+    problem_type,
+    validation_problem,
+)
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import require_roles
 from foodtrace.config import Settings
@@ -83,7 +90,12 @@ def router(_: Settings) -> APIRouter:
     def commit(request: Request, principal: Regulator, payload: Payload) -> Any:
         with block_source(request) as blocks:
             if "entry" not in payload:
-                data = DrawRequest.model_validate(payload)
+                try:
+                    data = DrawRequest.model_validate(payload)
+                except ValidationError as exc:  # a plain request: 422 naming each field
+                    raise validation_problem(
+                        {**e, "loc": ("body", *e["loc"])} for e in exc.errors()
+                    ) from exc
                 with sessions(request)() as session:
                     payload = flows.propose(session, data, blocks, local_day())
                 pointer = "/body"

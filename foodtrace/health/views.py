@@ -22,6 +22,7 @@ from foodtrace.record.views import (
     API,
     LogDep,
     Payload,
+    check_role,
     get_log,
     not_found,
     recorded,
@@ -116,6 +117,8 @@ def router(_: Settings) -> APIRouter:
         openapi_extra=doc,
     )
     def issue_certificate(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
+        if "entry" not in payload:
+            check_role(principal, TYPE)
         to_write, rows = _personal_rows(dict(payload))
         ref = write(
             request,
@@ -133,6 +136,7 @@ def router(_: Settings) -> APIRouter:
         "/health-certificates/{number}",
         summary="A health certificate, holder masked, with its proof",
         response_model=Recorded[CertificateOut],
+        responses=problem_responses(404),
     )
     def read_certificate(log: LogDep, session: SessionDep, number: str) -> Any:
         cert = service.get_certificate(session, number)

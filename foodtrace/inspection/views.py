@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
@@ -30,6 +30,7 @@ from foodtrace.inspection.schemas import (
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
+    IndexPath,
     LogDep,
     Payload,
     body_of,
@@ -78,7 +79,7 @@ def router(_: Settings) -> APIRouter:
         request: Request,
         principal: PrincipalDep,
         payload: Payload,
-        entry_index: Annotated[int, Path(ge=0)],
+        entry_index: IndexPath,
     ) -> Any:
         if body_of(payload).get("inspection") != entry_index:
             raise path_mismatch("inspection", entry_index)
@@ -95,7 +96,7 @@ def router(_: Settings) -> APIRouter:
         response_model=Recorded[InspectionOut],
         responses=problem_responses(404, 409, 422),
     )
-    def confirm(request: Request, data: ConfirmIn, entry_index: Annotated[int, Path(ge=0)]) -> Any:
+    def confirm(request: Request, data: ConfirmIn, entry_index: IndexPath) -> Any:
         try:
             ref = flows.confirm_by_code(
                 get_log(request), sessions(request), settings_of(request), entry_index, data.code
@@ -153,9 +154,7 @@ def router(_: Settings) -> APIRouter:
         response_model=Recorded[InspectionOut],
         responses=problem_responses(404),
     )
-    def read_inspection(
-        log: LogDep, session: SessionDep, entry_index: Annotated[int, Path(ge=0)]
-    ) -> Any:
+    def read_inspection(log: LogDep, session: SessionDep, entry_index: IndexPath) -> Any:
         inspection = service.get_inspection(session, entry_index)
         if inspection is None:
             raise not_found(f"Inspection {entry_index}")

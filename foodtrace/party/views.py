@@ -96,6 +96,7 @@ def router(_: Settings) -> APIRouter:
             "Regulators may ask for any party; other parties only for themselves."
         ),
         response_model=CustodialKeyOut,
+        responses=problem_responses(401, 403),
     )
     def new_custodial_key(
         request: Request,
@@ -168,6 +169,7 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}",
         summary="A party, its keys, and its proof",
         response_model=Recorded[PartyOut],
+        responses=problem_responses(404),
     )
     def read_party(
         log: LogDep,
@@ -202,6 +204,7 @@ def router(_: Settings) -> APIRouter:
         "/licences/{number}",
         summary="A licence with its status (valid, expiring, expired, revoked)",
         response_model=Recorded[LicenceOut],
+        responses=problem_responses(404),
     )
     def read_licence(
         log: LogDep,

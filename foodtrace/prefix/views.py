@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.problems import problem_responses
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
 from foodtrace.prefix import service
@@ -52,6 +53,7 @@ def router(_: Settings) -> APIRouter:
         "/prefixes/{prefix}",
         summary="One assigned company prefix and its proof",
         response_model=Recorded[PrefixOut],
+        responses=problem_responses(404),
     )
     def read_prefix(
         log: LogDep, session: SessionDep, prefix: Annotated[str, Path(pattern=PREFIX_PATTERN)]

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.problems import problem_responses
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
 from foodtrace.product import service
@@ -58,7 +59,10 @@ def router(_: Settings) -> APIRouter:
         return recorded(get_log(request), lot, ref.index)
 
     @r.get(
-        "/products/{gtin}", summary="A product and its proof", response_model=Recorded[ProductOut]
+        "/products/{gtin}",
+        summary="A product and its proof",
+        response_model=Recorded[ProductOut],
+        responses=problem_responses(404),
     )
     def read_product(log: LogDep, session: SessionDep, gtin: GtinPath) -> Any:
         product = service.get_product(session, gtin)
@@ -78,6 +82,7 @@ def router(_: Settings) -> APIRouter:
         "/lots/{gtin}/{lot_code}",
         summary="A lot and its proof",
         response_model=Recorded[LotOut],
+        responses=problem_responses(404),
     )
     def read_lot(
         log: LogDep,

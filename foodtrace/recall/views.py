@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
-from foodtrace.auth.deps import PrincipalDep
+from foodtrace.auth.deps import PrincipalDep, require_roles
+from foodtrace.auth.models import Principal
 from foodtrace.config import Settings
 from foodtrace.fsma.sheet import CSV_TYPE, XLSX_TYPE
 from foodtrace.labels.service import authority_key
@@ -87,6 +88,11 @@ def _step(request: Request, principal: Any, type: str, recall_id: str, payload: 
     return _case(request, recall_id)
 
 
+# The role is checked before the body is validated: a role that may not open recalls is
+# refused (403) without learning which fields a recall needs.
+Initiator = Annotated[Principal, Depends(require_roles(*service.INITIATORS))]
+
+
 def router(_: Settings) -> APIRouter:
     r = APIRouter(tags=["recalls"])
 
@@ -97,7 +103,7 @@ def router(_: Settings) -> APIRouter:
         response_model=RecallOut,
         responses=problem_responses(401, 403, 404, 409, 422),
     )
-    def open_recall(request: Request, principal: PrincipalDep, body: RecallIn) -> Any:
+    def open_recall(request: Request, principal: Initiator, body: RecallIn) -> Any:
         recall_id = flows.open_recall(
             request.app.state.log, sessions(request), settings_of(request), principal, body
         )

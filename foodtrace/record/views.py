@@ -33,6 +33,11 @@ from foodtrace.trace.errors import EntryError
 
 API = "/api/v1"
 
+MAX_INDEX = 2**63 - 1
+IndexPath = Annotated[int, Path(ge=0, le=MAX_INDEX, examples=[0])]
+"""A log index in a path: bounded by the databases' 64-bit integers, so a larger number is
+a 422 naming the parameter rather than an overflow in the driver."""
+
 
 def get_log(request: Request) -> MerkleLog:
     log: MerkleLog = request.app.state.log
@@ -98,8 +103,9 @@ def write_openapi(model: type[BaseModel], example: Mapping[str, Any]) -> dict[st
                 }
             },
         },
-        # With several workers (FOODTRACE_SEQUENCER) a write waits for the elected sequencer.
-        "responses": {str(k): v for k, v in problem_responses(503).items()},
+        # A write needs a token of a role that may write it (401, 403); with several workers
+        # (FOODTRACE_SEQUENCER) it waits for the elected sequencer (503).
+        "responses": {str(k): v for k, v in problem_responses(401, 403, 503).items()},
     }
 
 
@@ -132,15 +138,7 @@ def entry_of(
         if problems:
             raise _invalid(problems)
         return entry, "/body/entry"
-    if principal.role not in spec.roles:
-        roles = ", ".join(sorted(r.value for r in spec.roles))
-        raise Problem(
-            403,
-            "Forbidden",
-            f"The role {principal.role.value} may not write {type} entries; expected one of: "
-            f"{roles}.",
-            problem_type("forbidden"),
-        )
+    check_role(principal, type)
     body = {k: v for k, v in payload.items() if k not in extra_fields}
     if spec.body is not None:
         problems = body_problems(spec.body, body, "/body")
@@ -151,6 +149,21 @@ def entry_of(
         return sign_custodial(
             session, principal.party_id, type, body, settings=settings_of(request)
         ), ""
+
+
+def check_role(principal: Principal, type: str) -> None:
+    """403 unless the principal's role may write ``type`` entries: views that look at a plain
+    body before :func:`write` does call this first, so a refused role learns no field rules."""
+    spec = registry.spec(type)
+    if principal.role not in spec.roles:
+        roles = ", ".join(sorted(r.value for r in spec.roles))
+        raise Problem(
+            403,
+            "Forbidden",
+            f"The role {principal.role.value} may not write {type} entries; expected one of: "
+            f"{roles}.",
+            problem_type("forbidden"),
+        )
 
 
 def _unknown(names: list[str]) -> list[FieldProblem]:
@@ -213,8 +226,9 @@ def router(_: Settings) -> APIRouter:
         "/records/{index}",
         summary="Any logged entry with its inclusion proof",
         response_model=RecordProof,
+        responses=problem_responses(404),
     )
-    def read_record(log: LogDep, index: Annotated[int, Path(ge=0, examples=[0])]) -> dict[str, Any]:
+    def read_record(log: LogDep, index: IndexPath) -> dict[str, Any]:
         try:
             return record_proof(log, index)
         except IndexError as exc:

@@ -92,7 +92,7 @@ def router(_: Settings) -> APIRouter:
         "/blobs/{sha256}",
         summary="A stored file, re-hashed before it is served",
         response_class=Response,
-        responses={200: {"content": {"application/octet-stream": {}}}},
+        responses={**problem_responses(404), 200: {"content": {"application/octet-stream": {}}}},
     )
     def read_blob(request: Request, sha256: Sha256Path) -> Response:
         return _serve(request, sha256, "application/octet-stream")
@@ -138,6 +138,7 @@ def router(_: Settings) -> APIRouter:
         "/reports/{report_number}",
         summary="A test report and its proof",
         response_model=Recorded[ReportOut],
+        responses=problem_responses(404),
     )
     def read_report(
         log: LogDep,
@@ -153,7 +154,7 @@ def router(_: Settings) -> APIRouter:
         "/reports/{report_number}/pdf",
         summary="A report's PDF, served only if it still matches the SHA-256 in the entry",
         response_class=Response,
-        responses={200: {"content": {"application/pdf": {}}}},
+        responses={**problem_responses(404), 200: {"content": {"application/pdf": {}}}},
     )
     def read_report_pdf(request: Request, session: SessionDep, report_number: str) -> Response:
         report = service.get_report(session, report_number)

@@ -36,7 +36,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.config import Settings
 from foodtrace.recall import banner as recall_banner
 from foodtrace.resolver import evidence, service
@@ -148,6 +148,24 @@ def _plain(value: Any) -> Any:
 
 
 # --- the routes ------------------------------------------------------------------------------
+
+# A code URL answers by Accept: the page (HTML), JSON or a GS1 linkset; a refused code is an
+# HTML error page for a browser and problem+json otherwise.
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+RESOLVE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The code's page, its facts as JSON, or its GS1 linkset",
+        "content": {
+            **_HTML,
+            "application/json": {"schema": {"type": "object"}},
+            LINKSET_TYPE: {"schema": {"type": "object"}},
+        },
+    },
+    **{
+        status: {**doc, "content": {**doc["content"], **_HTML}}
+        for status, doc in problem_responses(400, 403, 404).items()
+    },
+}
 
 
 def _base(request: Request, settings: Settings) -> str:
@@ -465,9 +483,10 @@ def router(settings: Settings) -> APIRouter:
         return resolved
 
     summary = "Resolve a 食安码 (HTML, JSON or GS1 linkset by Accept)"
-    r.add_api_route("/M/{merchant_id}", resolve, methods=["GET"], summary=summary)
-    r.add_api_route("/01/{gtin}/10/{lot}", resolve, methods=["GET"], summary=summary)
-    r.add_api_route("/01/{gtin}/21/{serial}", resolve, methods=["GET"], summary=summary)
+    for path in ("/M/{merchant_id}", "/01/{gtin}/10/{lot}", "/01/{gtin}/21/{serial}"):
+        r.add_api_route(
+            path, resolve, methods=["GET"], summary=summary, responses=RESOLVE_RESPONSES
+        )
 
     @r.get(STATIC_PREFIX + "/{name}", include_in_schema=False)
     def static_file(name: str) -> Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from foodtrace.trace.errors import MalformedInputError
 from foodtrace.trace.merkle import verify_inclusion
 
 HEADER = "c2sp.org/tlog-proof@v1"
+_DIGITS = re.compile("[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class ProofBundle:
         return cp
 
 
-def _b64(text: str, what: str) -> bytes:
+def _b64(text: object, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise MalformedInputError(f"{what} is not a base64 string")
     try:
         return base64.b64decode(text, validate=True)
     except (ValueError, binascii.Error) as exc:
@@ -68,7 +72,8 @@ def from_text(text: str) -> ProofBundle:
     extra = None
     if rest and rest[0].startswith("extra "):
         extra = _b64(rest.pop(0)[6:], "extra")
-    if not rest or not rest[0].startswith("index ") or not rest[0][6:].isdigit():
+    # ASCII digits only: str.isdigit() also admits "²" or "٣", which int() refuses
+    if not rest or not rest[0].startswith("index ") or not _DIGITS.fullmatch(rest[0][6:]):
         raise MalformedInputError("a proof bundle needs an 'index N' line")
     index = int(rest[0][6:])
     proof = tuple(_b64(line, f"proof line {i + 1}") for i, line in enumerate(rest[1:]))

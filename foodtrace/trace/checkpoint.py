@@ -128,7 +128,10 @@ def verify_note(note: str | bytes, verifier_keys: Iterable[str | VerifierKey]) -
 
     Signatures by keys that were not given are ignored, as the signed-note spec asks.
     """
-    text = note.decode("utf-8") if isinstance(note, bytes) else note
+    try:
+        text = note.decode("utf-8") if isinstance(note, bytes) else note
+    except UnicodeDecodeError as exc:
+        raise CheckpointError(f"note is not UTF-8: {exc.reason} at byte {exc.start}") from exc
     body, sigs = _split_note(text)
     known = [parse_verifier_key(k) if isinstance(k, str) else k for k in verifier_keys]
     if not known:
