@@ -25,10 +25,9 @@ from foodtrace.config import Settings
 from foodtrace.record.views import (
     API,
     Payload,
-    body_of,
+    check_path,
     get_log,
     not_found,
-    path_mismatch,
     sessions,
     settings_of,
     write,
@@ -96,8 +95,7 @@ def router(_: Settings) -> APIRouter:
     def confirm(
         request: Request, principal: PrincipalDep, payload: Payload, tracking_number: str
     ) -> Any:
-        if body_of(payload).get("tracking_number") != tracking_number:
-            raise path_mismatch("tracking_number", tracking_number)
+        check_path(principal, owners.CONFIRM_TYPE, payload, "tracking_number", tracking_number)
         write(request, principal, owners.CONFIRM_TYPE, payload)
         return _owners(request, tracking_number)
 

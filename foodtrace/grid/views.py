@@ -30,10 +30,9 @@ from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
     Payload,
-    body_of,
+    check_path,
     get_log,
     not_found,
-    path_mismatch,
     recorded,
     sessions,
     settings_of,
@@ -72,8 +71,7 @@ def router(_: Settings) -> APIRouter:
         responses=WRITE_ERRORS,
     )
     def assign(request: Request, principal: PrincipalDep, payload: Payload, grid_id: str) -> Any:
-        if body_of(payload).get("grid_id") != grid_id:
-            raise path_mismatch("grid_id", grid_id)
+        check_path(principal, service.ASSIGN_TYPE, payload, "grid_id", grid_id)
         ref = write(request, principal, service.ASSIGN_TYPE, payload)
         with sessions(request)() as session:
             grid = service.get_grid(session, ref.entry.body["grid_id"])

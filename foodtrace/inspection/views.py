@@ -33,10 +33,9 @@ from foodtrace.record.views import (
     IndexPath,
     LogDep,
     Payload,
-    body_of,
+    check_path,
     get_log,
     not_found,
-    path_mismatch,
     recorded,
     sessions,
     settings_of,
@@ -81,8 +80,7 @@ def router(_: Settings) -> APIRouter:
         payload: Payload,
         entry_index: IndexPath,
     ) -> Any:
-        if body_of(payload).get("inspection") != entry_index:
-            raise path_mismatch("inspection", entry_index)
+        check_path(principal, service.ACK_TYPE, payload, "inspection", entry_index)
         ref = write(request, principal, service.ACK_TYPE, payload)
         with sessions(request)() as session:
             inspection = service.get_inspection(session, entry_index)

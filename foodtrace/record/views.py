@@ -201,6 +201,16 @@ def path_mismatch(field: str, expected: object) -> Problem:
     return _invalid([FieldProblem(f"/body/{field}", f"expected {expected}, as in the path")])
 
 
+def check_path(
+    principal: Principal, type: str, payload: Mapping[str, Any], field: str, expected: object
+) -> None:
+    """Before writing a ``type`` body that must repeat the path's value: 403 for a role that
+    may not write ``type`` at all (it learns no field rules), then 422 if ``field`` differs."""
+    check_role(principal, type)
+    if body_of(payload).get(field) != expected:
+        raise path_mismatch(field, expected)
+
+
 def write(
     request: Request,
     principal: Principal,

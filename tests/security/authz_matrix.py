@@ -89,6 +89,14 @@ MATRIX: dict[str, Rule] = {
     "OPTIONS /chain/rpc": public(),
     # parties, keys, licences, prefixes
     "POST /api/v1/parties": roles(R, body=EMPTY),
+    "POST /api/v1/enrolments": public(body=EMPTY),
+    "POST /api/v1/parties/{party_id}/enrolment-codes": roles(R),
+    "GET /api/v1/parties/{party_id}/tokens": roles(R, parties=("restaurant",)),
+    "POST /api/v1/parties/{party_id}/tokens": roles(
+        R, parties=("restaurant",), body={"name": "matrix"}
+    ),
+    "POST /api/v1/parties/{party_id}/tokens/{token_id}/rotate": roles(R, parties=("restaurant",)),
+    "DELETE /api/v1/parties/{party_id}/tokens/{token_id}": roles(R, parties=("restaurant",)),
     "POST /api/v1/custodial-keys": any_token(body=SUBJECT),
     "POST /api/v1/party-keys": any_token(body=EMPTY),
     "POST /api/v1/party-keys/revocations": any_token(body=EMPTY),
@@ -140,6 +148,28 @@ MATRIX: dict[str, Rule] = {
     "POST /api/v1/grades": roles(R, body=EMPTY),
     "GET /api/v1/inspections/{entry_index}": public(params={"entry_index": "index"}),
     "GET /api/v1/parties/{party_id}/inspections": public(),
+    "GET /api/v1/parties/{party_id}/inspection-faces": public(),
+    "GET /api/v1/inspections/unacknowledged": roles(I, R),
+    "POST /api/v1/inspections/{entry_index}/ack": roles(
+        P,
+        R,
+        params={"entry_index": "inspection"},
+        body=EMPTY,
+        note="the projector takes only the visited merchant's own acknowledgement, or the"
+        " platform's for a confirmed code (tests/inspection)",
+    ),
+    "POST /api/v1/inspections/{entry_index}/confirm": public(
+        params={"entry_index": "inspection"}, body={"code": "000000"}
+    ),
+    # grids and their owners (所社联动), alerts
+    "POST /api/v1/grids": roles(R, body=EMPTY),
+    "GET /api/v1/grids": roles(I, R),
+    "POST /api/v1/grids/{grid_id}/businesses": roles(R, body=EMPTY),
+    "GET /api/v1/grids/{grid_id}/businesses": roles(I, R),
+    "GET /api/v1/grids/{grid_id}/dashboard": roles(I, R),
+    "GET /api/v1/alerts": roles(I, R),
+    "POST /api/v1/alerts/escalations": roles(I, R),
+    "GET /api/v1/parties/{party_id}/alerts": roles(I, R, parties=("restaurant",)),
     # EPCIS
     "POST /epcis/capture": roles(P, I, R, body=EMPTY),
     "GET /epcis/capture/{capture_id}": any_token(owners=("farm",), other=404),
@@ -198,6 +228,11 @@ MATRIX: dict[str, Rule] = {
     "POST /api/v1/complaints/{tracking_number}/updates": roles(I, R, body=EMPTY),
     "DELETE /api/v1/complaints/{tracking_number}/contact": roles(R),
     "DELETE /api/v1/complaints/{tracking_number}/personal-data": roles(R),
+    "GET /api/v1/complaints/{tracking_number}/owners": roles(I, R),
+    "GET /api/v1/complaints-owned": roles(I, R),
+    "POST /api/v1/complaints/{tracking_number}/confirmations": roles(I, body=EMPTY),
+    "POST /api/v1/complaints/{tracking_number}/rating": public(body=EMPTY),
+    "POST /api/v1/complaints/escalations": roles(I, R),
     # draws (双随机)
     "POST /api/v1/draws/proposals": roles(R, body=EMPTY),
     "POST /api/v1/draws": roles(R, body=EMPTY),
@@ -229,6 +264,8 @@ MATRIX: dict[str, Rule] = {
 DESTRUCTIVE = frozenset(
     {
         "POST /api/v1/recalls/{recall_id}/close",
+        "POST /api/v1/parties/{party_id}/tokens/{token_id}/rotate",
+        "DELETE /api/v1/parties/{party_id}/tokens/{token_id}",
         "DELETE /epcis/queries/{queryName}",
         "DELETE /epcis/queries/{queryName}/subscriptions/{subscriptionID}",
         "DELETE /api/v1/health-certificates/{number}/personal-data",

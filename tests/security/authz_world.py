@@ -180,6 +180,31 @@ def seeded_world(data_dir: Path, database_url: str) -> Iterator[World]:
         ids["blob"] = _any_blob(client, ids["report_number"])
         ids["event_id"] = _any_event_id(client)
         ids["capture_id"] = _capture_of(app.state.engine, party_ids["farm"])
+        spare = _post(
+            api, "regulator", f"/api/v1/parties/{restaurant}/tokens", json={"name": "spare"}
+        )
+        ids["token_id"] = str(spare["metadata"]["id"])
+        # a grid (所社联动): the inspector is its officer, a second inspector its grid worker
+        worker = credit_code("110105", "MA05GW2K")
+        _register(api, "gridworker", "inspector", worker)
+        grid = {
+            "grid_id": "matrix-grid",
+            "name": "矩阵网格",
+            "station": "朝阳市场监管所",
+            "officer": party_ids["inspector"],
+            "grid_worker": worker,
+            "station_head": party_ids["regulator"],
+        }
+        _post(api, "regulator", "/api/v1/grids", json=grid)
+        _post(
+            api,
+            "regulator",
+            "/api/v1/grids/matrix-grid/businesses",
+            json={"grid_id": "matrix-grid", "party_ids": [restaurant]},
+        )
+        ids["grid_id"] = "matrix-grid"
+        visits = client.get(f"/api/v1/parties/{restaurant}/inspections").json()
+        ids["inspection"] = str(visits[0]["entry_index"])
         tokens = {**tokens, "retailer": api.tokens["retailer"], "farm2": api.tokens["farm2"]}
         yield World(client, settings, tokens, kinds, party_ids, ids)
 
