@@ -91,7 +91,7 @@ def submit(log: MerkleLog, cp: SignedCheckpoint, ep: Endpoint, http: httpx.Clien
         proof = log.consistency_proof(old, cp.size) if 0 < old < cp.size else []
         body = AddCheckpoint(old, tuple(proof), cp.note).encode()
         try:
-            answer = http.post(f"{ep.url}/add-checkpoint", content=body, timeout=TIMEOUT_S)
+            answer = http.post(f"{ep.url}/add-checkpoint", content=body)
         except httpx.HTTPError as exc:
             return Outcome(ep.name, cp.size, "unreachable", str(exc))
         kind = answer.headers.get("content-type", "").split(";")[0].strip()
@@ -127,7 +127,7 @@ def collect(
 ) -> list[Outcome]:
     """Submit ``checkpoint`` (default: the latest, issued if none) to every witness."""
     cp = checkpoint or log.latest_checkpoint() or log.issue_checkpoint()
-    client = http or httpx.Client()
+    client = http or httpx.Client(timeout=TIMEOUT_S)
     try:
         outcomes = [submit(log, cp, ep, client) for ep in endpoints]
     finally:
