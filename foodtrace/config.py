@@ -101,7 +101,8 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = SUBSCRIPTION_POLL_SECONDS
     webhook_allow_loopback: bool = False
     # Witnesses (C2SP tlog-witness) asked to cosign checkpoints: comma-separated
-    # "<cosigner vkey>@<submission URL prefix>"; pages require this many of them (0: none).
+    # "<cosigner vkey>@<submission URL prefix>". witnesses_required is only sent to pages as
+    # the operator's suggestion: pages count only the witnesses their user pinned.
     witnesses: str = ""
     witnesses_required: int = 0
     # The server submits each new checkpoint to them itself (foodtrace/witness/collector.py):
