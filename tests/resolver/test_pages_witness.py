@@ -28,10 +28,11 @@ from browsing import PHONE, shot
 from playwright.sync_api import Page, expect
 
 from foodtrace.api.app import create_app
-from foodtrace.demo import demo_settings, prepare
+from foodtrace.demo import demo_settings, prepare, summary_lines
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.cosignature import cosigner_vkey
 from foodtrace.trace.keys import generate
+from foodtrace.witness import demo as demo_witness
 from foodtrace.witness.collect import collect, parse_endpoints
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -52,6 +53,7 @@ class WitnessedDemo:
     data_dir: Path
     urls: dict[str, str]
     witnesses: list[RunningWitness]
+    demo_link: str  # the page link ``foodtrace demo`` prints, its own witness pinned
 
     def pinned(self, name: str, vkeys: list[str], k: int | None = None) -> str:
         """The page at ``name`` with ``vkeys`` (and ``k``) pinned in the link's fragment."""
@@ -71,7 +73,9 @@ class WitnessedDemo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessedDemo]:
     root = tmp_path_factory.mktemp("witnessed")
     data_dir, port = root / "demo", free_port()
-    urls = {path.stem: url for path, url in prepare(data_dir, port).qr}
+    summary = prepare(data_dir, port)
+    urls = {path.stem: url for path, url in summary.qr}
+    demo_link = next(line.strip() for line in summary_lines(summary) if "#w=" in line)
     settings = demo_settings(data_dir, port)
     with MerkleLog(settings=settings) as log:
         vkey = log.verifier_key()
@@ -85,21 +89,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessedDemo]:
             for cp in log.checkpoints():  # every checkpoint a page may prove against
                 outcomes = collect(log, parse_endpoints(configured), cp)
                 assert [o.status for o in outcomes] == ["cosigned", "cosigned"], outcomes
+        # No public chain RPC here (model_copy skips the default to /chain/rpc): the page
+        # checks the log and the witnesses, and says it read no chain. The demo's own
+        # witness (which cosigned in prepare) is served and mounted as `foodtrace demo` does.
+        served = demo_witness.configure(
+            settings.model_copy(
+                update={
+                    "witnesses": configured,
+                    "witnesses_required": 2,  # the page ignores it: only pins count
+                    "chain_public_url": "",
+                    # Collected above; no later pass may undo the tests' edits below.
+                    "witness_poll_seconds": 3600.0,
+                }
+            )
+        )
         with pytest.MonkeyPatch.context() as env:
             env.setenv("FOODTRACE_RESOLVE_CACHE_SECONDS", "0")
-            app = create_app(
-                # No public chain RPC here (model_copy skips the default to /chain/rpc): the
-                # page checks the log and the witnesses, and says it read no chain.
-                settings.model_copy(
-                    update={
-                        "witnesses": configured,
-                        "witnesses_required": 2,  # the page ignores it: only pins count
-                        "chain_public_url": "",
-                        # Collected above; no later pass may undo the tests' edits below.
-                        "witness_poll_seconds": 3600.0,
-                    }
-                )
-            )
+            app = create_app(served)
+        demo_witness.mount(app, served)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         )
@@ -110,7 +117,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessedDemo]:
             if time.monotonic() > deadline or not thread.is_alive():
                 pytest.fail("uvicorn did not start")
             time.sleep(0.05)
-        yield WitnessedDemo(data_dir, urls, witnesses)
+        yield WitnessedDemo(data_dir, urls, witnesses, demo_link)
         server.should_exit = True
         thread.join(10)
 
@@ -163,6 +170,18 @@ def test_nothing_pinned_claims_nothing_though_the_server_sent_cosignatures(
     expect(page.locator("#badge")).to_have_text("✓日志已验证")
     expect(page.locator("#checks li.neutral", has_text="您未固定见证方公钥")).to_have_count(1)
     expect(page.locator("#checks li", has_text="已联署")).to_have_count(0)
+
+
+def test_the_link_foodtrace_demo_prints_pins_its_own_witness(
+    demo: WitnessedDemo, page: Page
+) -> None:
+    page.goto(demo.demo_link)
+    assert verdict(page) == "verified"
+    assert body_attr(page, "witness-pin") == "link"
+    assert body_attr(page, "witnesses") == demo_witness.NAME
+    expect(page.locator("#badge")).to_have_text("✓日志已验证 · 见证 1/1")
+    # The form shows the pin from the link, decoded, for the shopper to check and save.
+    assert page.locator("#witness-form textarea").input_value().startswith(demo_witness.NAME + "+")
 
 
 def test_keys_pinned_in_the_form_are_kept_for_the_next_page(
