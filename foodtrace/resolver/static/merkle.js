@@ -34,3 +34,31 @@ export async function rootFromInclusion(index, size, leaf, proof) {
   if (sn !== 0) throw new Error("proof too short");
   return r;
 }
+
+/* RFC 9162 §2.1.4.2: does the tree of size2 (root2) extend the one of size1 (root1)?
+   Resolves true or false; arithmetic instead of bit operations, as above. */
+export async function verifyConsistency(size1, size2, proof, root1, root2) {
+  const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (size1 < 1 || size1 > size2) return false;
+  if (size1 === size2) return proof.length === 0 && same(root1, root2);
+  if (!proof.length) return false;
+  let p2 = size1;
+  while (p2 % 2 === 0) p2 /= 2;
+  const path = p2 === 1 ? [root1, ...proof] : proof; // size1 a power of two: root1 seeds it
+  let fn = size1 - 1, sn = size2 - 1;
+  const half = () => { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); };
+  while (fn % 2 === 1) half();
+  let fr = path[0], sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = await sha256(concat(NODE, c, fr));
+      sr = await sha256(concat(NODE, c, sr));
+      if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) half();
+    } else {
+      sr = await sha256(concat(NODE, sr, c));
+    }
+    half();
+  }
+  return sn === 0 && same(fr, root1) && same(sr, root2);
+}
