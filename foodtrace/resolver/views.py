@@ -466,7 +466,7 @@ def router(settings: Settings) -> APIRouter:
 
 def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
     """The page's witness keys and quorum, and the cosignatures the log collected."""
-    from foodtrace.witness.collect import cosigned_note, parse_endpoints
+    from foodtrace.witness.collect import cosigned_note, largest_cosigned, parse_endpoints
 
     endpoints = parse_endpoints(settings.witnesses)
     if not endpoints:
@@ -476,6 +476,7 @@ def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
         tuple(ep.vkey for ep in endpoints),
         settings.witnesses_required,
         lambda note: cosigned_note(log.engine, note, names),
+        lambda: largest_cosigned(log.engine, names),
     )
 
 

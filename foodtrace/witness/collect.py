@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -148,3 +148,14 @@ def cosigned_note(engine: Engine, note: str, witnesses: Sequence[str] | None = N
     with Session(engine) as session:
         lines = list(session.scalars(query.order_by(WitnessCosignature.witness)))
     return add_cosignatures(note, lines) if lines else note
+
+
+def largest_cosigned(engine: Engine, witnesses: Sequence[str]) -> int | None:
+    """The largest checkpoint size any of ``witnesses`` cosigned (None: none yet)."""
+    with Session(engine) as session:
+        found = session.scalar(
+            select(func.max(WitnessCosignature.tree_size)).where(
+                WitnessCosignature.witness.in_(list(witnesses))
+            )
+        )
+    return int(found) if found is not None else None

@@ -27,9 +27,12 @@ import uvicorn
 from browsing import PHONE, shot
 from playwright.sync_api import Page, expect
 
+from foodtrace import demo as demo_mod
 from foodtrace.api.app import create_app
 from foodtrace.demo import demo_settings, prepare, summary_lines
 from foodtrace.store.log import MerkleLog
+from foodtrace.trace import entry as entry_mod
+from foodtrace.trace import keys
 from foodtrace.trace.cosignature import cosigner_vkey
 from foodtrace.trace.keys import generate
 from foodtrace.witness import demo as demo_witness
@@ -79,6 +82,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessedDemo]:
     settings = demo_settings(data_dir, port)
     with MerkleLog(settings=settings) as log:
         vkey = log.verifier_key()
+        # One entry after the anchor, and a checkpoint above the anchored one: pages prove
+        # against the anchored checkpoint, the witnesses cosign both.
+        regulator = keys.read_private(data_dir / demo_mod.REGULATOR_KEY_FILE)
+        note = entry_mod.sign(regulator, type="note", author=log.entry(0).author, body={"t": 1})
+        log.append([note])
+        log.issue_checkpoint()
     with ExitStack() as stack:
         witnesses = [
             stack.enter_context(run_witness(root / f"w{n}", name, [vkey]))
@@ -228,6 +237,41 @@ def test_a_cosignature_by_an_unpinned_key_is_not_counted(demo: WitnessedDemo, pa
     page.reload()
     assert verdict(page) == "verified"
     expect(page.locator("#badge")).to_have_text("✓日志已验证 · 见证 1/1")
+
+
+def test_a_checkpoint_without_cosignatures_is_witnessed_through_a_larger_one(
+    demo: WitnessedDemo, page: Page
+) -> None:
+    url = demo.pinned("merchant-restaurant", demo.vkeys, 2)
+    page.goto(url)
+    assert verdict(page) == "verified"
+    shown = page.evaluate(
+        "Object.keys(JSON.parse(document.getElementById('ft-proofs').textContent).checkpoints)"
+    )
+    [(largest,)] = demo.sql("SELECT max(tree_size) FROM witness_cosignatures")
+    assert shown and all(int(s) < int(str(largest)) for s in shown)
+    expect(page.locator("#checks li", has_text="一致性证明有效")).to_have_count(0)
+    saved = demo.sql("SELECT witness, tree_size, line, created_at FROM witness_cosignatures")
+    demo.sql("DELETE FROM witness_cosignatures WHERE tree_size < ?", largest)
+    try:
+        page.reload()
+        assert verdict(page) == "verified"
+        assert body_attr(page, "witnesses") == " ".join(NAMES)
+        expect(page.locator("#badge")).to_have_text("✓日志已验证 · 见证 2/2")
+        expect(
+            page.locator("#checks li.ok", has_text=f"见证方联署的检查点(树大小 {largest})中")
+        ).to_have_count(len(shown))
+        # The larger checkpoint cosigned by w1 only: the shown one is witnessed by w1 only.
+        demo.sql(
+            "DELETE FROM witness_cosignatures WHERE witness = ? AND tree_size = ?",
+            NAMES[1],
+            largest,
+        )
+        page.reload()
+        assert verdict(page) == "unwitnessed"
+        assert body_attr(page, "witnesses") == NAMES[0]
+    finally:
+        restore(demo, saved)
 
 
 def test_a_missing_cosignature_leaves_the_quorum_unmet(demo: WitnessedDemo, page: Page) -> None:

@@ -20,7 +20,7 @@ import {checkFacts} from "./facts.js";
 import {leafHash, rootFromInclusion} from "./merkle.js";
 import {LOG_KEY, checkCheckpoint, parseVerifierKey} from "./note.js";
 import {badge, host, mark, note} from "./ui.js";
-import {checkWitnesses, initWitnessForm, parsePins, pinned} from "./witnesses.js";
+import {checkWitnesses, extendThroughConsistency, initWitnessForm, parsePins, pinned} from "./witnesses.js";
 
 async function checkRecords(P, cps, pending, report) {
   const entries = {};
@@ -70,6 +70,7 @@ async function run(P, pins) {
     else if (cp.signature === true) note(true, "日志检查点签名有效(树大小 " + size + ",公钥 " + vkey.name + "+" + vkey.hint + ")");
     else { report.tampered.push("checkpoint"); note(false, "日志检查点签名无效(树大小 " + size + ")"); }
   }
+  await extendThroughConsistency(P.witnessed, vkey, witnesses, cps, report);
   mark("ed25519", Object.keys(engines).sort().join(" "));
   P.records.forEach((rec) => { if (rec.pending) pending[rec.index] = true; });
   const waiting = Object.keys(pending).length;

@@ -4,7 +4,9 @@
    carry; a fragment never reaches the server). The server's checkpoints may carry any
    cosignature lines: only those by pinned keys that verify count, and with nothing pinned
    the badge claims nothing about witnesses. */
-import {COSIGNER_KEY, parseVerifierKey} from "./note.js";
+import {b64} from "./bytes.js";
+import {verifyConsistency} from "./merkle.js";
+import {COSIGNER_KEY, checkCheckpoint, parseVerifierKey} from "./note.js";
 import {mark, note} from "./ui.js";
 
 const PIN_KEY = "foodtrace.witnesses";
@@ -56,6 +58,36 @@ export async function parsePins(pins) {
     }
   }
   return out;
+}
+
+/* A witness cosigns only trees at least as large as the last it saw, so a smaller
+   checkpoint issued later (an aligned anchor) carries no cosignature of its own. The server
+   sends the largest cosigned checkpoint with a consistency proof from each shown size below
+   it: where the log's signature on it and the proof verify here, the shown checkpoint lies
+   in the history the witnesses cosigned and counts as cosigned by them. A proof that fails
+   between two checkpoints the log signed is a fork. */
+export async function extendThroughConsistency(witnessed, vkey, witnesses, cps, report) {
+  if (!witnessed || !witnesses.length) return;
+  const big = await checkCheckpoint(witnessed.checkpoint, vkey, witnesses);
+  if (big.signature !== true) {
+    if (big.signature !== "unsupported") {
+      report.tampered.push("checkpoint");
+      note(false, "见证方联署的检查点(树大小 " + big.size + ")日志签名无效");
+    }
+    return;
+  }
+  for (const size of Object.keys(witnessed.consistency)) {
+    const cp = cps[size];
+    if (!cp || cp.size >= big.size || !big.cosigned.some((n) => cp.cosigned.indexOf(n) < 0)) continue;
+    const ok = await verifyConsistency(cp.size, big.size, witnessed.consistency[size].map(b64), cp.root, big.root);
+    if (!ok) {
+      report.tampered.push("consistency");
+      note(false, "检查点(树大小 " + cp.size + ")与见证方联署的检查点(树大小 " + big.size + ")不一致:日志可能分叉");
+      continue;
+    }
+    cp.cosigned = cp.cosigned.concat(big.cosigned.filter((n) => cp.cosigned.indexOf(n) < 0));
+    note(true, "检查点(树大小 " + cp.size + ")包含于见证方联署的检查点(树大小 " + big.size + ")中:一致性证明有效");
+  }
 }
 
 /* Every checkpoint shown must carry the quorum: a fork shown to some witnesses only cannot
