@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from browsing import PHONE, shot
+from browsing import PHONE, SHOTS, shot
 from playwright.sync_api import Page, expect
 
 from foodtrace import demo as demo_mod
@@ -201,6 +201,8 @@ def test_keys_pinned_in_the_form_are_kept_for_the_next_page(
     page.locator("#badge-details summary").click()
     page.locator("#witness-form textarea[name=witnesses]").fill("\n".join(demo.vkeys))
     page.locator("#witness-form input[name=k]").fill("2")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.locator("#witness-form").screenshot(path=str(SHOTS / "witness-form-filled.png"))
     with page.expect_navigation():
         page.locator("#witness-form button").click()
     assert verdict(page) == "verified"
