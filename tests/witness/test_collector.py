@@ -22,7 +22,7 @@ from witnessrun import RunningWitness, free_port, run_witness
 
 from foodtrace.api.app import create_app
 from foodtrace.store.log import MerkleLog
-from foodtrace.trace.cosignature import cosigner_vkey, require_cosignatures
+from foodtrace.trace.cosignature import CosignatureError, cosigner_vkey, require_cosignatures
 from foodtrace.trace.keys import generate
 from foodtrace.witness.collect import Endpoint, cosigned_note, last_cosigned
 from foodtrace.witness.collector import WitnessCollector, backoff, collect_pending
@@ -147,3 +147,28 @@ def test_the_server_collects_and_serves_cosignatures_in_its_checkpoint_note(
         assert note.startswith(f"{log.origin}\n6\n")
         got = require_cosignatures(note, [w.vkey for w in pair], 2)
         assert sorted(c.name for c in got) == sorted(NAMES)
+
+
+def test_the_largest_cosigned_checkpoint_is_served_on_request(
+    db_url: str, log: MerkleLog, pair: list[RunningWitness]
+) -> None:
+    """``?witnessed=true``: a scanner asking for cosignatures gets the largest checkpoint
+    that carries them, not a newer one the witnesses have not been asked about yet."""
+    settings = log.settings.model_copy(
+        update={
+            "database_url": db_url,
+            "witnesses": ",".join(w.endpoint for w in pair),
+            "witness_poll_seconds": 3600.0,  # one pass at start, then nothing in this test
+        }
+    )
+    grow(log, "d", 5)
+    with TestClient(create_app(settings)) as client:
+        wait_for("both cosignatures at 5", cosigned_by_both(log, pair, 5))
+        grow(log, "d", 8)  # issued after the collector's pass: not cosigned
+        latest = client.get("/api/v1/log/checkpoint").json()
+        witnessed = client.get("/api/v1/log/checkpoint?witnessed=true").json()
+    assert latest["size"] == 8
+    with pytest.raises(CosignatureError):
+        require_cosignatures(latest["checkpoint"], [w.vkey for w in pair], 1)
+    assert witnessed["size"] == 5
+    assert len(require_cosignatures(witnessed["checkpoint"], [w.vkey for w in pair], 2)) == 2
