@@ -112,9 +112,14 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = SUBSCRIPTION_POLL_SECONDS
     webhook_allow_loopback: bool = False
     # Witnesses (C2SP tlog-witness) asked to cosign checkpoints: comma-separated
-    # "<cosigner vkey>@<submission URL prefix>"; pages require this many of them (0: none).
+    # "<cosigner vkey>@<submission URL prefix>". witnesses_required is only sent to pages as
+    # the operator's suggestion: pages count only the witnesses their user pinned.
     witnesses: str = ""
     witnesses_required: int = 0
+    # The server submits each new checkpoint to them itself (foodtrace/witness/collector.py):
+    # every this many seconds per witness, each request bounded by the timeout.
+    witness_poll_seconds: float = 2.0
+    witness_timeout_seconds: float = 5.0
 
     # Recall clocks count working days: weekdays except these public holidays, plus these
     # weekend make-up working days (调休); JSON lists of dates, e.g. ["2026-10-01", …].

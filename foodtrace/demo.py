@@ -709,6 +709,7 @@ class Summary:
     authority_key: str = ""  # base64 public key of the code authority
     chain_rpc_url: str = ""  # where other programs read the (embedded) chain
     data_dir: Path = Path()
+    witness_key: str = ""  # the demo's own witness (foodtrace/witness/demo.py)
 
 
 def demo_settings(data_dir: Path, port: int) -> Settings:
@@ -813,6 +814,9 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
             anchorer.close()
         verifier = log.verifier_key()
         log_size = log.size()
+        from foodtrace.witness import demo as demo_witness
+
+        witness_key = demo_witness.prepare(data_dir, log)
 
     qr = write_codes(settings, today)
     from foodtrace.store.log import load_or_create_key
@@ -832,6 +836,7 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         keys.public_to_b64(authority),
         settings.chain_public_url,
         data_dir,
+        witness_key=witness_key,
     )
 
 
@@ -889,6 +894,16 @@ def summary_lines(s: Summary) -> list[str]:
         "QR codes (PNG → URL it encodes):",
     ]
     lines += [f"  {path}\n    {url}" for path, url in s.qr]
+    if s.witness_key:
+        from urllib.parse import quote
+
+        page = next(url for path, url in s.qr if path.stem == "merchant-restaurant")
+        lines += [
+            "",
+            "The page with the demo witness pinned (k = 1; the pin rides in the link's #fragment):",
+            f"  {page}#w={quote(s.witness_key, safe='')}&k=1",
+            "The demo witness is run by this same server: it shows the flow and proves nothing.",
+        ]
     command = scan_command(s)
     if command:
         lines += [
@@ -921,6 +936,7 @@ def scan_command(s: Summary) -> str:
         s.contract_address,
         "--state",
         str((s.data_dir / SCAN_STATE_FILE).resolve()),
+        *(("--witness", s.witness_key, "--witnesses-required", "1") if s.witness_key else ()),
         str((s.data_dir / "qr").resolve()),
     ]
     return shlex.join(args)

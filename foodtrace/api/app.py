@@ -69,6 +69,12 @@ def create_app(
     from foodtrace.epcis.subscription.worker import SubscriptionWorker
 
     deliveries = SubscriptionWorker(session_factory(engine), settings)
+    # Configured witnesses are asked to cosign each new checkpoint, in background threads.
+    from foodtrace.witness.collector import from_settings as witness_collector
+
+    witnesses = witness_collector(
+        log, settings.witnesses, settings.witness_poll_seconds, settings.witness_timeout_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -80,7 +86,11 @@ def create_app(
         if anchorer is not None:
             anchorer.start()
         deliveries.start()
+        if witnesses is not None:
+            witnesses.start()
         yield
+        if witnesses is not None:
+            witnesses.close()
         deliveries.close()
         if anchorer is not None:
             anchorer.close()
@@ -107,6 +117,7 @@ def create_app(
     app.state.chain = chain
     app.state.sessions = session_factory(engine)
     app.state.anchorer = anchorer
+    app.state.witnesses = witnesses
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
     app.add_middleware(

@@ -81,10 +81,12 @@ def demo(
     import uvicorn
 
     from foodtrace.api.app import create_app
+    from foodtrace.witness import demo as demo_witness
 
-    settings = demo_settings(data_dir, port)
+    settings = demo_witness.configure(demo_settings(data_dir, port))
     typer.echo(f"\nserving on {settings.public_base_url} (Ctrl-C to stop)")
     app = create_app(settings, run_anchorer=True)
+    demo_witness.mount(app, settings)
     configure_logging("INFO")
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import Settings
 from foodtrace.record.views import API, LogDep
-from foodtrace.witness.collect import cosigned_note, parse_endpoints
+from foodtrace.witness.collect import cosigned_note, largest_cosigned, parse_endpoints
 
 
 class CheckpointOut(BaseModel):
@@ -42,8 +42,22 @@ def router(settings: Settings) -> APIRouter:
     @r.get(
         "/checkpoint", summary="The log's latest signed checkpoint", response_model=CheckpointOut
     )
-    def latest_checkpoint(log: LogDep) -> Any:
-        cp = log.latest_checkpoint() or log.issue_checkpoint()
+    def latest_checkpoint(
+        log: LogDep,
+        witnessed: Annotated[
+            bool,
+            Query(
+                description="The largest checkpoint a configured witness cosigned instead "
+                "(the latest may not be cosigned yet); the latest if none was"
+            ),
+        ] = False,
+    ) -> Any:
+        size = largest_cosigned(log.engine, witnesses) if witnessed and witnesses else None
+        cp = (
+            log.checkpoint_at(size)
+            if size is not None
+            else log.latest_checkpoint() or log.issue_checkpoint()
+        )
         note = cosigned_note(log.engine, cp.note, witnesses) if witnesses else cp.note
         return CheckpointOut(size=cp.size, checkpoint=note, verifier_key=log.verifier_key())
 

@@ -704,6 +704,28 @@ class Witnessing:
     keys: tuple[str, ...]
     required: int
     cosigned: Callable[[str], str]
+    largest: Callable[[], int | None] = lambda: None
+    """The largest checkpoint size a configured witness cosigned."""
+
+
+def witnessed_extension(
+    log: MerkleLog, witnesses: Witnessing, shown: Iterable[str]
+) -> dict[str, Any] | None:
+    """The largest cosigned checkpoint, with a consistency proof to it from each shown size
+    below it. A witness cosigns only trees at least as large as the last it saw, so a
+    smaller checkpoint issued later (an aligned anchor) is witnessed through a larger one
+    that provably extends it; the page checks the proof itself."""
+    size = witnesses.largest()
+    below = sorted(int(s) for s in shown if size is not None and int(s) < size)
+    if size is None or not below:
+        return None
+    return {
+        "checkpoint": witnesses.cosigned(log.checkpoint_at(size).note),
+        "consistency": {
+            str(s): [base64.b64encode(h).decode() for h in log.consistency_proof(s, size)]
+            for s in below
+        },
+    }
 
 
 @dataclass(frozen=True)
@@ -839,6 +861,9 @@ def proofs(
         "witnesses": {"keys": [], "required": 0}
         if witnesses is None
         else {"keys": list(witnesses.keys), "required": witnesses.required},
+        "witnessed": None
+        if witnesses is None
+        else witnessed_extension(log, witnesses, checkpoints),
         "formats": FORMATS,
     }
 

@@ -50,6 +50,11 @@ GS1: Final = "https://gs1.org/voc/"
 REGION_HEADER: Final = "x-foodtrace-region"  # set by an edge proxy (city/province), optional
 STATIC_FILES: Final = {
     "verify.js": "text/javascript; charset=utf-8",
+    # verify.js's ES modules, one concept each (imported as ./name.js, without ?v=).
+    **{
+        f"{m}.js": "text/javascript; charset=utf-8"
+        for m in ("bytes", "merkle", "ed25519", "note", "facts", "ui", "chain", "witnesses")
+    },
     "noble.js": "text/javascript; charset=utf-8",
     "complaint.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
@@ -489,14 +494,17 @@ def router(settings: Settings) -> APIRouter:
         )
 
     @r.get(STATIC_PREFIX + "/{name}", include_in_schema=False)
-    def static_file(name: str) -> Response:
+    def static_file(name: str, v: str = "") -> Response:
         if name not in STATIC_FILES:
             raise Problem(404, "Not Found", f"no static file {name!r}")
         data, etag = _static(name)
+        # A versioned URL (?v=hash, from the templates) may be kept a day; a module imported
+        # by a relative URL carries no version, so it is revalidated against its ETag.
+        cache = "public, max-age=86400" if v else "no-cache"
         return Response(
             data,
             media_type=STATIC_FILES[name],
-            headers={"ETag": f'"{etag}"', "Cache-Control": "public, max-age=86400"},
+            headers={"ETag": f'"{etag}"', "Cache-Control": cache},
         )
 
     return r
@@ -510,7 +518,7 @@ def _cosigned(settings: Settings, log: Any, note: str) -> str:
 
 def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
     """The page's witness keys and quorum, and the cosignatures the log collected."""
-    from foodtrace.witness.collect import cosigned_note, parse_endpoints
+    from foodtrace.witness.collect import cosigned_note, largest_cosigned, parse_endpoints
 
     endpoints = parse_endpoints(settings.witnesses)
     if not endpoints:
@@ -520,6 +528,7 @@ def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
         tuple(ep.vkey for ep in endpoints),
         settings.witnesses_required,
         lambda note: cosigned_note(log.engine, note, names),
+        lambda: largest_cosigned(log.engine, names),
     )
 
 

@@ -358,7 +358,8 @@ def _unwitnessed(
     trusted = parse_body(seen.note.split("\n\n")[0] + "\n") if seen is not None else None
     for base, server in servers.items():
         try:
-            answer = server.get_json("/api/v1/log/checkpoint")
+            # The largest cosigned checkpoint: the latest may be too new to be cosigned yet.
+            answer = server.get_json("/api/v1/log/checkpoint?witnessed=true")
             note = str(answer["checkpoint"])
             cp, cosigs = require_witnessed(
                 note, verifier, witness_keys, required, trusted, server.consistency

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -91,7 +91,7 @@ def submit(log: MerkleLog, cp: SignedCheckpoint, ep: Endpoint, http: httpx.Clien
         proof = log.consistency_proof(old, cp.size) if 0 < old < cp.size else []
         body = AddCheckpoint(old, tuple(proof), cp.note).encode()
         try:
-            answer = http.post(f"{ep.url}/add-checkpoint", content=body, timeout=TIMEOUT_S)
+            answer = http.post(f"{ep.url}/add-checkpoint", content=body)
         except httpx.HTTPError as exc:
             return Outcome(ep.name, cp.size, "unreachable", str(exc))
         kind = answer.headers.get("content-type", "").split(";")[0].strip()
@@ -127,7 +127,7 @@ def collect(
 ) -> list[Outcome]:
     """Submit ``checkpoint`` (default: the latest, issued if none) to every witness."""
     cp = checkpoint or log.latest_checkpoint() or log.issue_checkpoint()
-    client = http or httpx.Client()
+    client = http or httpx.Client(timeout=TIMEOUT_S)
     try:
         outcomes = [submit(log, cp, ep, client) for ep in endpoints]
     finally:
@@ -148,3 +148,14 @@ def cosigned_note(engine: Engine, note: str, witnesses: Sequence[str] | None = N
     with Session(engine) as session:
         lines = list(session.scalars(query.order_by(WitnessCosignature.witness)))
     return add_cosignatures(note, lines) if lines else note
+
+
+def largest_cosigned(engine: Engine, witnesses: Sequence[str]) -> int | None:
+    """The largest checkpoint size any of ``witnesses`` cosigned (None: none yet)."""
+    with Session(engine) as session:
+        found = session.scalar(
+            select(func.max(WitnessCosignature.tree_size)).where(
+                WitnessCosignature.witness.in_(list(witnesses))
+            )
+        )
+    return int(found) if found is not None else None

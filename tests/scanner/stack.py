@@ -118,14 +118,18 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def serve(data_dir: Path, port: int, rpc: str) -> Iterator[str]:
-    """``foodtrace serve --no-anchor`` on ``data_dir``; yields its base URL."""
+def serve(
+    data_dir: Path, port: int, rpc: str, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``foodtrace serve --no-anchor`` on ``data_dir`` (``extra_env``: more settings);
+    yields its base URL."""
     env = {
         **os.environ,
         "FOODTRACE_DATA_DIR": str(data_dir),
         "FOODTRACE_DATABASE_URL": "",
         "FOODTRACE_CHAIN_URL": rpc,
         "FOODTRACE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
     }
     log = data_dir.parent / f"server-{port}.log"  # a file: a pipe nobody drains can fill
     with log.open("wb") as out:
