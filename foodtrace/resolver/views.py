@@ -4,7 +4,8 @@
 code's ``?s=`` signature) answer with a zh-CN page for browsers, JSON for API clients, and a
 GS1 Digital Link linkset (``application/linkset+json`` or ``?linkType=all``). A code that is
 malformed, forged or names nothing we know gets a clear page (or problem+json), never a 500.
-Each resolution is counted as a scan (no personal data: the code and an optional region).
+Each resolution is counted as a scan (no personal data: the code and a keyed hash of the
+client's network, :mod:`foodtrace.resolver.scans`).
 
 A page view only reads. Scans go to the app's :class:`~foodtrace.scan.service.ScanBuffer`
 (started by this router's lifespan), which writes them in batches; proofs are served against
@@ -36,18 +37,21 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from foodtrace.api.limits import busy, busy_response
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.config import Settings
 from foodtrace.recall import banner as recall_banner
-from foodtrace.resolver import service
+from foodtrace.resolver import scans, service
 from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.display import Fact
-from foodtrace.scan.service import ScanBuffer, Thresholds
+from foodtrace.scan.buffer import ScanBuffer, ScanBufferFull
 from foodtrace.trace.codes import Code, CodeKind, Lot, Merchant, Serial
 
 LINKSET_TYPE: Final = "application/linkset+json"
 GS1: Final = "https://gs1.org/voc/"
-REGION_HEADER: Final = "x-foodtrace-region"  # set by an edge proxy (city/province), optional
+# The only query parameters a code's page depends on (the signature, GS1 linkType): the
+# microcache key names these and nothing else, so ?x=random cannot fill it.
+PAGE_PARAMS: Final = ("s", "linkType")
 STATIC_FILES: Final = {
     "verify.js": "text/javascript; charset=utf-8",
     "noble.js": "text/javascript; charset=utf-8",
@@ -163,6 +167,14 @@ def _code_url(request: Request, settings: Settings) -> str:
     return f"{_base(request, settings)}{path}{'?' + query if query else ''}"
 
 
+def _cache_url(request: Request, settings: Settings) -> str:
+    """The code URL with only the parameters a page depends on, in a fixed order."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    params = request.query_params
+    known = "&".join(f"{k}={v}" for k in PAGE_PARAMS for v in params.getlist(k))
+    return f"{_base(request, settings)}{raw.decode('latin-1')}{'?' + known if known else ''}"
+
+
 def _rejected(request: Request, mode: str, r: service.CodeRejected) -> Response:
     if mode != "html":
         problem = Problem(
@@ -241,7 +253,7 @@ class Resolved:
         body = self.body
         if self.scans:
             assert session is not None, "a page with scan status needs a session"
-            scan = service.scan_view(session, buffer, self.code_key)
+            scan = scans.scan_view(session, buffer, self.code_key)
             status = json.dumps(_plain(scan), ensure_ascii=False, separators=(",", ":"))
             body = b'%s,"scans":%s}' % (body[:-1], status.encode())
         return Response(body, media_type=self.media_type, headers=dict(self.headers))
@@ -259,12 +271,11 @@ def router(settings: Settings) -> APIRouter:
     tuning = service.ResolverSettings()
     range_c = (tuning.cold_chain_min_c, tuning.cold_chain_max_c)
     pages: MicroCache[Resolved] = MicroCache(tuning.resolve_cache_seconds)
+    counting = scans.ScanCounting(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        buffer = ScanBuffer(
-            app.state.engine, Thresholds.from_settings(settings), tuning.scan_flush_seconds
-        )
+        buffer = ScanBuffer(app.state.engine, counting.thresholds, tuning.scan_flush_seconds)
         app.state.scan_buffer = buffer.start()
         try:
             yield
@@ -277,6 +288,9 @@ def router(settings: Settings) -> APIRouter:
 
     # Page builds run on these threads: long-lived, so each keeps its database connections.
     builders = ThreadPoolExecutor(max(tuning.resolve_build_threads, 1), "resolve-build")
+    # ... and at most this many wait for one: past that a miss is answered 503.
+    waiting = 0
+    waiting_lock = threading.Lock()
 
     refreshing: set[tuple[str, str, int]] = set()  # keys whose page a builder is redoing
     refreshing_lock = threading.Lock()
@@ -287,24 +301,38 @@ def router(settings: Settings) -> APIRouter:
         expired one is still answered while one builder thread rebuilds it (as a proxy's
         microcache serves stale while updating, so no request waits for a rebuild); a
         missing one is built on a builder thread, at most ``resolve_build_threads`` at once,
-        so builds do not convoy on the GIL, and requests that missed together share one."""
+        so builds do not convoy on the GIL, and requests that missed together share one.
+        At most ``resolve_build_queue`` misses wait for a builder; more get 503, as do
+        scans once the scan buffer is full."""
+        nonlocal waiting
         mode = negotiate(request.headers.get("accept", ""), request.query_params.get("linkType"))
         url = _code_url(request, settings)
-        region = request.headers.get(REGION_HEADER)
+        scan = counting.of(request)
         buffer: ScanBuffer | None = getattr(request.app.state, "scan_buffer", None)
-        if pages.enabled and buffer is not None:
-            hit = _from_cache(request, buffer, mode, url, region)
-            if hit is not None:
-                return hit
-        return await asyncio.get_running_loop().run_in_executor(
-            builders, _build, request, buffer, mode, url, region
-        )
+        try:
+            if pages.enabled and buffer is not None:
+                hit = _from_cache(request, buffer, mode, url, scan)
+                if hit is not None:
+                    return hit
+            with waiting_lock:
+                if waiting >= tuning.resolve_build_queue:
+                    raise busy("Too many pages are being built at once.", 1.0)
+                waiting += 1
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    builders, _build, request, buffer, mode, url, scan
+                )
+            finally:
+                with waiting_lock:
+                    waiting -= 1
+        except ScanBufferFull as exc:
+            raise busy("Scans arrive faster than they can be written.", exc.retry_after) from exc
 
     def _from_cache(
-        request: Request, buffer: ScanBuffer, mode: str, url: str, region: str | None
+        request: Request, buffer: ScanBuffer, mode: str, url: str, scan: scans.Scan
     ) -> Response | None:
         latest = request.app.state.log.latest_checkpoint()
-        key = (url, mode, latest.size if latest is not None else 0)
+        key = (_cache_url(request, settings), mode, latest.size if latest is not None else 0)
         found = pages.lookup(key)
         if found is None:  # only URLs whose code verified are ever stored
             return None
@@ -315,7 +343,7 @@ def router(settings: Settings) -> APIRouter:
                 refreshing.add(key)
             if claimed:
                 builders.submit(_refresh, request, mode, url, latest, key)
-        buffer.add(hit.code_key, region)
+        scans.count_scan(None, buffer, hit.code_key, scan)
         if not hit.scans:
             return hit.response(None, buffer)
         with request.app.state.sessions() as session:
@@ -326,7 +354,7 @@ def router(settings: Settings) -> APIRouter:
     ) -> None:
         try:
             with request.app.state.sessions() as session:
-                _resolve(request, session, None, mode, url, None, latest, key, count=False)
+                _resolve(request, session, None, mode, url, None, latest, key)
         except Exception:  # the stale page stays until it is too old, then a miss rebuilds
             logger.exception("rebuilding the page for %s failed", url)
         finally:
@@ -334,18 +362,18 @@ def router(settings: Settings) -> APIRouter:
                 refreshing.discard(key)
 
     def _build(
-        request: Request, buffer: ScanBuffer | None, mode: str, url: str, region: str | None
+        request: Request, buffer: ScanBuffer | None, mode: str, url: str, scan: scans.Scan
     ) -> Response:
         with request.app.state.sessions() as session:
             latest = request.app.state.log.latest_checkpoint()
-            key = (url, mode, latest.size if latest is not None else 0)
+            key = (_cache_url(request, settings), mode, latest.size if latest is not None else 0)
             hit = pages.get(key)  # built while this request waited for a builder
             if hit is not None:
-                service.count_scan(session, buffer, hit.code_key, region)
+                scans.count_scan(session, buffer, hit.code_key, scan)
                 response = hit.response(session, buffer)
             else:
                 response = _respond(
-                    _resolve(request, session, buffer, mode, url, region, latest, key),
+                    _resolve(request, session, buffer, mode, url, scan, latest, key),
                     session,
                     buffer,
                 )
@@ -358,21 +386,20 @@ def router(settings: Settings) -> APIRouter:
         buffer: ScanBuffer | None,
         mode: str,
         url: str,
-        region: str | None,
+        scan: scans.Scan | None,
         latest: Any,
         key: tuple[str, str, int],
-        count: bool = True,
     ) -> Resolved | Response:
         """The page for ``url`` (stored in the microcache when it is the same for every
-        scanner), or the rejection to send; counts the scan unless ``count`` is False."""
+        scanner), or the rejection to send; counts ``scan`` unless it is None."""
         try:
             code = service.check_code(url, service.authority_keys(settings))
         except service.CodeRejected as exc:
             return _rejected(request, mode, exc)
         base = _base(request, settings)
         code_key = service.code_key(code.subject)
-        if count:
-            service.count_scan(session, buffer, code_key, region)
+        if scan is not None:
+            scans.count_scan(session, buffer, code_key, scan)
         if mode == "linkset":
             body = {"linkset": [{"anchor": f"{base}{code.subject.path()}", **_links(base, code)}]}
             resolved = Resolved(code_key, _json(body), LINKSET_TYPE)
@@ -419,7 +446,9 @@ def router(settings: Settings) -> APIRouter:
             .get_template(template)
             .render(
                 **page,
-                scan=service.scan_view(session, buffer, code_key) if shows_scans else None,
+                scan=scans.scan_view(session, buffer, code_key, counting.thresholds)
+                if shows_scans
+                else None,
                 code=code,
                 proofs=_json_script(bundle),
                 anchor=anchor,
@@ -438,9 +467,8 @@ def router(settings: Settings) -> APIRouter:
         return resolved
 
     summary = "Resolve a 食安码 (HTML, JSON or GS1 linkset by Accept)"
-    r.add_api_route("/M/{merchant_id}", resolve, methods=["GET"], summary=summary)
-    r.add_api_route("/01/{gtin}/10/{lot}", resolve, methods=["GET"], summary=summary)
-    r.add_api_route("/01/{gtin}/21/{serial}", resolve, methods=["GET"], summary=summary)
+    for path in ("/M/{merchant_id}", "/01/{gtin}/10/{lot}", "/01/{gtin}/21/{serial}"):
+        r.add_api_route(path, resolve, methods=["GET"], summary=summary, responses=busy_response())
 
     @r.get(STATIC_PREFIX + "/{name}", include_in_schema=False)
     def static_file(name: str) -> Response:
