@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
+from foodtrace.auth.models import Principal
 from foodtrace.config import Settings
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
@@ -68,7 +70,10 @@ def router(_: Settings) -> APIRouter:
         },
     )
     async def upload_blob(request: Request, principal: PrincipalDep) -> BlobOut:
-        data = await request.body()
+        data = await request.body()  # hashing, checking the quota and writing: off the loop
+        return await run_in_threadpool(_store_blob, request, principal, data)
+
+    def _store_blob(request: Request, principal: Principal, data: bytes) -> BlobOut:
         with sessions(request)() as session, session.begin():
             try:
                 accepted = uploads.accept(
