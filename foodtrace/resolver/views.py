@@ -277,6 +277,7 @@ def router(settings: Settings) -> APIRouter:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         buffer = ScanBuffer(app.state.engine, counting.thresholds, tuning.scan_flush_seconds)
         app.state.scan_buffer = buffer.start()
+        app.state.page_cache = pages  # for /metrics-style inspection and tests
         try:
             yield
         finally:
