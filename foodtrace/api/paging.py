@@ -92,6 +92,23 @@ class PageRequest:
         response.headers[TOKEN_HEADER] = token
         return rows
 
+    def slice(self, response: Response, items: list[T], key: Callable[[T], int]) -> list[T]:
+        """One page of ``items`` (a list in the service's order, each with a unique integer
+        ``key``, usually its entry index): the rows after the token's, at most ``per_page``.
+        For lists a service builds whole; the proofs, the costly part, are then made only
+        for the page."""
+        start = 0
+        after = self.after(self.url.path, (int,))
+        if after is not None:
+            keys = [key(item) for item in items]
+            if after[0] not in keys:
+                raise bad_page(
+                    f"/query/{TOKEN_PARAM}", "the row this token continues after is not listed"
+                )
+            start = keys.index(after[0]) + 1
+        window = items[start : start + self.per_page + 1]
+        return self.page(response, self.url.path, window, lambda item: [key(item)])
+
 
 def page_request(
     request: Request,

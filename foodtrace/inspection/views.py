@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
 from foodtrace.inspection import service
@@ -80,10 +81,18 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}/inspections",
         summary="A party's inspection records",
         response_model=list[Recorded[InspectionOut]],
+        responses=paged_responses(),
     )
-    def read_party_inspections(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        return [
-            recorded(log, i, i.entry_index) for i in service.party_inspections(session, party_id)
-        ]
+    def read_party_inspections(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        found = page.slice(response, service.party_inspections(session, party_id), _index)
+        return [recorded(log, i, i.entry_index) for i in found]
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.auth.models import Principal
@@ -162,18 +163,35 @@ def router(_: Settings) -> APIRouter:
         "/lots/{gtin}/{lot_code}/reports",
         summary="Test reports about a lot",
         response_model=list[Recorded[ReportOut]],
+        responses=paged_responses(),
     )
-    def read_lot_reports(log: LogDep, session: SessionDep, gtin: str, lot_code: str) -> Any:
-        reports = service.reports_about_lot(session, gtin, lot_code)
+    def read_lot_reports(
+        log: LogDep,
+        session: SessionDep,
+        gtin: str,
+        lot_code: str,
+        page: PageDep,
+        response: Response,
+    ) -> Any:
+        reports = page.slice(response, service.reports_about_lot(session, gtin, lot_code), _index)
         return [recorded(log, rep, rep.entry_index) for rep in reports]
 
     @r.get(
         "/parties/{party_id}/reports",
         summary="Test reports about a shop or site",
         response_model=list[Recorded[ReportOut]],
+        responses=paged_responses(),
     )
-    def read_party_reports(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        reports = service.reports_about_party(session, party_id)
+    def read_party_reports(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        reports = page.slice(response, service.reports_about_party(session, party_id), _index)
         return [recorded(log, rep, rep.entry_index) for rep in reports]
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index
