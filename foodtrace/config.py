@@ -64,6 +64,7 @@ SCAN_BUFFER_MAX = 50_000
 MAX_EVENTS_PER_DOCUMENT = 10_000
 CAPTURE_CONCURRENCY = 1
 CAPTURE_QUEUE = 4
+GIL_SWITCH_INTERVAL_S = 0.0005
 # Page builds waiting for a builder thread, per worker; past this: 503 + Retry-After.
 RESOLVE_BUILD_QUEUE = 64
 # List endpoints: rows per page when the client names none, and at most.
@@ -124,6 +125,11 @@ class Settings(BaseSettings):
     # authority key (the same on every worker of one deployment).
     scan_network_secret: str = ""
     max_events_per_document: int = MAX_EVENTS_PER_DOCUMENT
+    # Serving processes only (foodtrace.api.worker.tune_interpreter): how often a thread
+    # holding the GIL hands it over (sys.setswitchinterval; 0: Python's
+    # 5 ms). A capture is pure-Python work on a worker thread; each time a page request's
+    # socket or SQLite call gives the GIL up, it waits up to this long to get it back.
+    gil_switch_interval_s: float = GIL_SWITCH_INTERVAL_S
     capture_concurrency: int = CAPTURE_CONCURRENCY
     capture_queue: int = CAPTURE_QUEUE
     # EPCIS subscriptions: how often the delivery worker polls, and whether webhooks may

@@ -12,10 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.limits import busy_response
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
@@ -231,17 +232,24 @@ def router(settings: Settings) -> APIRouter:
             "order. `gtin` narrows to one product when lot codes repeat across products."
         ),
         response_class=JSONResponse,
-        responses={200: {"content": {LD_JSON: {}}}, **problem_responses(404)},
+        responses={
+            **paged_responses(404),
+            200: {**paged_responses()[200], "content": {LD_JSON: {}}},
+        },
     )
     def lot_epcis(
         lot: str,
         session: SessionDep,
+        page: PageDep,
         gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
     ) -> JSONResponse:
         rows = query.lot_events(session, lot, gtin)
         if not rows:
             raise Problem(404, "Not Found", f"No EPCIS event names lot {lot}.")
-        return JSONResponse(documents.epcis_document(rows), media_type=LD_JSON)
+        carrier = Response()  # takes the paging headers
+        rows = page.slice(carrier, rows, lambda row: row.id)
+        paging = {k: v for k, v in carrier.headers.items() if k in ("link", "next-page-token")}
+        return JSONResponse(documents.epcis_document(rows), media_type=LD_JSON, headers=paging)
 
     r.include_router(subscription_views.router(settings))
     return r

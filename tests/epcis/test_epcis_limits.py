@@ -94,3 +94,24 @@ def test_busy_answers_carry_retry_after(db_url: str, tmp_path: Path) -> None:
     gate.leave()
     gate.admit()  # a place freed
     assert gate.admitted == 2
+
+
+def test_a_lots_events_come_in_pages(db_url: str, tmp_path: Path) -> None:
+    with open_repository(db_url, tmp_path / "var") as repo:
+        assert repo.capture(object_document(range(5), LOT)).json()["success"]
+        lot = "LIM1"
+        whole = repo.client.get(f"/epcis/lots/{lot}").json()["epcisBody"]["eventList"]
+        assert len(whole) == 5
+        seen: list[str] = []
+        url = f"/epcis/lots/{lot}?perPage=2"
+        while url:
+            r = repo.client.get(url)
+            assert r.status_code == 200, r.text
+            events = r.json()["epcisBody"]["eventList"]
+            assert 1 <= len(events) <= 2
+            seen += [e["eventID"] for e in events]
+            token = r.headers.get("next-page-token")
+            assert ("link" in r.headers) == (token is not None)
+            url = f"/epcis/lots/{lot}?perPage=2&nextPageToken={token}" if token else ""
+        assert seen == [e["eventID"] for e in whole]
+        _problem(repo.client.get(f"/epcis/lots/{lot}?nextPageToken=AAAA"), 400)
