@@ -46,8 +46,9 @@ def encode_token(scope: str, key: Key) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(scope: str, token: str, shape: Sequence[type]) -> Key:
-    """The key a token names, each part of the type in ``shape``; refused otherwise."""
+def decode_token(scope: str, token: str, shape: Sequence[type] | None) -> Key:
+    """The key a token names, each part of the type in ``shape`` (None: any key); refused
+    otherwise."""
     pointer = f"/query/{TOKEN_PARAM}"
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -57,8 +58,11 @@ def decode_token(scope: str, token: str, shape: Sequence[type]) -> Key:
             raise bad_page(pointer, "this token belongs to another list")
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise bad_page(pointer, "expected a nextPageToken returned by this endpoint") from None
+    if shape is None and isinstance(key, list):
+        return key
     if (
-        not isinstance(key, list)
+        shape is None
+        or not isinstance(key, list)
         or len(key) != len(shape)
         or not all(type(v) is t for v, t in zip(key, shape, strict=True))
     ):
@@ -92,22 +96,36 @@ class PageRequest:
         response.headers[TOKEN_HEADER] = token
         return rows
 
-    def slice(self, response: Response, items: list[T], key: Callable[[T], int]) -> list[T]:
-        """One page of ``items`` (a list in the service's order, each with a unique integer
-        ``key``, usually its entry index): the rows after the token's, at most ``per_page``.
-        For lists a service builds whole; the proofs, the costly part, are then made only
-        for the page."""
+    def slice(
+        self,
+        response: Response,
+        items: list[T],
+        key: Callable[[T], int | str],
+        *more: Callable[[T], int | str],
+    ) -> list[T]:
+        """One page of ``items`` (a list in the service's order, each named uniquely by
+        ``key`` and ``more``, usually its entry index): the rows after the token's, at most
+        ``per_page``. For lists a service builds whole; the proofs, the costly part, are
+        then made only for the page."""
+        parts = (key, *more)
+
+        def key_of(item: T) -> Key:
+            return [part(item) for part in parts]
+
         start = 0
-        after = self.after(self.url.path, (int,))
-        if after is not None:
-            keys = [key(item) for item in items]
-            if after[0] not in keys:
+        if not items and self.token is not None:
+            decode_token(self.url.path, self.token, None)  # still refused if not ours
+        elif self.token is not None:
+            shape = tuple(type(v) for v in key_of(items[0]))
+            after = self.after(self.url.path, shape)
+            keys = [key_of(item) for item in items]
+            if after not in keys:
                 raise bad_page(
                     f"/query/{TOKEN_PARAM}", "the row this token continues after is not listed"
                 )
-            start = keys.index(after[0]) + 1
+            start = keys.index(after) + 1
         window = items[start : start + self.per_page + 1]
-        return self.page(response, self.url.path, window, lambda item: [key(item)])
+        return self.page(response, self.url.path, window, key_of)
 
 
 def page_request(
