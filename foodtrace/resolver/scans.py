@@ -5,8 +5,8 @@ rate, and the status a page shows. No client-supplied header decides anything he
 Over the per-network rate (``scan_rate_per_minute``, per worker) a page is still served but
 the scan is not counted: a shop's Wi-Fi full of customers keeps its pages, and a script
 hammering one code from one network neither inflates its count nor moves its flag. Client
-addresses are held only as keys of that in-memory limiter, for one minute, and reach the
-database only as keyed hashes of their network (:func:`foodtrace.scan.rules.network_id`).
+addresses are never kept: the limiter (in memory, one minute) and the database see only the
+keyed hash of the client's network (:func:`foodtrace.scan.rules.network_id`).
 """
 
 from __future__ import annotations

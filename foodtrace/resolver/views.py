@@ -38,7 +38,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from foodtrace.api.limits import busy, busy_response
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.config import Settings
 from foodtrace.recall import banner as recall_banner
 from foodtrace.resolver import scans, service
@@ -469,7 +469,8 @@ def router(settings: Settings) -> APIRouter:
 
     summary = "Resolve a 食安码 (HTML, JSON or GS1 linkset by Accept)"
     for path in ("/M/{merchant_id}", "/01/{gtin}/10/{lot}", "/01/{gtin}/21/{serial}"):
-        r.add_api_route(path, resolve, methods=["GET"], summary=summary, responses=busy_response())
+        answers = {**problem_responses(400, 403, 404), **busy_response()}  # bad/forged/unknown
+        r.add_api_route(path, resolve, methods=["GET"], summary=summary, responses=answers)
 
     @r.get(STATIC_PREFIX + "/{name}", include_in_schema=False)
     def static_file(name: str) -> Response:
