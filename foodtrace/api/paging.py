@@ -15,6 +15,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
@@ -79,6 +80,19 @@ class PageRequest:
     def after(self, scope: str, shape: Sequence[type]) -> Key | None:
         """The previous page's last key, or None on the first page."""
         return None if self.token is None else decode_token(scope, self.token, shape)
+
+    def after_time(self, scope: str) -> tuple[datetime, str] | None:
+        """:meth:`after` for lists ordered newest first by (a time, an id)."""
+        after = self.after(scope, (str, str))
+        if after is None:
+            return None
+        try:
+            at = datetime.fromisoformat(after[0])
+        except ValueError:
+            raise bad_page(
+                f"/query/{TOKEN_PARAM}", "expected a nextPageToken returned by this endpoint"
+            ) from None
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)), after[1]
 
     def page(
         self, response: Response, scope: str, rows: list[T], key: Callable[[T], Key]

@@ -19,22 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import cache
-from importlib import resources
 from typing import Any, Final
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from foodtrace.api.limits import busy, busy_response
@@ -43,112 +38,26 @@ from foodtrace.config import Settings
 from foodtrace.recall import banner as recall_banner
 from foodtrace.resolver import scans, service
 from foodtrace.resolver.cache import MicroCache
-from foodtrace.resolver.display import Fact
+from foodtrace.resolver.rendering import (
+    LINKSET_TYPE,
+    STATIC_FILES,
+    STATIC_PREFIX,
+    json_script,
+    negotiate,
+    plain,
+    static_data,
+    static_url,
+    templates,
+)
 from foodtrace.scan.buffer import ScanBuffer, ScanBufferFull
 from foodtrace.trace.codes import Code, CodeKind, Lot, Merchant, Serial
 
-LINKSET_TYPE: Final = "application/linkset+json"
 GS1: Final = "https://gs1.org/voc/"
 # The only query parameters a code's page depends on (the signature, GS1 linkType): the
 # microcache key names these and nothing else, so ?x=random cannot fill it.
 PAGE_PARAMS: Final = ("s", "linkType")
-STATIC_FILES: Final = {
-    "verify.js": "text/javascript; charset=utf-8",
-    "noble.js": "text/javascript; charset=utf-8",
-    "complaint.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-}
-# Third-party code, committed as built by scripts/build-noble.js (see its licence files there).
-VENDORED: Final = {"noble.js": "vendor/noble.js"}
-STATIC_PREFIX: Final = "/static/resolver"
-OFFERS: Final = ("text/html", LINKSET_TYPE, "application/json")
 
 logger = logging.getLogger(__name__)
-
-
-# --- content negotiation ---------------------------------------------------------------------
-
-
-def negotiate(accept: str, link_type: str | None) -> str:
-    """``html``, ``json`` or ``linkset``: the best offer for ``Accept`` (RFC 9110 q-values;
-    the most specific matching range decides an offer's q; ties go to HTML, the default
-    for a phone camera that opens the URL)."""
-    if link_type == "all":
-        return "linkset"
-    ranges: list[tuple[str, float]] = []
-    for part in accept.split(","):
-        bits = [b.strip() for b in part.split(";")]
-        if not bits[0]:
-            continue
-        q = 1.0
-        for b in bits[1:]:
-            if b.lower().startswith("q="):
-                try:
-                    q = float(b[2:])
-                except ValueError:
-                    q = 0.0
-        ranges.append((bits[0].lower(), q))
-    if not ranges:
-        return "html"
-
-    def quality(offer: str) -> float:
-        kind = offer.split("/")[0]
-        for pattern in (offer, f"{kind}/*", "*/*"):
-            matches = [q for r, q in ranges if r == pattern]
-            if matches:
-                return max(matches)
-        return 0.0
-
-    scored = [(quality(o), -n, o) for n, o in enumerate(OFFERS)]
-    best_q, _, best = max(scored)
-    if best_q <= 0:
-        return "html"
-    return {"text/html": "html", LINKSET_TYPE: "linkset", "application/json": "json"}[best]
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-@cache
-def templates() -> Environment:
-    env = Environment(
-        loader=PackageLoader("foodtrace.resolver", "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["static"] = static_url
-    return env
-
-
-@cache
-def _static(name: str) -> tuple[bytes, str]:
-    path = VENDORED.get(name, name)
-    data = resources.files("foodtrace.resolver").joinpath("static", *path.split("/")).read_bytes()
-    return data, hashlib.sha256(data).hexdigest()[:16]
-
-
-def static_url(name: str) -> str:
-    return f"{STATIC_PREFIX}/{name}?v={_static(name)[1]}"
-
-
-def _json_script(data: Any) -> Markup:
-    """JSON safe inside ``<script type="application/json">`` (no ``</script>`` breakout)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
-def _plain(value: Any) -> Any:
-    """Page data as JSON: facts become their text; dataclasses dicts."""
-    if isinstance(value, Fact):
-        return value.text
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 # --- the routes ------------------------------------------------------------------------------
@@ -254,7 +163,7 @@ class Resolved:
         if self.scans:
             assert session is not None, "a page with scan status needs a session"
             scan = scans.scan_view(session, buffer, self.code_key)
-            status = json.dumps(_plain(scan), ensure_ascii=False, separators=(",", ":"))
+            status = json.dumps(plain(scan), ensure_ascii=False, separators=(",", ":"))
             body = b'%s,"scans":%s}' % (body[:-1], status.encode())
         return Response(body, media_type=self.media_type, headers=dict(self.headers))
 
@@ -424,7 +333,7 @@ def router(settings: Settings) -> APIRouter:
             out = {
                 "kind": code.kind.value,
                 "code": code.human_text,
-                **_plain({k: v for k, v in page.items() if k != "records"}),
+                **plain({k: v for k, v in page.items() if k != "records"}),
                 "records": [{"index": i, "url": f"/api/v1/records/{i}"} for i in records],
             }
             resolved = Resolved(code_key, _json(out), "application/json", scans=True)
@@ -451,7 +360,7 @@ def router(settings: Settings) -> APIRouter:
                 if shows_scans
                 else None,
                 code=code,
-                proofs=_json_script(bundle),
+                proofs=json_script(bundle),
                 anchor=anchor,
                 today=service.today_cst(),
                 complaint_categories=service.complaint_categories(),
@@ -476,7 +385,7 @@ def router(settings: Settings) -> APIRouter:
     def static_file(name: str) -> Response:
         if name not in STATIC_FILES:
             raise Problem(404, "Not Found", f"no static file {name!r}")
-        data, etag = _static(name)
+        data, etag = static_data(name)
         return Response(
             data,
             media_type=STATIC_FILES[name],

@@ -3,7 +3,6 @@ itself happens in the resolver."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -37,8 +36,7 @@ def router(settings: Settings) -> APIRouter:
         responses=paged_responses(401, 403),
     )
     def list_suspects(session: SessionDep, _: Handler, page: PageDep, response: Response) -> Any:
-        after = page.after("scan/suspects", (str, str))
-        before = (datetime.fromisoformat(after[0]), after[1]) if after else None
+        before = page.after_time("scan/suspects")
         rows = service.suspects(session, page.per_page + 1, before=before, thresholds=thresholds)
         return page.page(
             response,
