@@ -54,6 +54,26 @@ BLOB_GC_GRACE_SECONDS = 24 * 3600
 # one-time code for a party's first token) must be used within this many days.
 TOKEN_TTL_DAYS = 90
 ENROLMENT_CODE_TTL_DAYS = 7
+# Clone detection (foodtrace.scan.rules): a serial code seen from this many distinct client
+# networks (IPv4 /24, IPv6 /48) within the window is flagged; the flag decays after this long.
+SCAN_WINDOW_SECONDS = 3600
+SCAN_CLONE_NETWORKS = 6
+SCAN_FLAG_DECAY_SECONDS = 7 * 24 * 3600
+# Scans counted per client network per minute (per worker); more are served, not counted.
+SCAN_RATE_PER_MINUTE = 30
+# Scans held in memory before they are written; past this the resolver answers 503.
+SCAN_BUFFER_MAX = 50_000
+# Capture: events per EPCIS document, and documents being captured at once per worker
+# (more wait in line, up to the queue's length; past that: 503 + Retry-After).
+MAX_EVENTS_PER_DOCUMENT = 10_000
+CAPTURE_CONCURRENCY = 1
+CAPTURE_QUEUE = 4
+GIL_SWITCH_INTERVAL_S = 0.0005
+# Page builds waiting for a builder thread, per worker; past this: 503 + Retry-After.
+RESOLVE_BUILD_QUEUE = 64
+# List endpoints: rows per page when the client names none, and at most.
+LIST_DEFAULT_PER_PAGE = 100
+LIST_MAX_PER_PAGE = 500
 
 
 class Settings(BaseSettings):
@@ -102,11 +122,27 @@ class Settings(BaseSettings):
     # debounce > 0 gathers the writes of that many seconds into one recomputation.
     grade_recompute_on_write: bool = False
     grade_recompute_debounce_s: float = 0.0
-    # Clone detection for serial codes: more than N scans in the window, or scans from more
-    # than this many distinct places, flags the code.
-    scan_window_seconds: int = 24 * 3600
-    scan_max_per_window: int = 50
-    scan_max_places: int = 5
+    # Clone detection for serial codes (foodtrace.scan.rules): flagged when seen from
+    # scan_clone_networks distinct client networks within scan_window_seconds; the flag
+    # decays after scan_flag_decay_seconds (an inspector may clear it sooner, logged).
+    scan_window_seconds: int = SCAN_WINDOW_SECONDS
+    scan_clone_networks: int = SCAN_CLONE_NETWORKS
+    scan_flag_decay_seconds: int = SCAN_FLAG_DECAY_SECONDS
+    scan_rate_per_minute: int = SCAN_RATE_PER_MINUTE
+    # Proxies whose X-Forwarded-For is believed (comma-separated CIDRs); empty: none, the
+    # connection's own address is the client's.
+    trusted_proxies: str = ""
+    # Keys the network hashes scans are counted under; empty: derived from the code
+    # authority key (the same on every worker of one deployment).
+    scan_network_secret: str = ""
+    max_events_per_document: int = MAX_EVENTS_PER_DOCUMENT
+    # Serving processes only (foodtrace.api.worker.tune_interpreter): how often a thread
+    # holding the GIL hands it over (sys.setswitchinterval; 0: Python's
+    # 5 ms). A capture is pure-Python work on a worker thread; each time a page request's
+    # socket or SQLite call gives the GIL up, it waits up to this long to get it back.
+    gil_switch_interval_s: float = GIL_SWITCH_INTERVAL_S
+    capture_concurrency: int = CAPTURE_CONCURRENCY
+    capture_queue: int = CAPTURE_QUEUE
     # EPCIS subscriptions: how often the delivery worker polls, and whether webhooks may
     # target loopback addresses (tests, single-machine setups; never private networks).
     subscription_poll_seconds: float = SUBSCRIPTION_POLL_SECONDS

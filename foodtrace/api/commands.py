@@ -35,6 +35,7 @@ def serve(
     import uvicorn
 
     from foodtrace.api.app import create_app
+    from foodtrace.api.worker import tune_interpreter
     from foodtrace.store.db import migrate
 
     settings = Settings()
@@ -51,6 +52,7 @@ def serve(
         raise typer.Exit(1) from None
     finally:
         engine.dispose()
+    tune_interpreter(settings)
     app = create_app(settings, run_anchorer=anchor)
     configure_logging("INFO")  # JSON lines; uvicorn keeps our handler (log_config=None)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
@@ -81,10 +83,12 @@ def demo(
     import uvicorn
 
     from foodtrace.api.app import create_app
+    from foodtrace.api.worker import tune_interpreter
     from foodtrace.witness import demo as demo_witness
 
     settings = demo_witness.configure(demo_settings(data_dir, port))
     typer.echo(f"\nserving on {settings.public_base_url} (Ctrl-C to stop)")
+    tune_interpreter(settings)
     app = create_app(settings, run_anchorer=True)
     demo_witness.mount(app, settings)
     configure_logging("INFO")

@@ -9,10 +9,13 @@ ever passed on.
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.config import MAX_REQUEST_BYTES
 
 
@@ -96,3 +99,65 @@ class BodySizeLimit:
                 raise
         if exceeded and not started:
             await too_large(limit).response(path)(scope, receive, send)
+
+
+# --- bounded queues --------------------------------------------------------------------------
+
+
+def busy(detail: str, retry_after: float, pointer: str = "/") -> Problem:
+    """503 with ``Retry-After``: a bounded queue is full; the client should come back."""
+    seconds = max(int(retry_after + 0.999), 1)
+    return Problem(
+        503,
+        "Service Unavailable",
+        detail,
+        problem_type("busy"),
+        [FieldProblem(pointer, f"the queue is full; retry after {seconds} s")],
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def busy_response() -> dict[int | str, dict[str, Any]]:
+    """``responses=`` documenting :func:`busy`'s 503 and its ``Retry-After`` header."""
+    doc = problem_responses(503)
+    doc[503] = {
+        **doc[503],
+        "description": "A bounded queue is full; retry after the given number of seconds",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+    return doc
+
+
+class Gate:
+    """At most ``running`` jobs at once and ``waiting`` more in line (thread-safe); one
+    more is refused with :func:`busy` instead of queueing without bound."""
+
+    def __init__(self, running: int, waiting: int, what: str, retry_after: float = 1.0) -> None:
+        if running < 1 or waiting < 0:
+            raise ValueError(f"expected running >= 1 and waiting >= 0, got {running}, {waiting}")
+        self.capacity = running + waiting
+        self.what = what
+        self.retry_after = retry_after
+        self.slots = threading.BoundedSemaphore(running)
+        self._lock = threading.Lock()
+        self._admitted = 0
+
+    def admit(self) -> None:
+        """Take a place in line, or raise the 503."""
+        with self._lock:
+            if self._admitted >= self.capacity:
+                raise busy(f"Too many {self.what} at once; try again shortly.", self.retry_after)
+            self._admitted += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    @property
+    def admitted(self) -> int:
+        return self._admitted

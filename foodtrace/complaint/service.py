@@ -375,10 +375,20 @@ def list_complaints(
     open_only: bool = False,
     overdue_only: bool = False,
     limit: int = 100,
+    before: tuple[datetime, str] | None = None,
 ) -> list[ComplaintOut]:
-    """Newest first. ``open_only``: no feedback yet; ``overdue_only``: any stage late."""
+    """Newest first. ``open_only``: no feedback yet; ``overdue_only``: any stage late;
+    ``before``: the (received_at, tracking_number) the previous page ended with."""
     now = now or datetime.now(UTC)
-    query = select(Complaint).order_by(Complaint.received_at.desc())
+    query = select(Complaint).order_by(
+        Complaint.received_at.desc(), Complaint.tracking_number.desc()
+    )
+    if before is not None:
+        at, number = before
+        query = query.where(
+            (Complaint.received_at < at)
+            | ((Complaint.received_at == at) & (Complaint.tracking_number < number))
+        )
     if merchant_id is not None:
         query = query.where(Complaint.merchant_id == merchant_id)
     if open_only or overdue_only:

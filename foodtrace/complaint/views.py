@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, PageRequest, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import require_roles
@@ -106,22 +107,29 @@ def router(settings: Settings) -> APIRouter:
         "/complaints",
         summary="Complaints with their deadlines and overdue flags (inspector, regulator)",
         response_model=list[ComplaintOut],
-        responses=problem_responses(401, 403),
+        responses=paged_responses(401, 403),
     )
     def list_complaints(
         session: SessionDep,
         _: Handler,
+        page: PageDep,
+        response: Response,
         merchant_id: str | None = None,
         open_only: Annotated[bool, Query(alias="open")] = False,
         overdue: bool = False,
-        limit: Annotated[int, Query(ge=1, le=LIST_MAX)] = 100,
+        limit: Annotated[int, Query(ge=1, le=LIST_MAX, description="at most (or perPage)")] = 100,
     ) -> Any:
-        return service.list_complaints(
+        size = min(limit, page.per_page)
+        rows = service.list_complaints(
             session,
             merchant_id=merchant_id,
             open_only=open_only,
             overdue_only=overdue,
-            limit=limit,
+            limit=size + 1,
+            before=page.after_time("complaints"),
+        )
+        return PageRequest(size, page.token, page.url).page(
+            response, "complaints", rows, lambda c: [c.received_at.isoformat(), c.tracking_number]
         )
 
     @r.post(

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import (
     FieldProblem,
     Problem,
@@ -133,9 +134,20 @@ def router(_: Settings) -> APIRouter:
             draw = service.get_draw(session, draw_id)
         return recorded(get_log(request), draw, ref.index)
 
-    @r.get("/draws", summary="Every draw, newest first (public)", response_model=list[DrawOut])
-    def read_draws(session: SessionDep, period: Annotated[str | None, Query()] = None) -> Any:
-        return service.list_draws(session, period)
+    @r.get(
+        "/draws",
+        summary="Every draw, newest first (public)",
+        response_model=list[DrawOut],
+        responses=paged_responses(),
+    )
+    def read_draws(
+        session: SessionDep,
+        page: PageDep,
+        response: Response,
+        period: Annotated[str | None, Query()] = None,
+    ) -> Any:
+        draws = service.list_draws(session, period)
+        return page.slice(response, draws, lambda d: d.commit_entry_index)
 
     @r.get(
         "/draws/{draw_id}",

@@ -12,14 +12,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.limits import busy_response
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
-from foodtrace.epcis import documents, query, responses, service
+from foodtrace.epcis import documents, limits, query, responses, service
+from foodtrace.epcis.models import CaptureJob
 from foodtrace.epcis.subscription import views as subscription_views
 from foodtrace.masterdata import service as masterdata
 from foodtrace.record.service import record_proof
@@ -85,6 +88,7 @@ Writer = Annotated[Principal, Depends(require_roles(*service.WRITER_ROLES))]
 
 def router(settings: Settings) -> APIRouter:
     r = APIRouter(tags=["epcis"])
+    gate = limits.capture_gate(settings)
 
     @r.post(
         "/epcis/capture",
@@ -103,7 +107,11 @@ def router(settings: Settings) -> APIRouter:
             "exactly why nothing was (duplicate events, keys, authorisation). The work is "
             "done before answering, so the job is already final. Master data in "
             "`epcisHeader.epcisMasterData` is recorded in the same group (403 if it "
-            "describes a site or product that is not the sender's)."
+            "describes a site or product that is not the sender's). A document with more "
+            "events than `FOODTRACE_MAX_EVENTS_PER_DOCUMENT` (default 10,000) is refused "
+            "with 413 naming `/epcisBody/eventList` before anything else is checked; while "
+            "this worker already has its capture queue full the answer is 503 with "
+            "`Retry-After`."
         ),
         openapi_extra={
             "requestBody": {
@@ -119,28 +127,23 @@ def router(settings: Settings) -> APIRouter:
                 "description": "The capture job (final)",
                 "content": {"application/json": {"example": _JOB_EXAMPLE}},
             },
-            **problem_responses(400, 401, 403, 415, 422, 503),
+            **problem_responses(400, 401, 403, 413, 415, 422),
+            **busy_response(),
         },
     )
     async def capture(request: Request, principal: Writer) -> JSONResponse:
-        document = _json_body(request.headers.get("content-type", ""), await request.body())
-        # Validating, signing and waiting for the log's commit block: off the event loop,
-        # so other requests (and other captures) go on meanwhile.
-        found = await run_in_threadpool(service.document_problems, document)
-        if found:
-            raise service.refusal(found)
-        assert isinstance(document, dict)
-        forbidden = await run_in_threadpool(_header_refusals, request, principal, document)
-        if forbidden:
-            raise masterdata.forbidden(forbidden)
-        job = await run_in_threadpool(
-            service.capture,
-            request.app.state.log,
-            request.app.state.sessions,
-            principal,
-            document,
-            settings=request.app.state.settings,
-        )
+        # Only reading the body happens on the event loop. Parsing, validating, signing and
+        # waiting for the log's commit run on a worker thread, one document at a time (a
+        # few more wait; past that 503), so pages on this worker go on meanwhile.
+        content_type = request.headers.get("content-type", "")
+        gate.admit()
+        try:
+            raw = await request.body()
+            job = await run_in_threadpool(
+                limits.gated, gate, _capture, request, principal, content_type, raw
+            )
+        finally:
+            gate.leave()
         return JSONResponse(
             service.job_json(job),
             status_code=202,
@@ -229,20 +232,47 @@ def router(settings: Settings) -> APIRouter:
             "order. `gtin` narrows to one product when lot codes repeat across products."
         ),
         response_class=JSONResponse,
-        responses={200: {"content": {LD_JSON: {}}}, **problem_responses(404)},
+        responses={
+            **paged_responses(404),
+            200: {**paged_responses()[200], "content": {LD_JSON: {}}},
+        },
     )
     def lot_epcis(
         lot: str,
         session: SessionDep,
+        page: PageDep,
         gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
     ) -> JSONResponse:
         rows = query.lot_events(session, lot, gtin)
         if not rows:
             raise Problem(404, "Not Found", f"No EPCIS event names lot {lot}.")
-        return JSONResponse(documents.epcis_document(rows), media_type=LD_JSON)
+        carrier = Response()  # takes the paging headers
+        rows = page.slice(carrier, rows, lambda row: row.id)
+        paging = {k: v for k, v in carrier.headers.items() if k in ("link", "next-page-token")}
+        return JSONResponse(documents.epcis_document(rows), media_type=LD_JSON, headers=paging)
 
     r.include_router(subscription_views.router(settings))
     return r
+
+
+def _capture(request: Request, principal: Principal, content_type: str, raw: bytes) -> CaptureJob:
+    """The capture itself (on a worker thread): refused before heavy work if it has too
+    many events, then validated, checked against master data and captured."""
+    settings = request.app.state.settings
+    document = _json_body(content_type, raw)
+    too_many = limits.too_many_events(document, settings.max_events_per_document)
+    if too_many is not None:
+        raise too_many
+    found = service.document_problems(document)
+    if found:
+        raise service.refusal(found)
+    assert isinstance(document, dict)
+    forbidden = _header_refusals(request, principal, document)
+    if forbidden:
+        raise masterdata.forbidden(forbidden)
+    return service.capture(
+        request.app.state.log, request.app.state.sessions, principal, document, settings=settings
+    )
 
 
 def _json_body(content_type: str, raw: bytes) -> object:

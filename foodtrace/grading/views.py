@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -74,9 +75,13 @@ def router(_: Settings) -> APIRouter:
         summary="A party's credit grades, newest first: computed ones carry their 8 "
         "indicators and policy version; hand-typed grade.set ones are history",
         response_model=list[Recorded[GradeRecordOut]],
+        responses=paged_responses(),
     )
-    def read_party_grades(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        return [recorded(log, g, g.entry_index) for g in service.party_grades(session, party_id)]
+    def read_party_grades(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        grades = page.slice(response, service.party_grades(session, party_id), _index)
+        return [recorded(log, g, g.entry_index) for g in grades]
 
     @r.post(
         "/grades/recompute",
@@ -108,9 +113,13 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}/penalties",
         summary="A party's administrative penalties, newest first",
         response_model=list[Recorded[PenaltyOut]],
+        responses=paged_responses(),
     )
-    def read_penalties(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        return [recorded(log, p, p.entry_index) for p in service.party_penalties(session, party_id)]
+    def read_penalties(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        penalties = page.slice(response, service.party_penalties(session, party_id), _index)
+        return [recorded(log, p, p.entry_index) for p in penalties]
 
     @r.post(
         "/complaint-findings",
@@ -221,3 +230,9 @@ def router(_: Settings) -> APIRouter:
         return found[0]
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index

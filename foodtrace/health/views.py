@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -148,9 +149,12 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}/health-certificates",
         summary="An employer's staff health certificates",
         response_model=list[Recorded[CertificateOut]],
+        responses=paged_responses(),
     )
-    def read_employer_certificates(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        certs = service.employer_certificates(session, party_id)
+    def read_employer_certificates(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        certs = page.slice(response, service.employer_certificates(session, party_id), _index)
         return [recorded(log, c, c.entry_index) for c in certs]
 
     @r.delete(
@@ -187,3 +191,9 @@ def router(_: Settings) -> APIRouter:
             return service.get_certificate(session, number)
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -162,11 +163,13 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}/inspections",
         summary="A party's inspection records",
         response_model=list[Recorded[InspectionOut]],
+        responses=paged_responses(),
     )
-    def read_party_inspections(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        return [
-            recorded(log, i, i.entry_index) for i in service.party_inspections(session, party_id)
-        ]
+    def read_party_inspections(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        found = page.slice(response, service.party_inspections(session, party_id), _index)
+        return [recorded(log, i, i.entry_index) for i in found]
 
     @r.get(
         "/parties/{party_id}/inspection-faces",
@@ -181,3 +184,9 @@ def router(_: Settings) -> APIRouter:
         return service.faces(session, party_id, as_of or local_day())
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index

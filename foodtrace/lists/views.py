@@ -17,7 +17,7 @@ from foodtrace.grading.flows import local_day
 from foodtrace.lists.schemas import ListKind, ListOut
 from foodtrace.lists.service import listing
 from foodtrace.record.views import API
-from foodtrace.resolver.views import static_url
+from foodtrace.resolver.rendering import static_url
 
 AsOf = Annotated[date | None, Query(description="the day (default: today in China, UTC+8)")]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -97,10 +98,12 @@ def router(_: Settings) -> APIRouter:
         API + "/masterdata",
         summary="Query master data by kind and id",
         response_model=list[ElementOut],
-        responses=problem_responses(422),
+        responses=paged_responses(422),
     )
     def query_masterdata(
         session: SessionDep,
+        page: PageDep,
+        response: Response,
         type: Annotated[
             list[str] | None,
             Query(description="location, product or party (repeatable)", examples=["location"]),
@@ -110,7 +113,8 @@ def router(_: Settings) -> APIRouter:
         ] = None,
     ) -> Any:
         kinds = _kinds(type)
-        return service.find(session, kinds=kinds, ids=_ids(kinds, id or []))
+        found = service.find(session, kinds=kinds, ids=_ids(kinds, id or []))
+        return page.slice(response, found, lambda e: e.kind, lambda e: e.id)
 
     @r.get(
         "/epcis/vocabularies",

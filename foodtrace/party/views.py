@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Role, flows
 from foodtrace.auth.deps import PrincipalDep
@@ -189,15 +190,19 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}/licences",
         summary="A party's licences with their status",
         response_model=list[Recorded[LicenceOut]],
+        responses=paged_responses(),
     )
-    def read_party_licences(log: LogDep, session: SessionDep, party_id: str) -> Any:
+    def read_party_licences(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        licences = page.slice(response, service.party_licences(session, party_id), _index)
         return [
             {
                 "record": lic,
                 "entry_index": lic.entry_index,
                 "proof": record_proof(log, lic.entry_index),
             }
-            for lic in service.party_licences(session, party_id)
+            for lic in licences
         ]
 
     @r.get(
@@ -239,3 +244,9 @@ def router(_: Settings) -> APIRouter:
         }
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import problem_responses
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -43,11 +44,20 @@ def router(_: Settings) -> APIRouter:
             out = service.get_prefix(session, PrefixBody.model_validate(ref.entry.body).prefix)
         return recorded(get_log(request), out, ref.index)
 
-    @r.get("/prefixes", summary="Assigned company prefixes", response_model=list[PrefixOut])
+    @r.get(
+        "/prefixes",
+        summary="Assigned company prefixes",
+        response_model=list[PrefixOut],
+        responses=paged_responses(),
+    )
     def read_prefixes(
-        session: SessionDep, party_id: Annotated[str | None, Query(max_length=128)] = None
+        session: SessionDep,
+        page: PageDep,
+        response: Response,
+        party_id: Annotated[str | None, Query(max_length=128)] = None,
     ) -> Any:
-        return service.list_prefixes(session, party_id)
+        prefixes = service.list_prefixes(session, party_id)
+        return page.slice(response, prefixes, lambda p: p.entry_index)
 
     @r.get(
         "/prefixes/{prefix}",

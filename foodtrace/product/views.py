@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import problem_responses
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -74,9 +75,13 @@ def router(_: Settings) -> APIRouter:
         "/products/{gtin}/lots",
         summary="The lots of a product",
         response_model=list[Recorded[LotOut]],
+        responses=paged_responses(),
     )
-    def read_product_lots(log: LogDep, session: SessionDep, gtin: GtinPath) -> Any:
-        return [recorded(log, lot, lot.entry_index) for lot in service.product_lots(session, gtin)]
+    def read_product_lots(
+        log: LogDep, session: SessionDep, gtin: GtinPath, page: PageDep, response: Response
+    ) -> Any:
+        lots = page.slice(response, service.product_lots(session, gtin), _index)
+        return [recorded(log, lot, lot.entry_index) for lot in lots]
 
     @r.get(
         "/lots/{gtin}/{lot_code}",
@@ -96,3 +101,9 @@ def router(_: Settings) -> APIRouter:
         return recorded(log, lot, lot.entry_index)
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index

@@ -340,8 +340,15 @@ def list_cases(
     *,
     open_only: bool = False,
     limit: int = 100,
+    before: tuple[datetime, str] | None = None,
 ) -> list[RecallOut]:
-    query = select(Recall).order_by(Recall.opened_at.desc()).limit(limit)
+    """Newest first; ``before``: the (opened_at, recall_id) the previous page ended with."""
+    query = select(Recall).order_by(Recall.opened_at.desc(), Recall.recall_id.desc()).limit(limit)
+    if before is not None:
+        at, rid = before
+        query = query.where(
+            (Recall.opened_at < at) | ((Recall.opened_at == at) & (Recall.recall_id < rid))
+        )
     if open_only:
         query = query.where(Recall.closed_at.is_(None))
     return [case_out(session, r, now, work) for r in session.scalars(query)]

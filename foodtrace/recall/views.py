@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, PageRequest, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal
@@ -40,7 +41,7 @@ from foodtrace.record.views import (
     write_openapi,
 )
 from foodtrace.resolver.display import show_num, show_time
-from foodtrace.resolver.views import static_url
+from foodtrace.resolver.rendering import static_url
 from foodtrace.trace.codes import lot_code
 
 RecallIdPath = Annotated[str, Path(pattern=RECALL_ID, examples=["RC-2026-7KQ2-M9XD"])]
@@ -109,16 +110,32 @@ def router(_: Settings) -> APIRouter:
         )
         return _case(request, recall_id)
 
-    @r.get(API + "/recalls", summary="Recall cases, newest first", response_model=list[RecallOut])
+    @r.get(
+        API + "/recalls",
+        summary="Recall cases, newest first",
+        response_model=list[RecallOut],
+        responses=paged_responses(),
+    )
     def list_recalls(
         request: Request,
         session: SessionDep,
+        page: PageDep,
+        response: Response,
         open_only: Annotated[bool, Query(alias="open")] = False,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: Annotated[int, Query(ge=1, le=500, description="at most (or perPage)")] = 100,
     ) -> Any:
         work = service.calendar(settings_of(request))
-        return service.list_cases(
-            session, datetime.now(UTC), work, open_only=open_only, limit=limit
+        size = min(limit, page.per_page)
+        rows = service.list_cases(
+            session,
+            datetime.now(UTC),
+            work,
+            open_only=open_only,
+            limit=size + 1,
+            before=page.after_time("recalls"),
+        )
+        return PageRequest(size, page.token, page.url).page(
+            response, "recalls", rows, lambda c: [c.opened_at.isoformat(), c.id]
         )
 
     @r.get(

@@ -108,7 +108,8 @@ def load_types() -> None:
     import foodtrace.prefix.service
     import foodtrace.product.service
     import foodtrace.recall.service
-    import foodtrace.report.service  # noqa: F401
+    import foodtrace.report.service
+    import foodtrace.scan.service  # noqa: F401
 
 
 def spec(name: str) -> EntryType:

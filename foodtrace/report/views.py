@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
+from foodtrace.auth.models import Principal
 from foodtrace.config import Settings
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
@@ -68,7 +71,10 @@ def router(_: Settings) -> APIRouter:
         },
     )
     async def upload_blob(request: Request, principal: PrincipalDep) -> BlobOut:
-        data = await request.body()
+        data = await request.body()  # hashing, checking the quota and writing: off the loop
+        return await run_in_threadpool(_store_blob, request, principal, data)
+
+    def _store_blob(request: Request, principal: Principal, data: bytes) -> BlobOut:
         with sessions(request)() as session, session.begin():
             try:
                 accepted = uploads.accept(
@@ -166,18 +172,35 @@ def router(_: Settings) -> APIRouter:
         "/lots/{gtin}/{lot_code}/reports",
         summary="Test reports about a lot",
         response_model=list[Recorded[ReportOut]],
+        responses=paged_responses(),
     )
-    def read_lot_reports(log: LogDep, session: SessionDep, gtin: str, lot_code: str) -> Any:
-        reports = service.reports_about_lot(session, gtin, lot_code)
+    def read_lot_reports(
+        log: LogDep,
+        session: SessionDep,
+        gtin: str,
+        lot_code: str,
+        page: PageDep,
+        response: Response,
+    ) -> Any:
+        reports = page.slice(response, service.reports_about_lot(session, gtin, lot_code), _index)
         return [recorded(log, rep, rep.entry_index) for rep in reports]
 
     @r.get(
         "/parties/{party_id}/reports",
         summary="Test reports about a shop or site",
         response_model=list[Recorded[ReportOut]],
+        responses=paged_responses(),
     )
-    def read_party_reports(log: LogDep, session: SessionDep, party_id: str) -> Any:
-        reports = service.reports_about_party(session, party_id)
+    def read_party_reports(
+        log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
+    ) -> Any:
+        reports = page.slice(response, service.reports_about_party(session, party_id), _index)
         return [recorded(log, rep, rep.entry_index) for rep in reports]
 
     return r
+
+
+def _index(record: Any) -> int:
+    """A listed record's page cursor: the entry it was projected from."""
+    index: int = record.entry_index
+    return index

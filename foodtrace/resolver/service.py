@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from foodtrace.config import CODE_AUTHORITY_KEY_FILE, Settings
+from foodtrace.config import CODE_AUTHORITY_KEY_FILE, RESOLVE_BUILD_QUEUE, Settings
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc
 from foodtrace.epcis.query import lot_events
 from foodtrace.grading.schemas import GradeKind, GradeRecordOut
@@ -38,8 +38,6 @@ from foodtrace.product.models import Lot, Product
 from foodtrace.report.models import Report
 from foodtrace.resolver.chart import Reading, excursions, temperature_svg
 from foodtrace.resolver.display import CST, FORMATS, LICENCE_STATUS_ZH, Fact, fact, show_time
-from foodtrace.scan import service as scans
-from foodtrace.scan.service import ScanBuffer
 from foodtrace.store.log import MerkleLog, SignedCheckpoint
 from foodtrace.store.models import LogEntry
 from foodtrace.trace import keys, personal
@@ -77,6 +75,8 @@ class ResolverSettings(BaseSettings):
     # Pages built at once (in worker threads). One suits SQLite on a worker's one core: more
     # threads only contend for the GIL; a remote database may gain from a few.
     resolve_build_threads: int = 1
+    # Page builds waiting for a builder thread; more are answered 503 + Retry-After.
+    resolve_build_queue: int = RESOLVE_BUILD_QUEUE
 
 
 # --- codes -----------------------------------------------------------------------------------
@@ -131,32 +131,6 @@ def check_code(url: str, trusted: Iterable[Ed25519PublicKey]) -> Code:
 def code_key(subject: Subject) -> str:
     """The key scans are counted under: the code's signed message (no personal data)."""
     return subject.message().decode("ascii")
-
-
-# --- scans ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ScanView:
-    count: int
-    places: int
-    suspect: bool
-    reason: str | None
-
-
-def count_scan(session: Session, buffer: ScanBuffer | None, key: str, region: str | None) -> None:
-    """Count this resolution: into the buffer (written in batches, off the request path), or
-    straight into the request's transaction when the app runs without one."""
-    if buffer is not None:
-        buffer.add(key, region)
-    else:
-        scans.record_scan(session, key, region)
-
-
-def scan_view(session: Session, buffer: ScanBuffer | None, key: str) -> ScanView:
-    """The code's scan status, including scans counted but not yet written."""
-    s = buffer.status(session, key) if buffer is not None else scans.scan_status(session, key)
-    return ScanView(s.count, s.places, s.suspect, s.reason)
 
 
 def complaint_categories() -> list[tuple[str, str]]:

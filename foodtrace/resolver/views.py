@@ -4,7 +4,8 @@
 code's ``?s=`` signature) answer with a zh-CN page for browsers, JSON for API clients, and a
 GS1 Digital Link linkset (``application/linkset+json`` or ``?linkType=all``). A code that is
 malformed, forged or names nothing we know gets a clear page (or problem+json), never a 500.
-Each resolution is counted as a scan (no personal data: the code and an optional region).
+Each resolution is counted as a scan (no personal data: the code and a keyed hash of the
+client's network, :mod:`foodtrace.resolver.scans`).
 
 A page view only reads. Scans go to the app's :class:`~foodtrace.scan.service.ScanBuffer`
 (started by this router's lifespan), which writes them in batches; proofs are served against
@@ -18,138 +19,45 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
 import json
 import logging
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import cache
-from importlib import resources
 from typing import Any, Final
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from foodtrace.api.limits import busy, busy_response
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.config import Settings
 from foodtrace.recall import banner as recall_banner
-from foodtrace.resolver import evidence, service
+from foodtrace.resolver import evidence, scans, service
 from foodtrace.resolver.cache import MicroCache
-from foodtrace.resolver.display import Fact
-from foodtrace.scan.service import ScanBuffer, Thresholds
+from foodtrace.resolver.rendering import (
+    LINKSET_TYPE,
+    STATIC_FILES,
+    STATIC_PREFIX,
+    json_script,
+    negotiate,
+    plain,
+    static_data,
+    static_url,
+    templates,
+)
+from foodtrace.scan.buffer import ScanBuffer, ScanBufferFull
 from foodtrace.trace.codes import Code, CodeKind, Lot, Merchant, Serial
 
-LINKSET_TYPE: Final = "application/linkset+json"
 GS1: Final = "https://gs1.org/voc/"
-REGION_HEADER: Final = "x-foodtrace-region"  # set by an edge proxy (city/province), optional
-STATIC_FILES: Final = {
-    "verify.js": "text/javascript; charset=utf-8",
-    # verify.js's ES modules, one concept each (imported as ./name.js, without ?v=).
-    **{
-        f"{m}.js": "text/javascript; charset=utf-8"
-        for m in ("bytes", "merkle", "ed25519", "note", "facts", "ui", "chain", "witnesses")
-    },
-    "noble.js": "text/javascript; charset=utf-8",
-    "complaint.js": "text/javascript; charset=utf-8",
-    "style.css": "text/css; charset=utf-8",
-}
-# Third-party code, committed as built by scripts/build-noble.js (see its licence files there).
-VENDORED: Final = {"noble.js": "vendor/noble.js"}
-STATIC_PREFIX: Final = "/static/resolver"
-OFFERS: Final = ("text/html", LINKSET_TYPE, "application/json")
+# The only query parameters a code's page depends on (the signature, GS1 linkType): the
+# microcache key names these and nothing else, so ?x=random cannot fill it.
+PAGE_PARAMS: Final = ("s", "linkType")
 
 logger = logging.getLogger(__name__)
-
-
-# --- content negotiation ---------------------------------------------------------------------
-
-
-def negotiate(accept: str, link_type: str | None) -> str:
-    """``html``, ``json`` or ``linkset``: the best offer for ``Accept`` (RFC 9110 q-values;
-    the most specific matching range decides an offer's q; ties go to HTML, the default
-    for a phone camera that opens the URL)."""
-    if link_type == "all":
-        return "linkset"
-    ranges: list[tuple[str, float]] = []
-    for part in accept.split(","):
-        bits = [b.strip() for b in part.split(";")]
-        if not bits[0]:
-            continue
-        q = 1.0
-        for b in bits[1:]:
-            if b.lower().startswith("q="):
-                try:
-                    q = float(b[2:])
-                except ValueError:
-                    q = 0.0
-        ranges.append((bits[0].lower(), q))
-    if not ranges:
-        return "html"
-
-    def quality(offer: str) -> float:
-        kind = offer.split("/")[0]
-        for pattern in (offer, f"{kind}/*", "*/*"):
-            matches = [q for r, q in ranges if r == pattern]
-            if matches:
-                return max(matches)
-        return 0.0
-
-    scored = [(quality(o), -n, o) for n, o in enumerate(OFFERS)]
-    best_q, _, best = max(scored)
-    if best_q <= 0:
-        return "html"
-    return {"text/html": "html", LINKSET_TYPE: "linkset", "application/json": "json"}[best]
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-@cache
-def templates() -> Environment:
-    env = Environment(
-        loader=PackageLoader("foodtrace.resolver", "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["static"] = static_url
-    return env
-
-
-@cache
-def _static(name: str) -> tuple[bytes, str]:
-    path = VENDORED.get(name, name)
-    data = resources.files("foodtrace.resolver").joinpath("static", *path.split("/")).read_bytes()
-    return data, hashlib.sha256(data).hexdigest()[:16]
-
-
-def static_url(name: str) -> str:
-    return f"{STATIC_PREFIX}/{name}?v={_static(name)[1]}"
-
-
-def _json_script(data: Any) -> Markup:
-    """JSON safe inside ``<script type="application/json">`` (no ``</script>`` breakout)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
-def _plain(value: Any) -> Any:
-    """Page data as JSON: facts become their text; dataclasses dicts."""
-    if isinstance(value, Fact):
-        return value.text
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 # --- the routes ------------------------------------------------------------------------------
@@ -184,6 +92,14 @@ def _code_url(request: Request, settings: Settings) -> str:
     path = raw.decode("latin-1")
     query = request.url.query
     return f"{_base(request, settings)}{path}{'?' + query if query else ''}"
+
+
+def _cache_url(request: Request, settings: Settings) -> str:
+    """The code URL with only the parameters a page depends on, in a fixed order."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    params = request.query_params
+    known = "&".join(f"{k}={v}" for k in PAGE_PARAMS for v in params.getlist(k))
+    return f"{_base(request, settings)}{raw.decode('latin-1')}{'?' + known if known else ''}"
 
 
 def _rejected(request: Request, mode: str, r: service.CodeRejected) -> Response:
@@ -264,8 +180,8 @@ class Resolved:
         body = self.body
         if self.scans:
             assert session is not None, "a page with scan status needs a session"
-            scan = service.scan_view(session, buffer, self.code_key)
-            status = json.dumps(_plain(scan), ensure_ascii=False, separators=(",", ":"))
+            scan = scans.scan_view(session, buffer, self.code_key)
+            status = json.dumps(plain(scan), ensure_ascii=False, separators=(",", ":"))
             body = b'%s,"scans":%s}' % (body[:-1], status.encode())
         return Response(body, media_type=self.media_type, headers=dict(self.headers))
 
@@ -282,13 +198,13 @@ def router(settings: Settings) -> APIRouter:
     tuning = service.ResolverSettings()
     range_c = (tuning.cold_chain_min_c, tuning.cold_chain_max_c)
     pages: MicroCache[Resolved] = MicroCache(tuning.resolve_cache_seconds)
+    counting = scans.ScanCounting(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        buffer = ScanBuffer(
-            app.state.engine, Thresholds.from_settings(settings), tuning.scan_flush_seconds
-        )
+        buffer = ScanBuffer(app.state.engine, counting.thresholds, tuning.scan_flush_seconds)
         app.state.scan_buffer = buffer.start()
+        app.state.page_cache = pages  # for /metrics-style inspection and tests
         try:
             yield
         finally:
@@ -300,6 +216,9 @@ def router(settings: Settings) -> APIRouter:
 
     # Page builds run on these threads: long-lived, so each keeps its database connections.
     builders = ThreadPoolExecutor(max(tuning.resolve_build_threads, 1), "resolve-build")
+    # ... and at most this many wait for one: past that a miss is answered 503.
+    waiting = 0
+    waiting_lock = threading.Lock()
 
     refreshing: set[tuple[str, str, int]] = set()  # keys whose page a builder is redoing
     refreshing_lock = threading.Lock()
@@ -310,24 +229,38 @@ def router(settings: Settings) -> APIRouter:
         expired one is still answered while one builder thread rebuilds it (as a proxy's
         microcache serves stale while updating, so no request waits for a rebuild); a
         missing one is built on a builder thread, at most ``resolve_build_threads`` at once,
-        so builds do not convoy on the GIL, and requests that missed together share one."""
+        so builds do not convoy on the GIL, and requests that missed together share one.
+        At most ``resolve_build_queue`` misses wait for a builder; more get 503, as do
+        scans once the scan buffer is full."""
+        nonlocal waiting
         mode = negotiate(request.headers.get("accept", ""), request.query_params.get("linkType"))
         url = _code_url(request, settings)
-        region = request.headers.get(REGION_HEADER)
+        scan = counting.of(request)
         buffer: ScanBuffer | None = getattr(request.app.state, "scan_buffer", None)
-        if pages.enabled and buffer is not None:
-            hit = _from_cache(request, buffer, mode, url, region)
-            if hit is not None:
-                return hit
-        return await asyncio.get_running_loop().run_in_executor(
-            builders, _build, request, buffer, mode, url, region
-        )
+        try:
+            if pages.enabled and buffer is not None:
+                hit = _from_cache(request, buffer, mode, url, scan)
+                if hit is not None:
+                    return hit
+            with waiting_lock:
+                if waiting >= tuning.resolve_build_queue:
+                    raise busy("Too many pages are being built at once.", 1.0)
+                waiting += 1
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    builders, _build, request, buffer, mode, url, scan
+                )
+            finally:
+                with waiting_lock:
+                    waiting -= 1
+        except ScanBufferFull as exc:
+            raise busy("Scans arrive faster than they can be written.", exc.retry_after) from exc
 
     def _from_cache(
-        request: Request, buffer: ScanBuffer, mode: str, url: str, region: str | None
+        request: Request, buffer: ScanBuffer, mode: str, url: str, scan: scans.Scan
     ) -> Response | None:
         latest = request.app.state.log.latest_checkpoint()
-        key = (url, mode, latest.size if latest is not None else 0)
+        key = (_cache_url(request, settings), mode, latest.size if latest is not None else 0)
         found = pages.lookup(key)
         if found is None:  # only URLs whose code verified are ever stored
             return None
@@ -338,7 +271,7 @@ def router(settings: Settings) -> APIRouter:
                 refreshing.add(key)
             if claimed:
                 builders.submit(_refresh, request, mode, url, latest, key)
-        buffer.add(hit.code_key, region)
+        scans.count_scan(None, buffer, hit.code_key, scan)
         if not hit.scans:
             return hit.response(None, buffer)
         with request.app.state.sessions() as session:
@@ -349,7 +282,7 @@ def router(settings: Settings) -> APIRouter:
     ) -> None:
         try:
             with request.app.state.sessions() as session:
-                _resolve(request, session, None, mode, url, None, latest, key, count=False)
+                _resolve(request, session, None, mode, url, None, latest, key)
         except Exception:  # the stale page stays until it is too old, then a miss rebuilds
             logger.exception("rebuilding the page for %s failed", url)
         finally:
@@ -357,18 +290,18 @@ def router(settings: Settings) -> APIRouter:
                 refreshing.discard(key)
 
     def _build(
-        request: Request, buffer: ScanBuffer | None, mode: str, url: str, region: str | None
+        request: Request, buffer: ScanBuffer | None, mode: str, url: str, scan: scans.Scan
     ) -> Response:
         with request.app.state.sessions() as session:
             latest = request.app.state.log.latest_checkpoint()
-            key = (url, mode, latest.size if latest is not None else 0)
+            key = (_cache_url(request, settings), mode, latest.size if latest is not None else 0)
             hit = pages.get(key)  # built while this request waited for a builder
             if hit is not None:
-                service.count_scan(session, buffer, hit.code_key, region)
+                scans.count_scan(session, buffer, hit.code_key, scan)
                 response = hit.response(session, buffer)
             else:
                 response = _respond(
-                    _resolve(request, session, buffer, mode, url, region, latest, key),
+                    _resolve(request, session, buffer, mode, url, scan, latest, key),
                     session,
                     buffer,
                 )
@@ -381,21 +314,20 @@ def router(settings: Settings) -> APIRouter:
         buffer: ScanBuffer | None,
         mode: str,
         url: str,
-        region: str | None,
+        scan: scans.Scan | None,
         latest: Any,
         key: tuple[str, str, int],
-        count: bool = True,
     ) -> Resolved | Response:
         """The page for ``url`` (stored in the microcache when it is the same for every
-        scanner), or the rejection to send; counts the scan unless ``count`` is False."""
+        scanner), or the rejection to send; counts ``scan`` unless it is None."""
         try:
             code = service.check_code(url, service.authority_keys(settings))
         except service.CodeRejected as exc:
             return _rejected(request, mode, exc)
         base = _base(request, settings)
         code_key = service.code_key(code.subject)
-        if count:
-            service.count_scan(session, buffer, code_key, region)
+        if scan is not None:
+            scans.count_scan(session, buffer, code_key, scan)
         if mode == "linkset":
             body = {"linkset": [{"anchor": f"{base}{code.subject.path()}", **_links(base, code)}]}
             resolved = Resolved(code_key, _json(body), LINKSET_TYPE)
@@ -434,7 +366,7 @@ def router(settings: Settings) -> APIRouter:
             out = {
                 "kind": code.kind.value,
                 "code": code.human_text,
-                **_plain({k: v for k, v in page.items() if k != "records"}),
+                **plain({k: v for k, v in page.items() if k != "records"}),
                 "records": [{"index": i, "url": f"/api/v1/records/{i}"} for i in records],
                 "proofs": proved,
                 "author_keys": [k.to_json() for k in author_keys],
@@ -469,9 +401,11 @@ def router(settings: Settings) -> APIRouter:
             .get_template(template)
             .render(
                 **page,
-                scan=service.scan_view(session, buffer, code_key) if shows_scans else None,
+                scan=scans.scan_view(session, buffer, code_key, counting.thresholds)
+                if shows_scans
+                else None,
                 code=code,
-                proofs=_json_script(bundle),
+                proofs=json_script(bundle),
                 anchor=anchor,
                 today=service.today_cst(),
                 complaint_categories=service.complaint_categories(),
@@ -489,15 +423,14 @@ def router(settings: Settings) -> APIRouter:
 
     summary = "Resolve a 食安码 (HTML, JSON or GS1 linkset by Accept)"
     for path in ("/M/{merchant_id}", "/01/{gtin}/10/{lot}", "/01/{gtin}/21/{serial}"):
-        r.add_api_route(
-            path, resolve, methods=["GET"], summary=summary, responses=RESOLVE_RESPONSES
-        )
+        responses = {**RESOLVE_RESPONSES, **busy_response()}
+        r.add_api_route(path, resolve, methods=["GET"], summary=summary, responses=responses)
 
     @r.get(STATIC_PREFIX + "/{name}", include_in_schema=False)
     def static_file(name: str, v: str = "") -> Response:
         if name not in STATIC_FILES:
             raise Problem(404, "Not Found", f"no static file {name!r}")
-        data, etag = _static(name)
+        data, etag = static_data(name)
         # A versioned URL (?v=hash, from the templates) may be kept a day; a module imported
         # by a relative URL carries no version, so it is revalidated against its ETag.
         cache = "public, max-age=86400" if v else "no-cache"

@@ -17,3 +17,13 @@ class SuspectOut(BaseModel):
     first_at: datetime
     last_at: datetime
     flagged_at: datetime | None
+
+
+class ClearedOut(BaseModel):
+    """A cleared flag: which code, when, by whom, and the entry that says so."""
+
+    code_key: str
+    code_text: str
+    cleared_at: datetime
+    cleared_by: str
+    entry_index: int

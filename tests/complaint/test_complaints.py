@@ -197,3 +197,26 @@ def test_overdue_list_with_fake_clock(env: Env) -> None:
         [late] = service.list_complaints(session, now=later, overdue_only=True)
         assert late.tracking_number == tracking and late.response_overdue
         assert not late.feedback_overdue
+
+
+def test_the_complaints_list_pages_with_a_cursor(env: Env) -> None:
+    shop = env.add_party("restaurant")
+    for n in range(4):  # under the public rate limit of 5 a minute
+        body = _complaint(shop.party_id, description=f"{TEXT} {n}")
+        assert env.client.post("/api/v1/complaints", json=body).status_code == 201
+    headers = env.regulator.headers
+    whole = [
+        c["tracking_number"] for c in env.client.get("/api/v1/complaints", headers=headers).json()
+    ]
+    assert len(whole) == 4
+    seen: list[str] = []
+    url = "/api/v1/complaints?perPage=3"
+    while url:
+        r = env.client.get(url, headers=headers)
+        assert r.status_code == 200, r.text
+        assert len(r.json()) <= 3
+        seen += [c["tracking_number"] for c in r.json()]
+        token = r.headers.get("next-page-token")
+        url = f"/api/v1/complaints?perPage=3&nextPageToken={token}" if token else ""
+    assert seen == whole
+    assert_problem(env.client.get("/api/v1/complaints?nextPageToken=e30", headers=headers), 400)

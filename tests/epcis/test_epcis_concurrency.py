@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from foodtrace.epcis.models import EpcisEvent
 from foodtrace.ledger.anchorer import Anchorer
-from foodtrace.scan.service import ScanBuffer
+from foodtrace.scan.buffer import ScanBuffer
 
 LOT = "urn:epc:class:lgtin:4012345.012345.LOTA"
 CAPTURERS = 4
@@ -45,7 +45,7 @@ def test_captures_scans_and_anchoring_race_without_a_wrong_answer(
             with ScanBuffer(repo.log.engine, flush_every=3600) as scans:
                 i = 0
                 while not stop.is_set():
-                    scans.add(f"ft1|01|04012345123456|10|L{i % 7}", "310101")
+                    scans.add(f"ft1|01|04012345123456|10|L{i % 7}", f"net-{i % 3}")
                     i += 1
                     flushes += scans.flush() > 0
 

@@ -1,0 +1,212 @@
+"""Page latency while one client posts maximal EPCIS capture documents, on ONE worker.
+
+Run: ``nice -n 5 .venv/bin/python bench/capture_pages.py [--duration 10] [--events 10000]``.
+
+The demo chain (``foodtrace.demo``) is seeded once under ``var/bench/capture-pages/``
+(gitignored) and served by the real app under uvicorn on 127.0.0.1, one worker, its log in
+``var/bench/capture-pages/uvicorn.log``. Pages are loaded with ``wrk -t1 -c<connections>
+--latency`` on the demo's lot page (HTML: the heaviest page, with its proofs) and merchant
+JSON, first idle, then while a second process posts, back to back, documents of
+``--events`` (default the limit, 10,000) distinct ObjectEvents with the farm's token. Both
+phases run in the same process against the same server; the table prints each page's idle
+p99, its p99 under load, and their ratio (target: at most 2). The poster starts before the loaded
+phase and is stopped after it (one maximal capture takes longer than the phase here, so one
+is in flight throughout); a capture that fails fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from resolve import Result, parse_wrk  # noqa: E402
+
+DATA = ROOT / "var" / "bench" / "capture-pages"
+PORT = 8741
+TARGET_RATIO = 2.0
+
+
+def seed() -> tuple[dict[str, str], str]:
+    """The page URLs (lot HTML, merchant JSON) and the farm's token, seeding if needed."""
+    from foodtrace.demo import STATE_FILE, prepare
+
+    summary = prepare(DATA, port=PORT)
+    urls = [url for _, url in summary.qr]
+    lot = next(u for u in urls if "/10/" in u)
+    merchant = next(u for u in urls if "/M/" in u)
+    tokens = json.loads((DATA / STATE_FILE).read_text("utf-8"))["tokens"]
+    farm = next(t for who, t in tokens.items() if who.endswith("(farm)"))
+    return {"lot": lot, "merchant": merchant}, farm
+
+
+def app():  # type: ignore[no-untyped-def]
+    """uvicorn factory: the real app on the seeded demo."""
+    from foodtrace.api.app import create_app
+    from foodtrace.api.worker import tune_interpreter
+    from foodtrace.demo import demo_settings
+
+    settings = demo_settings(DATA, PORT)
+    tune_interpreter(settings)  # as `foodtrace serve` and the worker factory do
+    return create_app(settings)
+
+
+def serve() -> subprocess.Popen[bytes]:
+    log = open(DATA / "uvicorn.log", "ab")  # noqa: SIM115 (lives as long as the server)
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "uvicorn", "--factory", "capture_pages:app",
+            "--app-dir", str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(PORT),
+            "--workers", "1", "--no-access-log", "--log-level", "warning",
+        ],
+        cwd=ROOT, env=dict(os.environ), stdout=log, stderr=log,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", PORT)) == 0:
+                return proc
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}; see uvicorn.log")
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def document(n: int, gtin: str) -> bytes:
+    """An EPCISDocument of ``n`` distinct ObjectEvents (observations of a fresh lot)."""
+    lot = f"https://id.gs1.org/01/{gtin}/10/B{uuid.uuid4().hex[:12]}"
+    t0 = datetime.now(UTC) - timedelta(days=1)
+    events = [
+        {
+            "type": "ObjectEvent",
+            "eventID": f"urn:uuid:{uuid.uuid4()}",
+            "eventTime": (t0 + timedelta(seconds=i)).isoformat().replace("+00:00", "Z"),
+            "eventTimeZoneOffset": "+08:00",
+            "action": "OBSERVE",
+            "bizStep": "inspecting",
+            "quantityList": [{"epcClass": lot, "quantity": i + 1, "uom": "KGM"}],
+        }
+        for i in range(n)
+    ]
+    doc = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": t0.isoformat().replace("+00:00", "Z"),
+        "epcisBody": {"eventList": events},
+    }
+    return json.dumps(doc).encode()
+
+
+def post(body: bytes, token: str) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/epcis/capture",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/ld+json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=600) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def poster(token: str, gtin: str, events: int, stop: Any, done: Any, failed: Any) -> None:
+    """Post maximal documents back to back until ``stop`` is set (a separate process)."""
+    while not stop.is_set():
+        body = document(events, gtin)
+        status, job = post(body, token)
+        if status == 202 and job.get("success"):
+            done.value += 1
+        else:
+            failed.value += 1
+            print(f"capture answered {status}: {str(job)[:300]}", file=sys.stderr, flush=True)
+
+
+def wrk(url: str, accept: str, duration: int, connections: int) -> Result:
+    base = ["wrk", "-t1", f"-c{connections}", "-H", f"Accept: {accept}", "--latency", url]
+    out = subprocess.run(
+        [*base[:3], f"-d{duration}s", *base[3:]], capture_output=True, check=True, text=True
+    ).stdout
+    return parse_wrk(url, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--events", type=int, default=10_000)
+    args = parser.parse_args()
+
+    urls, token = seed()
+    gtin = urls["lot"].split("/01/", 1)[1].split("/", 1)[0]
+    pages = (("lot HTML page", urls["lot"], "text/html"),
+             ("merchant JSON", urls["merchant"], "application/json"))  # fmt: skip
+    proc = serve()
+    try:
+        # a small capture first: it must succeed, and it warms the capture path
+        status, job = post(document(100, gtin), token)
+        if status != 202 or not job.get("success"):
+            raise SystemExit(f"a capture of 100 events failed: {status} {job}")
+        for _, url, accept in pages:  # warm-up
+            wrk(url, accept, 2, args.connections)
+        idle = [wrk(url, accept, args.duration, args.connections) for _, url, accept in pages]
+
+        stop, done, failed = multiprocessing.Event(), multiprocessing.Value("i", 0), None
+        failed = multiprocessing.Value("i", 0)
+        load = multiprocessing.Process(
+            target=poster, args=(token, gtin, args.events, stop, done, failed)
+        )
+        load.start()
+        time.sleep(3.0)  # the first document is built and sent; the server is parsing it
+        t = time.perf_counter()
+        loaded = [wrk(url, accept, args.duration, args.connections) for _, url, accept in pages]
+        elapsed = time.perf_counter() - t
+        stop.set()
+        load.terminate()  # a capture still in flight is not waited for
+        load.join(30)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    head = f"{'page':<16}{'idle p99':>10}{'load p99':>10}{'ratio':>8}"
+    print(f"\n{head}{'idle req/s':>12}{'load req/s':>12}{'errors':>8}  target ≤ {TARGET_RATIO:g}×")
+    ok = True
+    for (name, _, _), a, b in zip(pages, idle, loaded, strict=True):
+        ratio = b.p99_ms / a.p99_ms if a.p99_ms else float("inf")
+        good = ratio <= TARGET_RATIO and a.errors == b.errors == 0 and b.requests > 0
+        ok &= good
+        print(f"{name:<16}{a.p99_ms:>8.1f}ms{b.p99_ms:>8.1f}ms{ratio:>7.2f}×"
+              f"{a.rps:>12.0f}{b.rps:>12.0f}{a.errors + b.errors:>8}  "
+              f"{'met' if good else 'NOT met'}")  # fmt: skip
+    print(f"\nloaded phase {elapsed:.0f} s: a capture of {args.events:,} events was in flight "
+          f"throughout; {done.value} completed, {failed.value} failed; "
+          f"{args.connections} page connections, one uvicorn worker")  # fmt: skip
+    if failed.value:
+        ok = False
+        print("NOT met: a capture failed while pages were measured")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

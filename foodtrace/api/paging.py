@@ -1,0 +1,193 @@
+"""Cursor pagination for list endpoints, in the shape of the EPCIS 2.0 REST binding:
+``perPage`` (bounded) and an opaque ``nextPageToken``; the next page's URL goes in
+``Link: <…>; rel="next"`` and the token alone in ``Next-Page-Token``. Bodies stay lists.
+
+A token is the base64url JSON of the last row's sort key plus the list it belongs to. It is
+validated, not trusted: a token for another list, or one that does not decode to the key's
+shape, is refused with 400 naming ``nextPageToken``; a hand-made key only moves the cursor
+(the query still applies every filter and authorisation).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Query, Request, Response
+from starlette.datastructures import URL
+
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
+from foodtrace.config import LIST_DEFAULT_PER_PAGE, LIST_MAX_PER_PAGE
+
+TOKEN_PARAM = "nextPageToken"
+PER_PAGE_PARAM = "perPage"
+TOKEN_HEADER = "Next-Page-Token"
+
+Key = list[Any]  # the sort key of a row: JSON scalars
+T = TypeVar("T")
+
+
+def bad_page(pointer: str, detail: str) -> Problem:
+    return Problem(
+        400,
+        "Bad Request",
+        "The paging parameters are not valid.",
+        problem_type("bad-page"),
+        [FieldProblem(pointer, detail)],
+    )
+
+
+def encode_token(scope: str, key: Key) -> str:
+    raw = json.dumps({"l": scope, "k": key}, separators=(",", ":"), ensure_ascii=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(scope: str, token: str, shape: Sequence[type] | None) -> Key:
+    """The key a token names, each part of the type in ``shape`` (None: any key); refused
+    otherwise."""
+    pointer = f"/query/{TOKEN_PARAM}"
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        position = json.loads(raw)
+        key = position["k"]
+        if position["l"] != scope:
+            raise bad_page(pointer, "this token belongs to another list")
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        raise bad_page(pointer, "expected a nextPageToken returned by this endpoint") from None
+    if shape is None and isinstance(key, list):
+        return key
+    if (
+        shape is None
+        or not isinstance(key, list)
+        or len(key) != len(shape)
+        or not all(type(v) is t for v, t in zip(key, shape, strict=True))
+    ):
+        raise bad_page(pointer, "expected a nextPageToken returned by this endpoint")
+    return key
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    per_page: int
+    token: str | None
+    url: URL
+
+    def after(self, scope: str, shape: Sequence[type]) -> Key | None:
+        """The previous page's last key, or None on the first page."""
+        return None if self.token is None else decode_token(scope, self.token, shape)
+
+    def after_time(self, scope: str) -> tuple[datetime, str] | None:
+        """:meth:`after` for lists ordered newest first by (a time, an id)."""
+        after = self.after(scope, (str, str))
+        if after is None:
+            return None
+        try:
+            at = datetime.fromisoformat(after[0])
+        except ValueError:
+            raise bad_page(
+                f"/query/{TOKEN_PARAM}", "expected a nextPageToken returned by this endpoint"
+            ) from None
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)), after[1]
+
+    def page(
+        self, response: Response, scope: str, rows: list[T], key: Callable[[T], Key]
+    ) -> list[T]:
+        """The first ``per_page`` of ``rows`` (fetched as ``per_page + 1`` to tell whether
+        more remain), with the next page's headers set on ``response`` when they do."""
+        if len(rows) <= self.per_page:
+            return rows
+        rows = rows[: self.per_page]
+        token = encode_token(scope, key(rows[-1]))
+        link = self.url.remove_query_params(TOKEN_PARAM).include_query_params(
+            **{TOKEN_PARAM: token}
+        )
+        response.headers["Link"] = f'<{link}>; rel="next"'
+        response.headers[TOKEN_HEADER] = token
+        return rows
+
+    def slice(
+        self,
+        response: Response,
+        items: list[T],
+        key: Callable[[T], int | str],
+        *more: Callable[[T], int | str],
+    ) -> list[T]:
+        """One page of ``items`` (a list in the service's order, each named uniquely by
+        ``key`` and ``more``, usually its entry index): the rows after the token's, at most
+        ``per_page``. For lists a service builds whole; the proofs, the costly part, are
+        then made only for the page."""
+        parts = (key, *more)
+
+        def key_of(item: T) -> Key:
+            return [part(item) for part in parts]
+
+        start = 0
+        if not items and self.token is not None:
+            decode_token(self.url.path, self.token, None)  # still refused if not ours
+        elif self.token is not None:
+            shape = tuple(type(v) for v in key_of(items[0]))
+            after = self.after(self.url.path, shape)
+            keys = [key_of(item) for item in items]
+            if after not in keys:
+                raise bad_page(
+                    f"/query/{TOKEN_PARAM}", "the row this token continues after is not listed"
+                )
+            start = keys.index(after) + 1
+        window = items[start : start + self.per_page + 1]
+        return self.page(response, self.url.path, window, key_of)
+
+
+def page_request(
+    request: Request,
+    per_page: Annotated[
+        str | None,
+        Query(
+            alias=PER_PAGE_PARAM,
+            description=f"Rows per page, 1 to {LIST_MAX_PER_PAGE} (default "
+            f"{LIST_DEFAULT_PER_PAGE})",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        Query(alias=TOKEN_PARAM, description="From the previous page's Next-Page-Token"),
+    ] = None,
+) -> PageRequest:
+    size = LIST_DEFAULT_PER_PAGE
+    if per_page is not None:
+        if not per_page.isdigit() or not 1 <= int(per_page) <= LIST_MAX_PER_PAGE:
+            raise bad_page(
+                f"/query/{PER_PAGE_PARAM}",
+                f"expected an integer from 1 to {LIST_MAX_PER_PAGE}, got {per_page!r:.40}",
+            )
+        size = int(per_page)
+    public = URL(request.app.state.settings.public_base_url)  # never the client's Host
+    url = request.url.replace(scheme=public.scheme, netloc=public.netloc)
+    return PageRequest(size, token or None, url)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+def paged_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a paginated list: its paging headers and the 400 for bad ones."""
+    return {
+        200: {
+            "description": "One page; when more remain, the next page's link and token",
+            "headers": {
+                "Link": {
+                    "description": 'The next page: `<url>; rel="next"` (absent on the last)',
+                    "schema": {"type": "string"},
+                },
+                TOKEN_HEADER: {
+                    "description": "The next page's nextPageToken (absent on the last)",
+                    "schema": {"type": "string"},
+                },
+            },
+        },
+        **problem_responses(400, *statuses),
+    }
