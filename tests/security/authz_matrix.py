@@ -241,6 +241,7 @@ MATRIX: dict[str, Rule] = {
     "GET /api/v1/draws/{draw_id}": public(),
     # scans and codes
     "GET /api/v1/scan/suspects": roles(I, R),
+    "POST /api/v1/scan/suspects/clear": roles(I, R, body=EMPTY),
     "GET /api/v1/codes/merchants/{party_id}": roles(R),
     "GET /api/v1/codes/lots/{gtin}/{lot}": roles(P, R, params=LOT, owners=("farm",)),
     "POST /api/v1/codes/lots/{gtin}/{lot}/serials": roles(
