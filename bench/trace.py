@@ -35,9 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import Engine, insert, select, text  # noqa: E402
+from sqlalchemy import Engine, insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from trace_graph import BulkProjection, Generator, Sizes, party_gln, party_id  # noqa: E402
+from trace_naive import naive_reach, naive_trace, start_node  # noqa: E402
 
 from foodtrace.party.models import Party  # noqa: E402
 from foodtrace.provenance import projection, rebuild, service  # noqa: E402
@@ -48,6 +49,7 @@ from foodtrace.provenance.models import (  # noqa: E402
     LineageEdge,
     LineageNode,
     NodeActivity,
+    TraceNode,
 )
 from foodtrace.store.db import make_engine, migrate  # noqa: E402
 from foodtrace.trace import entry as entry_mod  # noqa: E402
@@ -106,6 +108,7 @@ def bulk_load(engine: Engine, bulk: BulkProjection) -> None:
             (CustodyHold, bulk.holds),
             (CustodyTransit, bulk.transits),
             (Containment, bulk.containment),
+            (TraceNode, bulk.trace_node_rows()),
         ):
             for i in range(0, len(rows), CHUNK):
                 conn.execute(insert(model), rows[i : i + CHUNK])
@@ -152,28 +155,6 @@ def check(n: int, seed: int) -> None:
         print(f"check: bulk path == live projector on the first {len(stream)} events ({counts})")
 
 
-# --- the naive traversal -----------------------------------------------------------------------
-
-
-def naive_reach(session: Session, start: int, direction: str, depth: int) -> dict[int, int]:
-    """Breadth first, one query per node per hop: what a straightforward walk does."""
-    near, far = ("from_node", "to_node") if direction == "downstream" else ("to_node", "from_node")
-    query = text(f"SELECT {far} FROM lineage_edges WHERE {near} = :n")
-    depths = {start: 0}
-    frontier = [start]
-    for d in range(1, depth + 1):
-        nxt = []
-        for node in frontier:
-            for (m,) in session.execute(query, {"n": node}):
-                if m not in depths:
-                    depths[m] = d
-                    nxt.append(m)
-        if not nxt:
-            break
-        frontier = nxt
-    return depths
-
-
 # --- measuring ---------------------------------------------------------------------------------
 
 
@@ -205,15 +186,13 @@ def measure(
                 times["walk"].append((time.perf_counter() - t0) * 1000)
             with Session(engine) as session:
                 t0 = time.perf_counter()
-                start = session.scalar(
-                    select(LineageNode.id).where(LineageNode.canonical == canonical)
-                )
-                assert start is not None
-                depths = naive_reach(session, start, direction, limit)
+                depths = naive_reach(session, start_node(session, canonical), direction, limit)
                 times["naive walk"].append((time.perf_counter() - t0) * 1000)
-                slow = service.describe(session, origin, direction, limit, depths)
+            with Session(engine) as session:
+                t0 = time.perf_counter()
+                naive_depths, slow = naive_trace(session, origin, canonical, direction, limit)
                 times["naive"].append((time.perf_counter() - t0) * 1000)
-            if slow.to_json() != result.to_json() or walked != depths:
+            if slow.to_json() != result.to_json() or not walked == depths == naive_depths:
                 raise SystemExit(f"{case}: the naive traversal's answer differs from {canonical}")
             sizes.append(len(result.lots))
             receivers.append(sum(1 for p in result.parties if "received" in p.roles))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from foodtrace.auth.models import Role
 from foodtrace.epcis.models import EpcisEvent
 from foodtrace.product.models import Product
-from foodtrace.provenance import parties
+from foodtrace.provenance import parties, readmodel
 from foodtrace.provenance.models import (
     Containment,
     CustodyHold,
@@ -205,6 +205,7 @@ def project_lineage(session: Session, index: int, entry: Entry, plan: Plan) -> N
                 )
             )
     session.flush()
+    readmodel.refresh(session, ids.values())
 
 
 def _counterparty(facts: EventFacts, plan: Plan) -> str | None:
@@ -348,6 +349,7 @@ def on_lot_created(session: Session, index: int, entry: Entry) -> None:
         )
     )
     session.flush()
+    readmodel.refresh(session, [node])
 
 
 def _split(text: str) -> frozenset[str]:
