@@ -143,7 +143,7 @@ def shape(
     """The trace of the reached ``nodes`` with their decoded summaries ``docs``, their open
     ``holds`` ``(node, holder, since_entry)`` and the registered ``names`` of parties."""
     held: dict[int, list[str]] = {}
-    for node, holder, _ in sorted(holds, key=lambda h: (h[2], h[1])):
+    for _, holder, node in sorted((since, holder, node) for node, holder, since in holds):
         held.setdefault(node, []).append(holder)
     reached = {n.canonical for n in nodes}
     proofs: dict[str, set[int]] = {}
@@ -175,8 +175,8 @@ def shape(
                 quantity,
                 uom,
                 _dt(at),
-                from_party=other,
-                to_party=party,
+                other,
+                party,
             )
             receipts.append((index, aid, edge))
             if quantity is not None:
@@ -214,8 +214,8 @@ def shape(
         )
         for party, (roles, received, indices) in sorted(seen.items())
     )
-    lineage.sort(key=lambda e: e[:2])
-    receipts.sort(key=lambda e: e[:2])
+    lineage.sort()  # by (entry, id), unique: the edges themselves are never compared
+    receipts.sort()
     return TraceResult(
         origin,
         direction,
@@ -239,5 +239,4 @@ def party_ids(docs: Iterable[Mapping[str, Any]]) -> set[str]:
     return out
 
 
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+_dt = datetime.fromisoformat
