@@ -8,7 +8,8 @@ retailers; fan-in 3-10 at transformations, fan-out 5-50 at distribution, process
 commingled across processors. Events are EPCIS dicts; they are projected by the BULK path
 (``BulkProjection``: the live projector's pure functions and custody rules, in memory)
 into exactly the tables the projector fills (lineage_nodes, lineage_edges,
-lineage_activities, custody_holds, custody_transits, custody_containment), which are then
+lineage_activities, custody_holds, custody_transits, custody_containment, and the trace
+read model trace_nodes by the same pure ``trace_read.summarize``), which are then
 bulk-inserted; no log entries are written (trace never reads them). ``--check N`` first
 runs the first N events through the real projector too and insists both give the same rows.
 
