@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from foodtrace.trace import custody, lineage
+from foodtrace.trace import custody, lineage, trace_read
 from foodtrace.trace.epcis import events
 
 DL = "https://id.gs1.org"
@@ -245,6 +245,7 @@ class BulkProjection:
         for edge in lineage.edges(facts, refs):
             self.edges.append(
                 {
+                    "id": len(self.edges) + 1,
                     "from_node": self.node(edge.source),
                     "to_node": self.node(edge.target),
                     "kind": edge.kind,
@@ -269,6 +270,7 @@ class BulkProjection:
         for canonical, role, quantity, uom in acts:
             self.activities.append(
                 {
+                    "id": len(self.activities) + 1,
                     "node_id": self.node(canonical),
                     "party": author,
                     "role": role,
@@ -279,6 +281,43 @@ class BulkProjection:
                     "counterparty": other,
                 }
             )
+
+    def trace_node_rows(self) -> list[dict[str, Any]]:
+        """The trace read model's rows: each node's summary, by the projector's pure
+        ``trace_read.summarize`` of its activities and outgoing edges."""
+        acts: dict[int, list[trace_read.Activity]] = {}
+        for a in self.activities:
+            acts.setdefault(a["node_id"], []).append(
+                trace_read.Activity(
+                    a["id"],
+                    a["party"],
+                    a["role"],
+                    a["entry_index"],
+                    a["time"],
+                    a["quantity"],
+                    a["uom"],
+                    a["counterparty"],
+                )
+            )
+        canon = {n["id"]: n["canonical"] for n in self.node_rows}
+        out: dict[int, list[trace_read.OutEdge]] = {}
+        for e in self.edges:
+            out.setdefault(e["from_node"], []).append(
+                trace_read.OutEdge(
+                    e["id"],
+                    canon[e["to_node"]],
+                    e["kind"],
+                    e["entry_index"],
+                    e["party"],
+                    e["quantity"],
+                    e["uom"],
+                    e["time"],
+                )
+            )
+        return [
+            {"node_id": n, "summary": trace_read.summarize(acts.get(n, []), out.get(n, []))}
+            for n in canon
+        ]
 
     def _state_of(self, canonicals: Any) -> dict[str, custody.Custody]:
         out: dict[str, custody.Custody] = {}

@@ -57,10 +57,21 @@ def void_custody(session: Session, index: int) -> None:
     session.flush()
 
 
-def void_lineage(session: Session, index: int) -> None:
+def void_lineage(session: Session, index: int) -> set[int]:
     """Remove the lineage edges, activities and business transactions the event at
-    ``index`` recorded, so traces and recall scopes no longer pass through it. Nodes stay:
-    other events may name them, and a node with no edge is reached by nothing."""
+    ``index`` recorded, so traces and recall scopes no longer pass through it; answer the
+    nodes they touched (whose trace summaries must be refreshed). Nodes stay: other events
+    may name them, and a node with no edge is reached by nothing."""
+    touched: set[int] = set()
+    for a, b in session.execute(
+        select(LineageEdge.from_node, LineageEdge.to_node).where(LineageEdge.entry_index == index)
+    ):
+        touched |= {a, b}
+    for named in (NodeActivity, NodeTransaction):
+        touched |= set(
+            session.scalars(select(named.node_id).where(named.entry_index == index)).all()
+        )
     for model in (LineageEdge, NodeActivity, NodeTransaction):
         session.execute(delete(model).where(model.entry_index == index))
     session.flush()
+    return touched

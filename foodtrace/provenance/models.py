@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foodtrace.store.base import Base
@@ -143,3 +143,14 @@ class Containment(Base):
     parent: Mapped[int] = mapped_column(ForeignKey("lineage_nodes.id"))
     since_entry: Mapped[int] = mapped_column(LogIndex)
     until_entry: Mapped[int | None] = mapped_column(LogIndex)
+
+
+class TraceNode(Base):
+    """The trace read model: one summary document per node
+    (:func:`foodtrace.trace.trace_read.summarize` of its activities and outgoing edges),
+    kept by the projector so that a trace reads one row per node it reached."""
+
+    __tablename__ = "trace_nodes"
+
+    node_id: Mapped[int] = mapped_column(ForeignKey("lineage_nodes.id"), primary_key=True)
+    summary: Mapped[str] = mapped_column(Text)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from foodtrace.auth.models import Role
 from foodtrace.epcis.models import EpcisEvent
 from foodtrace.product.models import Product
-from foodtrace.provenance import correction, parties
+from foodtrace.provenance import correction, parties, readmodel
 from foodtrace.provenance.models import (
     Containment,
     CustodyHold,
@@ -163,7 +163,7 @@ def project_lineage(session: Session, index: int, entry: Entry, plan: Plan) -> N
     if plan.declares_error:
         if plan.declared_index is not None:
             correction.void_custody(session, plan.declared_index)
-            correction.void_lineage(session, plan.declared_index)
+            readmodel.refresh(session, correction.void_lineage(session, plan.declared_index))
         return
     facts, at = plan.facts, plan.facts.event_time
     moved = [
@@ -213,6 +213,7 @@ def project_lineage(session: Session, index: int, entry: Entry, plan: Plan) -> N
                 )
             )
     session.flush()
+    readmodel.refresh(session, ids.values())
 
 
 def _counterparty(facts: EventFacts, plan: Plan) -> str | None:
@@ -356,6 +357,7 @@ def on_lot_created(session: Session, index: int, entry: Entry) -> None:
         )
     )
     session.flush()
+    readmodel.refresh(session, [node])
 
 
 def _split(text: str) -> frozenset[str]:

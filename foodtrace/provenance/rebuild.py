@@ -7,6 +7,7 @@ and ``bench/trace.py --check`` compare with :func:`contents`).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -21,6 +22,7 @@ from foodtrace.provenance.models import (
     LineageNode,
     NodeActivity,
     NodeTransaction,
+    TraceNode,
 )
 from foodtrace.provenance.projection import check_custody, on_lot_created, project_lineage
 from foodtrace.store.models import LogEntry
@@ -31,6 +33,7 @@ from foodtrace.trace.epcis import events
 REPLAYED_TYPES: Final = ("lot.create", "epcis.event")
 REPLAY_BATCH: Final = 1000
 TABLES: Final = (
+    TraceNode,
     Containment,
     CustodyTransit,
     CustodyHold,
@@ -152,7 +155,28 @@ def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
             "until_entry",
             nodes=("child", "parent"),
         ),
+        "trace_nodes": _summaries(session, canon),
     }
+
+
+def _summaries(session: Session, canon: dict[int, str]) -> list[tuple[Any, ...]]:
+    """The read model's summaries by canonical id, the activity and edge ids in them (which
+    only order the rows of one entry) replaced by their rank in their table."""
+    rank = {
+        "receipts": _ranks(session, NodeActivity.id),
+        "out": _ranks(session, LineageEdge.id),
+    }
+    out = []
+    for node, summary in session.execute(select(TraceNode.node_id, TraceNode.summary)):
+        doc = json.loads(summary)
+        for key, ranks in rank.items():
+            doc[key] = [[ranks[row[0]], *row[1:]] for row in doc[key]]
+        out.append((canon[node], doc))
+    return sorted(out, key=repr)
+
+
+def _ranks(session: Session, column: Any) -> dict[int, int]:
+    return {i: r for r, i in enumerate(session.scalars(select(column).order_by(column)))}
 
 
 def _plain(value: Any) -> Any:

@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from foodtrace.trace.epcis import gs1keys
 
@@ -99,11 +99,13 @@ def lot_origin(gtin: str, lot_code: str) -> Origin:
     return Origin.lot(gtin, lot_code)
 
 
-@dataclass(frozen=True)
-class TraceLot:
+class TraceLot(NamedTuple):
     """A node reached: ``id`` its canonical Digital Link, ``kind`` lot/serial/sscc/…,
     ``holder`` who holds it now (``holders`` when a lot is split), ``entry_indices`` the
-    log entries that prove it (its creation, its events, the edges that reached it)."""
+    log entries that prove it (its creation, its events, the edges that reached it).
+
+    Named tuples, not dataclasses, for the three row types of a trace: a recall scope has
+    thousands of them, and a frozen dataclass costs ten times a tuple to build."""
 
     id: str
     kind: str
@@ -135,8 +137,7 @@ class TraceLot:
         }
 
 
-@dataclass(frozen=True)
-class TraceParty:
+class TraceParty(NamedTuple):
     """A party the traced objects passed: what it did with them (``roles``), how much of
     them it received per unit, and the entries that say so."""
 
@@ -156,8 +157,7 @@ class TraceParty:
         }
 
 
-@dataclass(frozen=True)
-class TraceEdge:
+class TraceEdge(NamedTuple):
     """``source`` went into ``target`` (transformation, aggregation) or, for a
     ``shipment``, the same object went from ``from_party`` to ``to_party``."""
 
