@@ -17,6 +17,7 @@ def _register_areas() -> None:
     """Every area's ``register(app)``; imported here so that each area's command module
     depends only on its own area."""
     from foodtrace.api import commands as api
+    from foodtrace.auth import commands as auth
     from foodtrace.draw import commands as draw
     from foodtrace.epcis import commands as epcis
     from foodtrace.grading import commands as grades
@@ -35,6 +36,7 @@ def _register_areas() -> None:
         store,
         ledger,
         record,
+        auth,
         epcis,
         api,
         scanner,

@@ -50,6 +50,10 @@ MAX_REQUEST_BYTES = 8 * 1024 * 1024
 BLOB_MAX_BYTES = 5 * 1024 * 1024
 BLOB_QUOTA_BYTES_PER_PARTY = 500 * 1024 * 1024
 BLOB_GC_GRACE_SECONDS = 24 * 3600
+# API tokens live this many days unless issued for less; an enrolment code (registration's
+# one-time code for a party's first token) must be used within this many days.
+TOKEN_TTL_DAYS = 90
+ENROLMENT_CODE_TTL_DAYS = 7
 
 
 class Settings(BaseSettings):
@@ -124,6 +128,8 @@ class Settings(BaseSettings):
     blob_max_bytes: int = BLOB_MAX_BYTES
     blob_quota_bytes_per_party: int = BLOB_QUOTA_BYTES_PER_PARTY
     blob_gc_grace_seconds: float = BLOB_GC_GRACE_SECONDS
+    token_ttl_days: int = TOKEN_TTL_DAYS
+    enrolment_code_ttl_days: int = ENROLMENT_CODE_TTL_DAYS
 
     @model_validator(mode="after")
     def _default_chain_public_url(self) -> Settings:

@@ -201,6 +201,15 @@ class Api:
         result: dict[str, Any] = r.json()
         return result
 
+    def enrol(self, who: str, created: dict[str, Any]) -> None:
+        """Trade a registration's enrolment code for the party's own token, as a party
+        would on first use, and act as ``who`` with it."""
+        body = {"party_id": created["party"]["party_id"], "code": created["enrolment_code"]}
+        r = self.client.post("/api/v1/enrolments", json={**body, "name": "demo"})
+        if r.status_code >= 400:
+            raise DemoError(f"POST /api/v1/enrolments for {who}: {r.status_code} {r.text}")
+        self.tokens[who] = r.json()["token"]
+
     def capture(
         self, who: str, events: list[dict[str, Any]], master_data: Sequence[dict[str, Any]] = ()
     ) -> dict[str, Any]:
@@ -490,9 +499,8 @@ def seed(api: Api, settings: Settings, today: date) -> Seeded:
             "address": p.address,
             **({"grid": p.grid} if p.grid else {}),
             "custodial": True,
-            "issue_token": True,
         }
-        api.tokens[p.key] = api.post("regulator", "/api/v1/parties", json=body)["token"]
+        api.enrol(p.key, api.post("regulator", "/api/v1/parties", json=body))
 
     for who, prefix in COMPANY_PREFIXES.items():
         api.post(

@@ -136,6 +136,7 @@ def _log_and_sequencer(url: str, settings: Settings) -> tuple[MerkleLog, Any]:
 def area_routers() -> list[RouterFactory]:
     """Every area's router factory, in the order their routes are matched."""
     from foodtrace.alert import views as alert
+    from foodtrace.auth import views as auth
     from foodtrace.complaint import owner_views as complaint_owners
     from foodtrace.complaint import views as complaint
     from foodtrace.draw import views as draw
@@ -164,6 +165,7 @@ def area_routers() -> list[RouterFactory]:
     return [
         record.router,
         party.router,
+        auth.router,
         prefix.router,
         product.router,
         provenance.router,

@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from foodtrace.api.app import SessionDep
 from foodtrace.api.problems import Problem, problem_type
 from foodtrace.auth.models import Principal, Role
-from foodtrace.auth.service import authenticate
+from foodtrace.auth.service import authenticate_request
 
 bearer = HTTPBearer(
     auto_error=False,
     scheme_name="PartyToken",
-    description="A party's API token (`ft_…`), issued once by `foodtrace token issue`.",
+    description=(
+        "A party's API token (`ft_…`), shown once: from `POST /api/v1/enrolments` with the "
+        "party's enrolment code, or issued by the party or a regulator."
+    ),
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
@@ -36,15 +38,16 @@ def _unauthorized(detail: str, challenge: str) -> Problem:
     )
 
 
-def optional_principal(session: SessionDep, credentials: Credentials) -> Principal | None:
-    """The principal if a token was sent (401 if it is invalid), None if none was sent."""
+def optional_principal(request: Request, credentials: Credentials) -> Principal | None:
+    """The principal if a token was sent (401 if it is invalid, expired or revoked), None if
+    none was sent. Looked up in a session of its own (see :func:`authenticate_request`)."""
     if credentials is None:
         return None
-    principal = authenticate(session, credentials.credentials)
+    principal = authenticate_request(request.app.state.sessions, credentials.credentials)
     if principal is None:
         raise _unauthorized(
-            "The API token is unknown or revoked.",
-            'Bearer error="invalid_token", error_description="unknown or revoked token"',
+            "The API token is unknown, expired or revoked.",
+            'Bearer error="invalid_token", error_description="unknown, expired or revoked token"',
         )
     return principal
 

@@ -1,4 +1,5 @@
-"""The ``api_tokens`` table, the roles a token may carry, and the authenticated principal."""
+"""The ``api_tokens`` and ``enrolment_codes`` tables, the roles a token may carry, and the
+authenticated principal."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class ApiToken(Base):
     """A party's API token. Only its SHA-256 is kept; the plaintext is shown once.
 
     ``party_id`` is the party's id as it appears in entries (``author``); it carries no
-    foreign key so tokens do not depend on how parties are stored.
+    foreign key so tokens do not depend on how parties are stored. ``last_used_at`` is
+    refreshed at most once a minute (see :data:`foodtrace.auth.service.LAST_USED_EVERY`).
     """
 
     __tablename__ = "api_tokens"
@@ -65,7 +67,25 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the whole token
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    label: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class EnrolmentCode(Base):
+    """A one-time code a regulator hands a party so it can fetch its own token. Only its
+    SHA-256 is kept; it is looked up by party, so it needs no public prefix."""
+
+    __tablename__ = "enrolment_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_id: Mapped[str] = mapped_column(String(128), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When it was exchanged for a token, or superseded by a newer code: no longer usable.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 @dataclass(frozen=True)

@@ -208,11 +208,13 @@ class PartyOut(BaseModel):
 
 
 class PartyCreated(BaseModel):
-    """The registered party, and (if asked for) its API token, shown this once."""
+    """The registered party, and the one-time code it trades for its own API token at
+    ``POST /api/v1/enrolments`` (shown this once)."""
 
     party: PartyOut
     entry_index: int
-    token: str | None = None
+    enrolment_code: str = Field(description="Give it to the party: it is not shown again")
+    enrolment_code_expires_at: datetime
     custodial_key_id: str | None = None
 
 

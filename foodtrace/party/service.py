@@ -7,6 +7,7 @@ the very next request and a revocation takes effect the moment its entry is logg
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foodtrace.auth import Role, issue_token, role_for_party_kind
+from foodtrace.auth import Role
+from foodtrace.config import Settings
 from foodtrace.party.models import Licence, Party, PartyKey
 from foodtrace.party.schemas import (
     KeyBody,
@@ -36,6 +38,7 @@ from foodtrace.record.registry import (
     project,
     register_type,
 )
+from foodtrace.store.db import session_factory
 from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import AuthorKey
 from foodtrace.trace import entry as entry_mod
@@ -76,9 +79,16 @@ def _add_key(
     )
 
 
+@functools.cache
+def _platform_author() -> str:
+    return Settings().platform_author
+
+
 def project_party(session: Session, index: int, entry: Entry) -> None:
     body = PartyBody.model_validate(entry.body)
     problems = []
+    if body.party_id == _platform_author():
+        problems.append(("party_id", f"{body.party_id} is the platform's own author id"))
     if session.get(Party, body.party_id) is not None:
         problems.append(("party_id", f"party {body.party_id} is already registered"))
     other = session.scalar(select(Party.party_id).where(Party.credit_code == body.credit_code))
@@ -108,7 +118,8 @@ def project_party(session: Session, index: int, entry: Entry) -> None:
 
 
 def _may_manage_keys(session: Session, author: str, party_id: str) -> None:
-    if author == party_id:
+    # The platform registers the key a party sends with its enrolment code (auth.flows).
+    if author == party_id or author == _platform_author():
         return
     writer = session.get(Party, author)
     if writer is None or writer.kind != PartyKind.REGULATOR:
@@ -291,6 +302,8 @@ def init_regulator(
     keys.write_private(key_file, key)
     entry = entry_mod.sign(key, type="party.register", author=party_id, body=body)
     [index] = log.append([entry], projectors=[project])
-    with Session(log.engine) as session, session.begin():
-        token = issue_token(session, party_id, role_for_party_kind("regulator"), "init-regulator")
-    return Bootstrap(party_id, key_file, keys.key_id(key), token, index)
+    from foodtrace.auth import flows
+
+    logger = flows.Logger(log, session_factory(log.engine), log.settings)
+    token = flows.issue(logger, None, party_id, "init-regulator")
+    return Bootstrap(party_id, key_file, keys.key_id(key), token.secret, index)

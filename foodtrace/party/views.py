@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.problems import FieldProblem, Problem, problem_type
-from foodtrace.auth import Role, issue_token, role_for_party_kind
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
+from foodtrace.auth import Role, flows
 from foodtrace.auth.deps import PrincipalDep
+from foodtrace.auth.views import logger_of
 from foodtrace.config import Settings
 from foodtrace.party import service
 from foodtrace.party.schemas import (
@@ -38,7 +39,7 @@ from foodtrace.record.views import (
 )
 from foodtrace.trace import keys
 
-PARTY_EXTRA = frozenset({"custodial", "issue_token"})
+PARTY_EXTRA = frozenset({"custodial"})
 
 
 def router(_: Settings) -> APIRouter:
@@ -46,7 +47,6 @@ def router(_: Settings) -> APIRouter:
     party_doc = write_openapi(PartyBody, PartyBody.model_json_schema()["examples"][0])
     party_doc["requestBody"]["content"]["application/json"]["examples"]["custodial"]["value"] |= {
         "custodial": True,
-        "issue_token": True,
     }
 
     @r.post(
@@ -55,10 +55,12 @@ def router(_: Settings) -> APIRouter:
         summary="Register a party (regulator)",
         description=(
             "A `party.register` entry. With a plain body, `custodial: true` makes the server "
-            "generate and hold the party's signing key, and `issue_token: true` returns the "
-            "party's API token once."
+            "generate and hold the party's signing key. The answer carries a one-time "
+            "enrolment code (shown once) that the party exchanges for its own token at "
+            "`POST /api/v1/enrolments`."
         ),
         response_model=PartyCreated,
+        responses=problem_responses(401, 403, 409, 422),
         openapi_extra=party_doc,
     )
     def register_party(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
@@ -72,17 +74,16 @@ def router(_: Settings) -> APIRouter:
                 custodial_id = keys.key_id(keys.public_from_b64(public))
                 body["public_keys"] = [*body.get("public_keys", []), public]
         ref = write(request, principal, "party.register", body, extra_fields=PARTY_EXTRA)
-        token = None
         with sessions(request)() as session:
             party = service.get_party(session, ref.entry.body["party_id"])
-            assert party is not None
-            if payload.get("issue_token") is True:
-                token = issue_token(
-                    session, party.party_id, role_for_party_kind(party.kind), "registration"
-                )
-                session.commit()
+        assert party is not None
+        code = flows.issue_code(logger_of(request), principal, party.party_id)
         return PartyCreated(
-            party=party, entry_index=ref.index, token=token, custodial_key_id=custodial_id
+            party=party,
+            entry_index=ref.index,
+            enrolment_code=code.code,
+            enrolment_code_expires_at=code.expires_at,
+            custodial_key_id=custodial_id,
         )
 
     @r.post(

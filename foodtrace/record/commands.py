@@ -41,7 +41,10 @@ def _post_entry(
 
 
 def _request(api: str, token: str, method: str, path: str, **kw: Any) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}", **kw.pop("headers", {})}
+    """The JSON answer (``{}`` for 204); a problem is printed and exits. No ``token``: an
+    unauthenticated request."""
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {**auth, **kw.pop("headers", {})}
     try:
         r = httpx.request(method, api.rstrip("/") + path, headers=headers, timeout=30, **kw)
     except httpx.HTTPError as exc:
@@ -55,6 +58,8 @@ def _request(api: str, token: str, method: str, path: str, **kw: Any) -> dict[st
         for e in problem.get("errors", []):
             err.print(f"  {e['pointer']}: {e['detail']}")
         raise typer.Exit(1)
+    if r.status_code == 204:
+        return {}
     result: dict[str, Any] = r.json()
     return result
 

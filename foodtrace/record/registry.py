@@ -83,6 +83,7 @@ def load_types() -> None:
     every type even when no router was built (CLI, tests, workers). Imported here rather
     than at the top because those modules import this one."""
     import foodtrace.alert.service
+    import foodtrace.auth.events
     import foodtrace.complaint.owners
     import foodtrace.complaint.service
     import foodtrace.draw.service

@@ -108,7 +108,7 @@ def test_wrong_or_revoked_token_is_401(
         r = method(path, headers=bearer(token))
         body = assert_problem(r, 401)
         assert r.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
-        assert body["detail"] == "The API token is unknown or revoked."
+        assert body["detail"] == "The API token is unknown, expired or revoked."
 
 
 def test_wrong_role_is_403_naming_the_roles_needed(

@@ -40,7 +40,7 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def test_token_is_shown_once_and_stored_only_as_a_hash(session: Session) -> None:
-    token = issue_token(session, "party:farm-1", Role.PRODUCER, label="packing line")
+    token = issue_token(session, "party:farm-1", Role.PRODUCER, name="packing line")
     session.commit()
     assert token.startswith("ft_") and len(token) == 46
     secret = token[len("ft_") :]
@@ -49,7 +49,7 @@ def test_token_is_shown_once_and_stored_only_as_a_hash(session: Session) -> None
     assert token not in stored and secret not in stored
     assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert row.prefix == token[:11]
-    assert (row.party_id, row.role, row.label, row.revoked_at) == (
+    assert (row.party_id, row.role, row.name, row.revoked_at) == (
         "party:farm-1",
         "producer",
         "packing line",
@@ -115,7 +115,8 @@ def test_unknown_role_is_refused_in_code_and_in_the_database(session: Session) -
                 prefix="ft_aaaaaaaa",
                 token_hash="0" * 64,
                 created_at=datetime.now(UTC),
-                label="",
+                expires_at=datetime.now(UTC),
+                name="",
             )
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recordharness import Actor, Env, credit_code
+from recordharness import Actor, Env, credit_code, register_and_enrol
 from stdnum import ean
 
 from foodtrace.trace import keys
@@ -38,9 +38,8 @@ def add_party(env: Env, kind: str, site: str, *, custodial: bool = True) -> Acto
         "region": "上海市崇明区",
         "public_keys": [public],
     }
-    payload = {"entry": env.regulator.sign("party.register", body), "issue_token": True}
-    r = env.client.post("/api/v1/parties", json=payload, headers=env.regulator.headers)
-    assert r.status_code == 201, r.text
-    actor = Actor(env.client, party_id, kind, r.json()["token"], key)
+    entry = env.regulator.sign("party.register", body)
+    token = register_and_enrol(env.client, env.regulator, entry)
+    actor = Actor(env.client, party_id, kind, token, key)
     env.parties[party_id] = actor
     return actor

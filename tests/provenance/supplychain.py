@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from recordharness import TEST_PREFIX, Actor, Env, credit_code, gtin
+from recordharness import TEST_PREFIX, Actor, Env, credit_code, gtin, register_and_enrol
 from stdnum import ean
 
 DL = "https://id.gs1.org"
@@ -58,10 +58,9 @@ def member(env: Env, kind: str) -> Member:
         "region": "山东省潍坊市",
         "public_keys": [r.json()["public_key"]],
     }
-    payload = {"entry": env.regulator.sign("party.register", body), "issue_token": True}
-    r = env.client.post("/api/v1/parties", json=payload, headers=env.regulator.headers)
-    assert r.status_code == 201, r.text
-    actor = Actor(env.client, party_id, kind, r.json()["token"])
+    entry = env.regulator.sign("party.register", body)
+    token = register_and_enrol(env.client, env.regulator, entry)
+    actor = Actor(env.client, party_id, kind, token)
     return Member(actor, number, env)
 
 

@@ -75,6 +75,20 @@ class Actor:
         return self.client.post(path, json=payload, headers=self.headers)
 
 
+def register_and_enrol(client: TestClient, regulator: Actor, entry: dict[str, Any]) -> str:
+    """Register a party (``entry``: a signed ``party.register``) as ``regulator``, then trade
+    the enrolment code of the answer for the party's own token, as a new party would; the
+    token. The one place tests turn a registration into a token."""
+    r = client.post("/api/v1/parties", json={"entry": entry}, headers=regulator.headers)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    enrol = {"party_id": created["party"]["party_id"], "code": created["enrolment_code"]}
+    r = client.post("/api/v1/enrolments", json=enrol)
+    assert r.status_code == 201, r.text
+    token: str = r.json()["token"]
+    return token
+
+
 @dataclass
 class Env:
     client: TestClient
@@ -118,10 +132,9 @@ class Env:
             "public_keys": [public],
             **(details or {}),
         }
-        payload = {"entry": self.regulator.sign("party.register", body), "issue_token": True}
-        r = self.client.post("/api/v1/parties", json=payload, headers=self.regulator.headers)
-        assert r.status_code == 201, r.text
-        actor = Actor(self.client, body["party_id"], kind, r.json()["token"], key)
+        entry = self.regulator.sign("party.register", body)
+        token = register_and_enrol(self.client, self.regulator, entry)
+        actor = Actor(self.client, body["party_id"], kind, token, key)
         self.parties[actor.party_id] = actor
         for prefix in prefixes:
             self.assign_prefix(actor.party_id, prefix)

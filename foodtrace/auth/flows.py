@@ -1,0 +1,281 @@
+"""The token lifecycle as workflows: who may change which credential, the change, and its
+``token.event`` entry in the log.
+
+A party manages its own tokens; a regulator manages anyone's. Each change is committed
+first, then logged by the platform's key. Should the log refuse the entry, the new token or
+code is revoked again (nothing unlogged stays usable), a rotation's old token is restored,
+and the error propagates; a revocation asked for stands even then, because a credential that
+should be dead must stay dead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from foodtrace.auth import service
+from foodtrace.auth.events import ENTRY_TYPE, OPERATOR, TokenAction, event_body
+from foodtrace.auth.models import ApiToken, EnrolmentCode, Principal, Role, role_for_party_kind
+from foodtrace.config import Settings
+from foodtrace.party.models import Party
+from foodtrace.store.db import begin_write
+from foodtrace.store.log import MerkleLog
+from foodtrace.trace import entry as entry_mod
+from foodtrace.trace import keys
+from foodtrace.trace.entry import Entry
+
+SessionFactory = Callable[[], Session]
+Where = Callable[[int], str]
+
+
+class NotAllowed(PermissionError):
+    """The principal may not manage this party's credentials."""
+
+
+class UnknownParty(LookupError):
+    pass
+
+
+class UnknownToken(LookupError):
+    pass
+
+
+class AlreadyRevoked(ValueError):
+    pass
+
+
+class InvalidEnrolmentCode(PermissionError):
+    """Unknown, used, superseded or expired: one answer for all, so it tells a guesser
+    nothing."""
+
+
+@dataclass(frozen=True)
+class Logger:
+    """Where and as whom changes are logged."""
+
+    log: MerkleLog
+    sessions: SessionFactory
+    settings: Settings
+
+    def sign(self, type: str, body: Mapping[str, object]) -> Entry:
+        """An entry signed by the platform (its key registered as an author first)."""
+        from foodtrace.complaint.service import ensure_platform_author, platform_key
+
+        key = platform_key(self.settings)
+        with self.writing() as session:
+            ensure_platform_author(session, self.settings.platform_author, key)
+        return entry_mod.sign(key, type=type, author=self.settings.platform_author, body=body)
+
+    def entries(self, bodies: Sequence[Mapping[str, object]]) -> list[Entry]:
+        return [self.sign(ENTRY_TYPE, b) for b in bodies]
+
+    def append(self, entries: Sequence[Entry], where: Where | None = None) -> None:
+        """Log ``entries`` as one group; ``where`` points refusals at request fields."""
+        from foodtrace.record.service import entries_pointer, submit
+
+        platform = Principal(self.settings.platform_author, Role.REGULATOR, token_id=0)
+        submit(self.log, self.sessions, platform, entries, where=where or entries_pointer)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A transaction that takes SQLite's write lock up front: these read, then write."""
+        with self.sessions() as session, session.begin():
+            begin_write(session)
+            yield session
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret: str
+
+
+@dataclass(frozen=True)
+class NewCode:
+    party_id: str
+    code: str
+    expires_at: datetime
+
+
+def may_manage(principal: Principal | None, party_id: str) -> None:
+    """A party manages its own credentials, a regulator anyone's; operators (None) too."""
+    if principal is None or principal.role is Role.REGULATOR:
+        return
+    if principal.party_id != party_id:
+        raise NotAllowed(
+            f"only {party_id} itself or a regulator may manage its tokens, not {principal.party_id}"
+        )
+
+
+def _by(principal: Principal | None) -> str:
+    return principal.party_id if principal is not None else OPERATOR
+
+
+def _party(session: Session, party_id: str) -> Party:
+    party = session.get(Party, party_id)
+    if party is None:
+        raise UnknownParty(f"party {party_id} is not registered")
+    return party
+
+
+def _token_of(session: Session, party_id: str, token_id: int) -> ApiToken:
+    row = service.get_token(session, token_id)
+    if row is None or row.party_id != party_id:
+        raise UnknownToken(f"party {party_id} has no token {token_id}")
+    return row
+
+
+def list_tokens(
+    sessions: SessionFactory, principal: Principal | None, party_id: str
+) -> Sequence[ApiToken]:
+    may_manage(principal, party_id)
+    with sessions() as session:
+        _party(session, party_id)
+        return service.list_tokens(session, party_id)
+
+
+def issue_code(logger: Logger, principal: Principal | None, party_id: str) -> NewCode:
+    """A new enrolment code for ``party_id`` (registration, or recovery of a lost one):
+    only a regulator or an operator; earlier codes stop working."""
+    if principal is not None and principal.role is not Role.REGULATOR:
+        raise NotAllowed("only a regulator may issue an enrolment code")
+    ttl = timedelta(days=logger.settings.enrolment_code_ttl_days)
+    with logger.writing() as session:
+        _party(session, party_id)
+        issued = service.new_enrolment_code(session, party_id, ttl=ttl)
+    code = issued.row
+    body = event_body(TokenAction.CODE_ISSUE, party_id, _by(principal), code=code)
+    try:
+        logger.append(logger.entries([body]))
+    except BaseException:
+        with logger.writing() as session:
+            row = session.get(EnrolmentCode, code.id)
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = datetime.now(UTC)
+        raise
+    return NewCode(party_id, issued.secret, code.expires_at)
+
+
+def _logged_token(
+    logger: Logger,
+    make: Callable[[Session], tuple[service.IssuedToken, list[dict[str, object]]]],
+    undo: Callable[[Session], None] | None = None,
+    extra: Sequence[Entry] = (),
+    where: Where | None = None,
+) -> NewToken:
+    """Make a token (and its event bodies) in one transaction, then log them with ``extra``
+    in one group; if the log refuses, revoke the token (and ``undo`` whatever else was
+    changed) before re-raising."""
+    with logger.writing() as session:
+        issued, bodies = make(session)
+    try:
+        logger.append([*logger.entries(bodies), *extra], where)
+    except BaseException:
+        with logger.writing() as session:
+            service.revoke(session, issued.row.id)
+            if undo is not None:
+                undo(session)
+        raise
+    return NewToken(issued.row, issued.secret)
+
+
+def issue(
+    logger: Logger,
+    principal: Principal | None,
+    party_id: str,
+    name: str,
+    expires_in_days: int | None = None,
+) -> NewToken:
+    may_manage(principal, party_id)
+    ttl = timedelta(days=expires_in_days or logger.settings.token_ttl_days)
+
+    def make(session: Session) -> tuple[service.IssuedToken, list[dict[str, object]]]:
+        role = role_for_party_kind(_party(session, party_id).kind)
+        issued = service.new_token(session, party_id, role, name, ttl=ttl)
+        body = event_body(TokenAction.ISSUE, party_id, _by(principal), token=issued.row)
+        return issued, [body]
+
+    return _logged_token(logger, make)
+
+
+def rotate(
+    logger: Logger,
+    principal: Principal | None,
+    party_id: str,
+    token_id: int,
+    name: str | None = None,
+) -> NewToken:
+    """A new token for the same party and purpose; the old one is revoked at once."""
+    may_manage(principal, party_id)
+    ttl = timedelta(days=logger.settings.token_ttl_days)
+
+    def make(session: Session) -> tuple[service.IssuedToken, list[dict[str, object]]]:
+        old = _token_of(session, party_id, token_id)
+        if old.revoked_at is not None:
+            raise AlreadyRevoked(f"token {token_id} is already revoked")
+        role = role_for_party_kind(_party(session, party_id).kind)
+        issued = service.new_token(session, party_id, role, name or old.name, ttl=ttl)
+        service.revoke(session, token_id)
+        body = event_body(
+            TokenAction.ROTATE, party_id, _by(principal), token=issued.row, replaces=token_id
+        )
+        return issued, [body]
+
+    def undo(session: Session) -> None:
+        old = session.get(ApiToken, token_id)
+        if old is not None:
+            old.revoked_at = None  # the rotation did not happen: the old token stays live
+
+    return _logged_token(logger, make, undo)
+
+
+def revoke(logger: Logger, principal: Principal | None, party_id: str, token_id: int) -> None:
+    may_manage(principal, party_id)
+    with logger.writing() as session:
+        row = _token_of(session, party_id, token_id)
+        if not service.revoke(session, token_id):
+            raise AlreadyRevoked(f"token {token_id} is already revoked")
+        body = event_body(TokenAction.REVOKE, party_id, _by(principal), token=row)
+    logger.append(logger.entries([body]))
+
+
+def enrol(
+    logger: Logger,
+    party_id: str,
+    code: str,
+    name: str,
+    public_key: str | None = None,
+) -> tuple[NewToken, str | None]:
+    """Exchange ``party_id``'s enrolment code for its own token, registering
+    ``public_key`` (a key the party generated itself) in the same logged group; the token
+    and the key's id. Refused codes raise :class:`InvalidEnrolmentCode`; if the group is
+    refused (the key is already registered, say), the code may be used again."""
+    ttl = timedelta(days=logger.settings.token_ttl_days)
+    used: list[int] = []
+
+    def make(session: Session) -> tuple[service.IssuedToken, list[dict[str, object]]]:
+        party = session.get(Party, party_id)
+        redeemed = service.redeem_enrolment_code(session, party_id, code)
+        if party is None or redeemed is None:
+            raise InvalidEnrolmentCode("the enrolment code is unknown, used or expired")
+        used.append(redeemed.id)
+        role = role_for_party_kind(party.kind)
+        issued = service.new_token(session, party_id, role, name, ttl=ttl)
+        body = event_body(TokenAction.ENROL, party_id, party_id, token=issued.row, code=redeemed)
+        return issued, [body]
+
+    def undo(session: Session) -> None:
+        row = session.get(EnrolmentCode, used[0])
+        if row is not None:
+            row.used_at = None
+
+    if public_key is None:
+        return _logged_token(logger, make, undo), None
+    key = logger.sign("party.key.register", {"party_id": party_id, "public_key": public_key})
+    key_id = keys.key_id(keys.public_from_b64(public_key))
+    # A refused key (already registered) is reported as the request's own field.
+    return _logged_token(logger, make, undo, [key], lambda _: ""), key_id
