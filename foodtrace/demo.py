@@ -343,6 +343,20 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
                 readPoint=_site(farm),
                 bizLocation=_site(farm),
             ),
+            # The farm sends the lab a sample of the cucumbers: what lets the lab report on
+            # the lot (custody of records, README).
+            _event(
+                "ObjectEvent",
+                _at(d6, 10),
+                action="OBSERVE",
+                bizStep="sampling",
+                epcList=[],
+                quantityList=[_qty(cucumber, 2)],
+                readPoint=_site(farm),
+                destinationList=[
+                    {"type": "possessing_party", "destination": _party_id(BY_KEY["lab"])}
+                ],
+            ),
             _event(
                 "ObjectEvent",
                 _at(d6, 14),

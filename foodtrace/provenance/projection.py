@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from foodtrace.auth.models import Role
 from foodtrace.epcis.models import EpcisEvent
 from foodtrace.product.models import Product
-from foodtrace.provenance import parties
+from foodtrace.provenance import correction, parties
 from foodtrace.provenance.models import (
     Containment,
     CustodyHold,
@@ -52,6 +52,8 @@ class Plan:
     declares_error: bool
     consignees: frozenset[str]
     sources: tuple[str, ...]
+    declared_index: int | None = None
+    """The log index of the event an error declaration voids."""
 
 
 def check_custody(session: Session, index: int, entry: Entry, facts: EventFacts) -> Plan:
@@ -62,14 +64,16 @@ def check_custody(session: Session, index: int, entry: Entry, facts: EventFacts)
     roles = parties.author_roles(session, entry.author)
     exempt = bool(roles & parties.EXEMPT_ROLES)
     declares_error = "errorDeclaration" in event
-    declared_author = None
+    declared_author, declared_index = None, None
     if declares_error:
-        declared_author = session.scalar(
-            select(EpcisEvent.author).where(
+        declared = session.execute(
+            select(EpcisEvent.author, EpcisEvent.entry_index).where(
                 EpcisEvent.hash_id == str(entry.body["hash_id"]),
                 EpcisEvent.declares_error.is_(False),
             )
-        )
+        ).first()
+        if declared is not None:
+            declared_author, declared_index = declared
     consignees, carriers = parties.destinations(session, facts.destinations)
     guarded = [r for r in refs if r.kind in CUSTODY_KINDS]
     ctx = custody.EventContext(
@@ -95,6 +99,7 @@ def check_custody(session: Session, index: int, entry: Entry, facts: EventFacts)
         declares_error,
         consignees,
         tuple(s for s in sources if s is not None),
+        declared_index,
     )
 
 
@@ -154,8 +159,11 @@ def load_state(session: Session, canonicals: Sequence[str]) -> dict[str, custody
 
 def project_lineage(session: Session, index: int, entry: Entry, plan: Plan) -> None:
     """Store the event's lineage edges, activities and transactions and apply its custody
-    effects. An error declaration restates an event already projected: it adds nothing."""
+    effects. An error declaration adds nothing: it voids what the event it declares did."""
     if plan.declares_error:
+        if plan.declared_index is not None:
+            correction.void_custody(session, plan.declared_index)
+            correction.void_lineage(session, plan.declared_index)
         return
     facts, at = plan.facts, plan.facts.event_time
     moved = [

@@ -4,21 +4,27 @@ Domains register their types at import time; the log runs :func:`project`, one
 dispatching projector, for every entry of a group, so a single append can mix types.
 A projector that finds the entry inconsistent with what is already stored (an unknown lot,
 a duplicate report number) raises :class:`ProjectionError`; the whole group is then refused
-and nothing of it is stored.
+and nothing of it is stored. A type whose body is about a lot, an item or a logistic unit
+declares it (``about``): :func:`project` checks custody of those subjects for every such
+type, in one place, before the type's projector runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Role
+from foodtrace.trace.custody import Subject
 from foodtrace.trace.entry import Entry
 
 Projector = Callable[[Session, int, Entry], None]
+About = Callable[[Mapping[str, Any]], list[Subject]]
+"""The lots, items or logistic units an entry body is about, for the custody check."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class EntryType:
     roles: frozenset[Role]
     project: Projector
     body: type[BaseModel] | None = None
+    about: About | None = None
 
 
 class UnknownEntryType(LookupError):
@@ -63,15 +70,17 @@ def register_type(
     roles: frozenset[Role],
     project: Projector,
     body: type[BaseModel] | None = None,
+    about: About | None = None,
 ) -> None:
-    """Make ``name`` writable by ``roles``. Registering the same name twice with another
+    """Make ``name`` writable by ``roles``; ``about`` names the objects its bodies are
+    about, whose custody :func:`project` checks. Registering the same name twice with another
     projector is a programming error (two domains claiming one type)."""
     if not roles:
         raise ValueError(f"entry type {name!r}: at least one role must be allowed to write it")
     existing = _TYPES.get(name)
     if existing is not None and _qualname(existing.project) != _qualname(project):
         raise ValueError(f"entry type {name!r} is already registered by {existing.project!r}")
-    _TYPES[name] = EntryType(name, frozenset(roles), project, body)
+    _TYPES[name] = EntryType(name, frozenset(roles), project, body, about)
 
 
 def _qualname(fn: Callable[..., object]) -> str:
@@ -117,5 +126,14 @@ def known_types() -> list[str]:
 
 
 def project(session: Session, index: int, entry: Entry) -> None:
-    """The dispatching projector handed to :meth:`MerkleLog.append`."""
-    spec(entry.type).project(session, index, entry)
+    """The dispatching projector handed to :meth:`MerkleLog.append`: the custody check of
+    the entry's subjects, then its type's projector."""
+    t = spec(entry.type)
+    if t.about is not None:
+        subjects = t.about(entry.body)
+        if subjects:
+            # Imported here: the provenance projection imports this module.
+            from foodtrace.provenance.guard import check_record
+
+            check_record(session, entry, subjects)
+    t.project(session, index, entry)

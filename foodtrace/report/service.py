@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,7 +15,9 @@ from foodtrace.product.models import Lot
 from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.report.models import Report
 from foodtrace.report.schemas import LotSubject, PartySubject, ReportBody, ReportOut, TestItem
+from foodtrace.trace.custody import Subject
 from foodtrace.trace.entry import Entry
+from foodtrace.trace.lineage import lot_canonical
 
 LABS = frozenset({Role.LAB})
 
@@ -45,7 +51,23 @@ def project_report(session: Session, index: int, entry: Entry) -> None:
     session.flush()
 
 
-register_type("report.issue", roles=LABS, project=project_report, body=ReportBody)
+def report_about(body: Mapping[str, Any]) -> list[Subject]:
+    """A report about a lot speaks of the lot up to the end of the day it was tested (UTC,
+    so a sample taken that day in China counts): a lab may issue it once the lot's holder,
+    or an inspector, recorded sending it a sample by then (see
+    :func:`foodtrace.trace.custody.judge_record`)."""
+    report = ReportBody.model_validate(dict(body))
+    subject = report.subject
+    if not isinstance(subject, LotSubject):
+        return []
+    day_end = datetime.combine(report.tested_on + timedelta(days=1), time(), UTC)
+    canonical = lot_canonical(subject.gtin, subject.lot_code)
+    return [Subject("subject", canonical, day_end, sampled=True)]
+
+
+register_type(
+    "report.issue", roles=LABS, project=project_report, body=ReportBody, about=report_about
+)
 
 
 def report_out(row: Report, base: str = "/api/v1") -> ReportOut:

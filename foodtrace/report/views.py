@@ -101,7 +101,15 @@ def router(_: Settings) -> APIRouter:
         "/reports",
         status_code=201,
         summary="Record a signed test report (lab); upload its PDF to /blobs first",
+        description=(
+            "A report about a lot is refused with 403 naming `/body/subject` and who holds "
+            "the lot unless the lot's holder, or an inspector, recorded sending this lab a "
+            "sample of it (an EPCIS `sampling` event naming the lab as a destination) by the "
+            "end of `tested_on`; 409 for a report number already recorded, 422 for an "
+            "invalid body or an unknown lot or party."
+        ),
         response_model=Recorded[ReportOut],
+        responses=problem_responses(401, 403, 409, 422),
         openapi_extra=write_openapi(ReportBody, REPORT_EXAMPLE),
     )
     def issue_report(request: Request, principal: PrincipalDep, payload: Payload) -> Any:

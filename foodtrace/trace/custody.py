@@ -15,7 +15,14 @@ The rules (the design card's "Custody"):
 * An event about an object is accepted from a party that holds it now or held it at the
   event's time, from a carrier named on a shipment of it in transit (observations such as
   sensor readings), or from an exempt author (inspector, regulator).
-* An ``errorDeclaration`` may come only from the event's author or a regulator.
+* Any other record about an object (a test report about a lot) declares its subjects
+  (:class:`Subject`) and is accepted from a party that holds the object or held it at the
+  time the record is about, from an exempt author, or, where the record is a lab's, from a
+  lab named as the destination of a ``sampling`` event about the object: its holder (or an
+  inspector) recorded sending it the sample, which is how the lab was commissioned
+  (委托检验 by the holder, 监督抽检 by an inspector). See :func:`judge_record`.
+* An ``errorDeclaration`` may come only from the event's author or a regulator. It voids
+  the custody effects of the event it declares (:mod:`foodtrace.provenance.correction`).
 """
 
 from __future__ import annotations
@@ -154,6 +161,51 @@ class Verdict:
     effects: list[Effect] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Subject:
+    """An object a record other than an EPCIS event is about: where the body names it
+    (``field``, dotted), its canonical id, the time the record speaks of, and whether a
+    lab the object was sent to for sampling may write it."""
+
+    field: str
+    canonical: str
+    at: datetime
+    sampled: bool = False
+
+
+def judge_record(
+    author: str,
+    exempt: bool,
+    subjects: Sequence[Subject],
+    state: Mapping[str, Custody],
+    samplers: Mapping[str, frozenset[str]],
+) -> list[Refusal]:
+    """Every refusal of a record about ``subjects`` by ``author``. ``samplers`` are, per
+    object, the labs its sampling events sent a sample to (by the event's time, at most
+    the subject's ``at``). An object with no custody on record is left to the record's own
+    rules (a report about an unknown lot is refused as unknown, not as someone else's)."""
+    if exempt:
+        return []
+    refusals: list[Refusal] = []
+    for subject in subjects:
+        c = state.get(subject.canonical, Custody())
+        if not c.holds or c.held_by(author, subject.at):
+            continue
+        if subject.sampled and author in samplers.get(subject.canonical, frozenset()):
+            continue
+        detail = (
+            f"{author} does not hold {subject.canonical} and did not hold it at "
+            f"{subject.at.isoformat()}; it is held by {_who(c)}"
+        )
+        if subject.sampled:
+            detail += (
+                f", and no sampling event by its holder or an inspector sent a sample of it "
+                f"to {author} by then"
+            )
+        refusals.append(Refusal(subject.field, detail))
+    return refusals
+
+
 def _who(c: Custody) -> str:
     holders = c.holders()
     return ", ".join(holders) if holders else "nobody"
@@ -187,6 +239,17 @@ def _remaining(
         return False, None  # unknown how much of a split lot the shipper still holds
     left = hold.quantity - quantity
     return (left <= 0), (left if left > 0 else None)
+
+
+def given_back(
+    held: float | None, held_uom: str | None, shipped: float | None, shipped_uom: str | None
+) -> float | None:
+    """What a shipper holds once the receipt of a part of its lot is voided: a receipt that
+    left it holding took the part shipped from a known quantity in the same unit (see
+    :func:`_remaining`), so voiding it gives that part back; otherwise nothing was taken."""
+    if held is None or shipped is None or held_uom is None or held_uom != shipped_uom:
+        return held
+    return held + shipped
 
 
 def judge(ctx: EventContext, state: Mapping[str, Custody]) -> Verdict:

@@ -12,7 +12,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "record"))
 
-from recordharness import TEST_PREFIX, Actor, Env, credit_code, env_fixture, gtin  # noqa: F401
+from recordharness import (  # noqa: F401
+    TEST_PREFIX,
+    Actor,
+    Env,
+    credit_code,
+    env_fixture,
+    gtin,
+    lab_gln,
+    sample,
+)
 
 from foodtrace.trace import keys
 
@@ -23,8 +32,13 @@ PDF = b"%PDF-1.4 test report\n%%EOF\n"
 def _world(env: Env) -> dict[str, Any]:
     """One party of each role (the producer with a product and a lot) to aim writes at."""
     actors = {"regulator": env.regulator}
+    number = lab_gln()
     for kind in ("inspector", "lab", "producer"):
-        actors[kind] = env.add_party(kind, prefixes=(TEST_PREFIX,) if kind == "producer" else ())
+        actors[kind] = env.add_party(
+            kind,
+            prefixes=(TEST_PREFIX,) if kind == "producer" else (),
+            details={"gln": number} if kind == "lab" else None,
+        )
     producer = actors["producer"]
     assert (
         producer.post(
@@ -40,6 +54,9 @@ def _world(env: Env) -> dict[str, Any]:
         "unit": "袋",
     }
     assert producer.post("/api/v1/lots", "lot.create", lot).status_code == 201
+    # An inspector's sampling (监督抽检) lets the lab report on the lot.
+    sampler = env.add_party("inspector", custodial=True)
+    sample(env, sampler, number, gtin(1), "L1", "2026-03-03T09:00:00+08:00")
     r = env.client.post(
         "/api/v1/blobs",
         content=PDF,

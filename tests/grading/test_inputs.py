@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from recordharness import TEST_PREFIX, Actor, Env, gtin
+from recordharness import TEST_PREFIX, Actor, Env, gtin, lab_gln, sample
 
 from foodtrace.grading import inputs
 from foodtrace.grading.flows import local_day
@@ -52,7 +52,8 @@ def _capture(env: Env, actor: Actor, events: list[dict[str, Any]]) -> None:
 def test_epcis_and_report_inputs(env: Env) -> None:
     farm = env.add_party("producer", custodial=True)
     inspector = env.add_party("inspector", custodial=True)
-    lab = env.add_party("lab")
+    number = lab_gln()
+    lab = env.add_party("lab", details={"gln": number})
     env.assign_prefix(farm.party_id, TEST_PREFIX)
     assert (
         farm.post(
@@ -79,6 +80,7 @@ def test_epcis_and_report_inputs(env: Env) -> None:
         ],
     )
     _capture(env, inspector, [_event(0.5, "holding", "L1", disposition="recalled", **where)])
+    sample(env, inspector, number, GTIN, "L1", f"{local_day().isoformat()}T00:00:00+08:00")
     r = env.client.post(
         "/api/v1/blobs", content=PDF, headers={**lab.headers, "content-type": "application/pdf"}
     )

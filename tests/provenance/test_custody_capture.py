@@ -217,7 +217,13 @@ def test_custody_and_lineage_rebuild_from_the_log(env: Env) -> None:
     captured(
         env, shop, [receive("2026-11-22T18:00:00+08:00", proc, shop, []) | {"epcList": [sscc]}]
     )
+    # A shipment back to the farm, declared in error: the rebuild must void it too.
+    wrong = ship("2026-11-23T08:00:00+08:00", shop, farm, []) | {"epcList": [sscc]}
+    captured(env, shop, [wrong])
+    declaration = {"declarationTime": "2026-11-23T01:00:00Z", "reason": "incorrect_data"}
+    captured(env, shop, [wrong | {"errorDeclaration": declaration}])
     with Session(env.log.engine) as session:
+        assert service.in_transit(session, sscc) == []
         live = rebuild.contents(session)
         assert (
             session.scalar(
@@ -232,13 +238,13 @@ def test_custody_and_lineage_rebuild_from_the_log(env: Env) -> None:
             == shop.party_id
         )  # moved with its pallet
     with Session(env.log.engine) as session, session.begin():
-        assert rebuild.rebuild(session) == 7  # one lot and six events
+        assert rebuild.rebuild(session) == 9  # one lot, seven events, one declaration
     with Session(env.log.engine) as session:
         assert rebuild.contents(session) == live
     url = env.log.engine.url.render_as_string(hide_password=False)
     result = CliRunner().invoke(app, ["rebuild-provenance", "--db", url])
     assert result.exit_code == 0, result.output
-    assert "rebuilt from 7 entries" in result.output
+    assert "rebuilt from 9 entries" in result.output
     with Session(env.log.engine) as session:
         assert rebuild.contents(session) == live
     assert all(live.values())  # every table had rows to compare

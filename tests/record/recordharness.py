@@ -7,6 +7,7 @@ Domain test folders import this from their conftest.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +189,52 @@ def assert_problem(r: httpx.Response, status: int) -> dict[str, Any]:
     assert r.headers["content-type"] == "application/problem+json"
     body: dict[str, Any] = r.json()
     return body
+
+
+_glns = itertools.count(1)
+
+
+def lab_gln() -> str:
+    """A GLN unique within a test run, for a lab that is sent samples (see :func:`sample`)."""
+    body = f"690999{next(_glns):06d}"
+    return body + ean.calc_check_digit(body)
+
+
+def sample(env: Env, holder: Actor, lab_gln: str, gtin: str, lot_code: str, when: str) -> None:
+    """``holder`` (a custodial holder of the lot, or inspector) records sending a sample of
+    the lot to the lab with GLN ``lab_gln``: the EPCIS ``sampling`` event that lets the lab
+    report on the lot (custody of records, README)."""
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-03-01T00:00:00Z",
+        "epcisBody": {
+            "eventList": [
+                {
+                    "type": "ObjectEvent",
+                    "eventTime": when,
+                    "eventTimeZoneOffset": "+08:00",
+                    "action": "OBSERVE",
+                    "bizStep": "sampling",
+                    "epcList": [],
+                    "quantityList": [{"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot_code}"}],
+                    "destinationList": [
+                        {
+                            "type": "possessing_party",
+                            "destination": f"https://id.gs1.org/417/{lab_gln}",
+                        }
+                    ],
+                }
+            ]
+        },
+    }
+    r = env.client.post(
+        "/epcis/capture",
+        content=json.dumps(document).encode(),
+        headers={**holder.headers, "content-type": "application/ld+json"},
+    )
+    assert r.status_code == 202 and r.json()["success"], r.text
 
 
 def pointers(r: httpx.Response) -> set[str]:

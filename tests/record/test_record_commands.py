@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import typer
-from recordharness import TEST_PREFIX, Env, gtin
+from recordharness import TEST_PREFIX, Env, gtin, lab_gln, sample
 from typer.testing import CliRunner
 
 from foodtrace.record.commands import register
@@ -64,7 +64,8 @@ def test_producer_commands_sign_and_post(
 
     monkeypatch.setattr(httpx, "request", route)
     producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
-    lab = env.add_party("lab")
+    number = lab_gln()
+    lab = env.add_party("lab", details={"gln": number})
     assert producer.key is not None and lab.key is not None
     pkey, lkey = tmp_path / "p.key", tmp_path / "l.key"
     keys.write_private(pkey, producer.key)
@@ -134,6 +135,8 @@ def test_producer_commands_sign_and_post(
     )
     pdf = tmp_path / "r.pdf"
     pdf.write_bytes(b"%PDF-1.4 cli\n%%EOF\n")
+    sampler = env.add_party("inspector", custodial=True)  # 监督抽检 commissions the lab
+    sample(env, sampler, number, gtin(5), "A1", "2026-03-02T09:00:00+08:00")
     lab_args = ["--api", API, "--token", lab.token, "--key", str(lkey), "--party", lab.party_id]
     r = CliRunner().invoke(cli, ["report", "upload", str(report), "--pdf", str(pdf), *lab_args])
     assert r.exit_code == 0, r.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from recordharness import TEST_PREFIX, Actor, Env, assert_problem, gtin, pointers
+from recordharness import TEST_PREFIX, Actor, Env, assert_problem, gtin, lab_gln, pointers, sample
 
 from foodtrace.report import blobs
 
@@ -37,8 +37,9 @@ def _report(pdf_sha: str, **over: Any) -> dict[str, Any]:
 
 
 def _setup(env: Env) -> tuple[Actor, str]:
-    producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
-    lab = env.add_party("lab")
+    producer = env.add_party("producer", custodial=True, prefixes=(TEST_PREFIX,))
+    number = lab_gln()
+    lab = env.add_party("lab", details={"gln": number})
     assert (
         producer.post(
             "/api/v1/products", "product.register", {"gtin": gtin(3), "name": "青菜"}
@@ -53,6 +54,7 @@ def _setup(env: Env) -> tuple[Actor, str]:
         "unit": "kg",
     }
     assert producer.post("/api/v1/lots", "lot.create", lot).status_code == 201
+    sample(env, producer, number, gtin(3), "L1", "2026-03-02T09:00:00+08:00")  # commissions it
     r = env.client.post(
         "/api/v1/blobs", content=PDF, headers={**lab.headers, "content-type": "application/pdf"}
     )

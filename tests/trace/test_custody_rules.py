@@ -238,3 +238,62 @@ def test_error_declarations_come_from_the_author_or_a_regulator(
     if refused:
         assert verdict.refusals[0].field == "event.errorDeclaration"
     assert verdict.effects == []
+
+
+@pytest.mark.parametrize(
+    ("held", "held_uom", "shipped", "shipped_uom", "after"),
+    [
+        (700.0, "KGM", 300.0, "KGM", 1000.0),  # the part a partial receipt took comes back
+        (None, None, 300.0, "KGM", None),  # an unknown amount stays unknown
+        (700.0, "KGM", 300.0, "LTR", 700.0),  # another unit: nothing was taken
+        (700.0, "KGM", None, None, 700.0),  # shipped without a quantity: nothing was taken
+    ],
+)
+def test_voiding_a_receipt_gives_the_shipper_back_what_it_took(
+    held: float | None,
+    held_uom: str | None,
+    shipped: float | None,
+    shipped_uom: str | None,
+    after: float | None,
+) -> None:
+    assert custody.given_back(held, held_uom, shipped, shipped_uom) == after
+
+
+_LATER = datetime(2026, 11, 25, tzinfo=UTC)
+_SHIPPED = Custody(
+    holds=(Hold("farm", T0, datetime(2026, 11, 22, tzinfo=UTC)), Hold("proc", T0, None))
+)
+
+
+@pytest.mark.parametrize(
+    ("author", "exempt", "at", "sampled", "samplers", "refused"),
+    [
+        ("proc", False, _LATER, False, {}, False),  # the holder now
+        ("farm", False, datetime(2026, 11, 21, tzinfo=UTC), False, {}, False),  # held it then
+        ("farm", False, _LATER, False, {}, True),  # not after it passed the lot on
+        ("rival", False, _LATER, False, {}, True),  # never held it
+        ("gov", True, _LATER, False, {}, False),  # an inspector or regulator
+        ("lab", False, _LATER, True, {LOT: frozenset({"lab"})}, False),  # sent a sample
+        ("lab", False, _LATER, True, {LOT: frozenset({"lab2"})}, True),  # another lab was
+        ("lab", False, _LATER, False, {LOT: frozenset({"lab"})}, True),  # not a lab's record
+    ],
+)
+def test_records_about_a_lot_come_from_its_holders_samplers_or_exempt_authors(
+    author: str,
+    exempt: bool,
+    at: datetime,
+    sampled: bool,
+    samplers: dict[str, frozenset[str]],
+    refused: bool,
+) -> None:
+    subject = custody.Subject("subject", LOT, at, sampled=sampled)
+    refusals = custody.judge_record(author, exempt, [subject], {LOT: _SHIPPED}, samplers)
+    assert bool(refusals) is refused
+    if refused:
+        assert [r.field for r in refusals] == ["subject"]
+        assert "held by proc" in refusals[0].detail  # names who holds it
+
+
+def test_a_record_about_an_object_with_no_custody_is_left_to_its_own_rules() -> None:
+    subject = custody.Subject("subject", LOT, _LATER, sampled=True)
+    assert custody.judge_record("lab", False, [subject], {}, {}) == []
