@@ -3,7 +3,7 @@ codes; grids and their businesses; complaint owners, confirmations, ratings and 
 the alert escalation ladder.
 
 Revision ID: 0024_regulator
-Revises: 0016_hardening
+Revises: 0022_token_lifecycle (re-chained in workbench so that both merged branches have one head)
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024_regulator"
-down_revision = "0016_hardening"
+down_revision = "0022_token_lifecycle"
 branch_labels = None
 depends_on = None
 
