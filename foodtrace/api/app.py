@@ -161,6 +161,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.resolver import views as resolver
     from foodtrace.scan import views as scan
     from foodtrace.tlog import views as tlog
+    from foodtrace.workbench import views as workbench
 
     return [
         record.router,
@@ -189,6 +190,7 @@ def area_routers() -> list[RouterFactory]:
         tlog.router,
         ledger.router,
         resolver.router,
+        workbench.router,
     ]
 
 

@@ -1,0 +1,521 @@
+"""The workbench's routes: login, logout and the pages, each action through the same
+services and write path as the API (:func:`foodtrace.record.views.write`), checked against
+the logged-in party's role and grid (:mod:`foodtrace.workbench.access`).
+
+Every POST checks the form's CSRF token (bound to the session, or to the anonymous cookie
+before login) before it reads or writes anything else: a missing or wrong token is 403.
+Forms are parsed on the event loop (python-multipart streams them); the work runs in the
+thread pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from foodtrace.alert import service as alerts
+from foodtrace.api.problems import FieldProblem, Problem
+from foodtrace.auth.models import Principal
+from foodtrace.auth.service import authenticate_request
+from foodtrace.complaint import owners
+from foodtrace.complaint import service as complaints
+from foodtrace.complaint.owner_schemas import Capacity
+from foodtrace.complaint.schemas import Stage
+from foodtrace.config import Settings
+from foodtrace.grading.flows import local_day
+from foodtrace.grid import service as grids
+from foodtrace.inspection import flows as visits
+from foodtrace.inspection import rules
+from foodtrace.inspection import service as inspections
+from foodtrace.record.views import get_log, sessions, settings_of, write
+from foodtrace.report import uploads
+from foodtrace.workbench import access, forms, pages
+from foodtrace.workbench import session as wb
+from foodtrace.workbench.pages import DONE, HTML, PREFIX, TO_LOGIN, render
+
+MAX_TOKEN_CHARS = 100
+PAGE: dict[int | str, dict[str, Any]] = {200: HTML, 303: TO_LOGIN}
+FORM: dict[int | str, dict[str, Any]] = {
+    303: DONE,
+    403: HTML,
+    404: HTML,
+    409: HTML,
+    413: HTML,
+    415: HTML,
+    422: HTML,
+}
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who sent a request: the principal (None before login) and the nonce its forms'
+    CSRF tokens are bound to; ``set_cookie`` is a new anonymous cookie to send, if any."""
+
+    principal: Principal | None
+    nonce: str
+    csrf: str
+    set_cookie: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_base_url.startswith("https://")
+
+
+def visitor(request: Request) -> Visitor:
+    settings = settings_of(request)
+    key = access.secret(settings)
+    s = wb.read_session(key, request.cookies.get(access.SESSION_COOKIE), _now())
+    principal = access.principal_of(sessions(request), s, _now())
+    if principal is not None and s is not None:
+        return Visitor(principal, s.nonce, wb.csrf_token(key, s.nonce))
+    nonce = wb.anonymous(key, request.cookies.get(access.ANON_COOKIE))
+    if nonce is not None:
+        return Visitor(None, nonce, wb.csrf_token(key, nonce))
+    nonce, cookie = wb.new_anonymous(key)
+    return Visitor(None, nonce, wb.csrf_token(key, nonce), cookie)
+
+
+def _with_cookie(response: Response, request: Request, v: Visitor) -> Response:
+    if v.set_cookie is not None:
+        response.set_cookie(
+            access.ANON_COOKIE,
+            v.set_cookie,
+            httponly=True,
+            samesite="strict",
+            secure=_secure(settings_of(request)),
+            path=PREFIX,
+        )
+    return response
+
+
+def _page(request: Request, v: Visitor, name: str, status: int = 200, **ctx: Any) -> Response:
+    return _with_cookie(render(name, status, csrf=v.csrf, me=v.principal, **ctx), request, v)
+
+
+def _to_login() -> Response:
+    return RedirectResponse(f"{PREFIX}/login", status_code=303)
+
+
+def _csrf_ok(request: Request, v: Visitor, form: FormData) -> bool:
+    token = form.get("csrf")
+    return wb.csrf_ok(
+        access.secret(settings_of(request)), v.nonce, token if isinstance(token, str) else None
+    )
+
+
+def _text(form: FormData) -> dict[str, str]:
+    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
+
+
+def _csrf_refused(request: Request, v: Visitor) -> Response:
+    return _page(
+        request,
+        v,
+        "refused.html",
+        403,
+        title="请求被拒绝",
+        detail="表单已过期或来源不明(CSRF 校验失败),请刷新页面后重试。",
+    )
+
+
+def router(_: Settings) -> APIRouter:
+    r = APIRouter(prefix=PREFIX, tags=["workbench"], default_response_class=HTMLResponse)
+
+    @r.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in pages.STATIC:
+            return Response(status_code=404)
+        return Response(
+            pages.static_file(name),
+            media_type=pages.STATIC[name],
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    # --- login -------------------------------------------------------------------------
+
+    @r.get("/login", summary="The workbench's login form", responses={200: HTML})
+    def login_form(request: Request) -> Response:
+        return _page(request, visitor(request), "login.html")
+
+    @r.post(
+        "/login",
+        summary="Exchange an inspector's or regulator's API token for a session cookie",
+        responses={303: DONE, 401: HTML, 403: HTML},
+    )
+    async def login(request: Request) -> Response:
+        v = visitor(request)
+        form = await request.form(max_files=0, max_fields=4)
+        if not _csrf_ok(request, v, form):
+            return _csrf_refused(request, v)
+        token = form.get("token")
+        token = token.strip() if isinstance(token, str) else ""
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            principal = None
+        else:
+            principal = await run_in_threadpool(
+                authenticate_request, request.app.state.sessions, token
+            )
+        if principal is None:
+            return _page(request, v, "login.html", 401, error="令牌无效、已过期或已吊销。")
+        if principal.role not in access.WORKBENCH_ROLES:
+            return _page(
+                request, v, "login.html", 403, error="只有检查员和监管人员可以登录工作台。"
+            )
+        key = access.secret(settings_of(request))
+        _, cookie = wb.open_session(
+            key, principal.party_id, principal.role.value, principal.token_id, _now()
+        )
+        response = RedirectResponse(f"{PREFIX}/", status_code=303)
+        response.set_cookie(
+            access.SESSION_COOKIE,
+            cookie,
+            max_age=int(wb.SESSION_TTL.total_seconds()),
+            httponly=True,
+            samesite="strict",
+            secure=_secure(settings_of(request)),
+            path=PREFIX,
+        )
+        return response
+
+    @r.post("/logout", summary="End the workbench session", responses={303: DONE, 403: HTML})
+    async def logout(request: Request) -> Response:
+        v = visitor(request)
+        form = await request.form(max_files=0, max_fields=2)
+        if not _csrf_ok(request, v, form):
+            return _csrf_refused(request, v)
+        response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+        response.delete_cookie(access.SESSION_COOKIE, path=PREFIX)
+        return response
+
+    # --- pages ---------------------------------------------------------------------------
+
+    @r.get("/", summary="My grid's businesses with grades and 量化分级 faces", responses=PAGE)
+    def home(request: Request) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        with sessions(request)() as db:
+            mine = access.my_grids(db, v.principal)
+            today = local_day()
+            listed = [(g, grids.businesses(db, g.grid_id, today)) for g in mine]
+        return _page(request, v, "home.html", grids=listed)
+
+    @r.get("/alerts", summary="Alerts of my grids' businesses", responses=PAGE)
+    def alert_page(request: Request) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        with sessions(request)() as db:
+            mine = access.my_grids(db, v.principal)
+            listed = [
+                (g, alerts.list_alerts(db, settings_of(request), _now(), grid_id=g.grid_id))
+                for g in mine
+            ]
+        return _page(request, v, "alerts.html", grids=listed)
+
+    @r.get("/complaints", summary="Complaints routed to my grids", responses=PAGE)
+    def complaint_page(request: Request) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        return _page(request, v, "complaints.html", items=_complaints(request, v.principal))
+
+    @r.post(
+        "/complaints/{tracking_number}/answer",
+        summary="Record the response or the feedback to a complaint of my grid",
+        responses=FORM,
+    )
+    async def answer(
+        request: Request, tracking_number: Annotated[str, Path(max_length=24)]
+    ) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        form = await request.form(max_files=0, max_fields=4)
+        if not _csrf_ok(request, v, form):
+            return _csrf_refused(request, v)
+        fields = _text(form)
+        principal = v.principal
+        return await run_in_threadpool(_answer, request, v, principal, tracking_number, fields)
+
+    @r.post(
+        "/complaints/{tracking_number}/confirm",
+        summary="Confirm, as the grid's officer or grid worker, that a complaint was handled",
+        responses=FORM,
+    )
+    async def confirm_complaint(
+        request: Request, tracking_number: Annotated[str, Path(max_length=24)]
+    ) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        form = await request.form(max_files=0, max_fields=2)
+        if not _csrf_ok(request, v, form):
+            return _csrf_refused(request, v)
+        return await run_in_threadpool(_confirm, request, v, v.principal, tracking_number)
+
+    @r.get(
+        "/inspections/new",
+        summary="The inspection form for a business of my grid",
+        responses={**PAGE, 403: HTML},
+    )
+    def inspection_form(request: Request, party_id: str = "") -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        with sessions(request)() as db:
+            try:
+                access.check_business(db, v.principal, party_id[:128])
+            except access.OutOfScope as exc:
+                return _page(request, v, "refused.html", 403, title="无权检查", detail=str(exc))
+        return _page(
+            request, v, "inspect.html", party_id=party_id, checklist=forms.CHECKLIST, form={}
+        )
+
+    @r.post(
+        "/inspections",
+        summary="Record a visit with photos; shows the one-time code the merchant confirms",
+        responses={200: HTML, **FORM},
+    )
+    async def record_inspection(request: Request) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        form = await request.form(max_files=forms.MAX_PHOTOS, max_fields=20)
+        if not _csrf_ok(request, v, form):
+            return _csrf_refused(request, v)
+        fields = _text(form)
+        photos = [
+            await f.read()
+            for f in form.getlist("photos")
+            if isinstance(f, UploadFile) and f.filename
+        ]
+        return await run_in_threadpool(_inspect, request, v, v.principal, fields, photos)
+
+    @r.get(
+        "/inspections/{entry_index}",
+        summary="A visit's state: recorded, and whether the merchant confirmed it (双签)",
+        responses={**PAGE, 403: HTML, 404: HTML},
+    )
+    def inspection_page(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        with sessions(request)() as db:
+            visit = inspections.get_inspection(db, entry_index)
+            if visit is None:
+                return _page(
+                    request, v, "refused.html", 404, title="未找到", detail="没有这次检查。"
+                )
+            try:
+                access.check_business(db, v.principal, visit.party_id)
+            except access.OutOfScope as exc:
+                return _page(request, v, "refused.html", 403, title="无权查看", detail=str(exc))
+        return _page(request, v, "visit.html", visit=visit, code=None)
+
+    # --- the merchant's confirmation (no login: the code is the proof) --------------------
+
+    @r.get(
+        "/confirm/{entry_index}",
+        summary="The merchant's page to confirm a visit by the inspector's one-time code",
+        responses={200: HTML},
+    )
+    def confirm_form(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
+        v = visitor(request)
+        return _page(request, v, "confirm.html", index=entry_index, done=False)
+
+    @r.post(
+        "/confirm/{entry_index}",
+        summary="The merchant confirms a visit by its one-time code (the second of 双签)",
+        responses={200: HTML, 403: HTML, 404: HTML, 409: HTML, 422: HTML},
+    )
+    async def confirm_visit(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
+        v = visitor(request)
+        form = await request.form(max_files=0, max_fields=2)
+        if not _csrf_ok(request, v, form):
+            return _csrf_refused(request, v)
+        code = form.get("code")
+        code = code.strip() if isinstance(code, str) else ""
+        return await run_in_threadpool(_confirm_visit, request, v, entry_index, code)
+
+    return r
+
+
+# --- the work behind the forms (thread pool) --------------------------------------------
+
+
+def _complaints(request: Request, principal: Principal) -> list[tuple[Any, Any]]:
+    now = _now()
+    with sessions(request)() as db:
+        mine = [g.grid_id for g in access.my_grids(db, principal)]
+        routed = owners.owned(db, owners.Clocks.of(settings_of(request)), now, grid_ids=mine)
+        return [(o, complaints.get_complaint(db, o.tracking_number)) for o in routed]
+
+
+def _route_in_scope(request: Request, principal: Principal, tracking_number: str) -> Any:
+    with sessions(request)() as db:
+        try:
+            route = owners.route_out(
+                db, tracking_number, owners.Clocks.of(settings_of(request)), _now()
+            )
+        except complaints.NotFound:
+            return None
+        mine = {g.grid_id for g in access.my_grids(db, principal)}
+    return route if route.grid_id in mine else None
+
+
+def _answer(
+    request: Request, v: Visitor, principal: Principal, tracking_number: str, fields: dict[str, str]
+) -> Response:
+    route = _route_in_scope(request, principal, tracking_number)
+    if route is None:
+        return _page(
+            request, v, "refused.html", 404, title="未找到", detail="没有分派到您网格的这条投诉。"
+        )
+    problems = []
+    stage = fields.get("stage", "")
+    if stage not in {s.value for s in Stage}:
+        problems.append(FieldProblem("/form/stage", "choose response or feedback"))
+    note = fields.get("note", "").strip()
+    if not 1 <= len(note) <= forms.MAX_TEXT:
+        problems.append(FieldProblem("/form/note", f"expected 1 to {forms.MAX_TEXT} characters"))
+    if problems:
+        return _complaint_problems(request, v, principal, problems)
+    try:
+        complaints.record_update(
+            get_log(request),
+            sessions(request),
+            settings_of(request),
+            tracking_number,
+            Stage(stage),
+            principal.party_id,
+            note,
+        )
+    except Problem as exc:
+        return _complaint_problems(request, v, principal, pages.problems_of(exc), exc.status)
+    return RedirectResponse(f"{PREFIX}/complaints#c-{tracking_number}", status_code=303)
+
+
+def _confirm(request: Request, v: Visitor, principal: Principal, tracking_number: str) -> Response:
+    route = _route_in_scope(request, principal, tracking_number)
+    if route is None:
+        return _page(
+            request, v, "refused.html", 404, title="未找到", detail="没有分派到您网格的这条投诉。"
+        )
+    capacity = {route.officer: Capacity.OFFICER, route.grid_worker: Capacity.GRID_WORKER}.get(
+        principal.party_id
+    )
+    if capacity is None:
+        return _page(
+            request,
+            v,
+            "refused.html",
+            403,
+            title="无权确认",
+            detail="只有本网格的监管员和网格员可以确认办结。",
+        )
+    body = {
+        "tracking_number": tracking_number,
+        "capacity": capacity.value,
+        "confirmed_at": _now().isoformat(),
+    }
+    try:
+        write(request, principal, owners.CONFIRM_TYPE, body)
+    except Problem as exc:
+        return _complaint_problems(request, v, principal, pages.problems_of(exc), exc.status)
+    return RedirectResponse(f"{PREFIX}/complaints#c-{tracking_number}", status_code=303)
+
+
+def _complaint_problems(
+    request: Request,
+    v: Visitor,
+    principal: Principal,
+    problems: list[FieldProblem],
+    status: int = 422,
+) -> Response:
+    return _page(
+        request,
+        v,
+        "complaints.html",
+        status,
+        items=_complaints(request, principal),
+        problems=problems,
+    )
+
+
+def _inspect(
+    request: Request, v: Visitor, principal: Principal, fields: dict[str, str], photos: list[bytes]
+) -> Response:
+    party_id = fields.get("party_id", "")[:128]
+    settings = settings_of(request)
+
+    def again(problems: list[FieldProblem], status: int) -> Response:
+        return _page(
+            request,
+            v,
+            "inspect.html",
+            status,
+            party_id=party_id,
+            checklist=forms.CHECKLIST,
+            form=fields,
+            problems=problems,
+        )
+
+    with sessions(request)() as db:
+        try:
+            access.check_business(db, principal, party_id)
+        except access.OutOfScope as exc:
+            return _page(request, v, "refused.html", 403, title="无权检查", detail=str(exc))
+    body, problems = forms.inspection_body(fields, [], local_day())
+    if problems:
+        return again(problems, 422)
+    hashes = []
+    for n, data in enumerate(photos):
+        try:
+            with sessions(request)() as db, db.begin():
+                accepted = uploads.accept(db, settings, principal, data, None)
+        except uploads.UploadRefused as exc:
+            return again([FieldProblem(f"/form/photos/{n}", exc.detail)], exc.status)
+        hashes.append(accepted.sha256)
+    body["photos"] = hashes
+    shown, keep = visits.code_keeper()
+    try:
+        ref = write(request, principal, inspections.RECORD_TYPE, body, also=keep)
+    except Problem as exc:
+        moved = [
+            FieldProblem(forms.entry_pointer_to_form(p.pointer), p.detail)
+            for p in pages.problems_of(exc)
+        ]
+        return again(moved, exc.status)
+    with sessions(request)() as db:
+        visit = inspections.get_inspection(db, ref.index)
+    return _page(request, v, "visit.html", visit=visit, code=shown)
+
+
+def _confirm_visit(request: Request, v: Visitor, index: int, code: str) -> Response:
+    def again(status: int, error: str) -> Response:
+        return _page(request, v, "confirm.html", status, index=index, done=False, error=error)
+
+    if len(code) != 6 or not code.isdigit():
+        return again(422, "请输入检查员出示的6位数字确认码。")
+    try:
+        visits.confirm_by_code(
+            get_log(request), sessions(request), settings_of(request), index, code
+        )
+    except visits.NoSuchInspection:
+        return again(404, "没有这次检查。")
+    except visits.AlreadyAcknowledged:
+        return again(409, "这次检查已经确认过了。")
+    except rules.CodeRefused as exc:
+        return again(422, f"确认码不正确或已失效:{exc}")
+    return _page(request, v, "confirm.html", index=index, done=True)
