@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -38,6 +38,7 @@ class Summary:
     authority_key: str = ""  # base64 public key of the code authority
     chain_rpc_url: str = ""  # where other programs read the (embedded) chain
     data_dir: Path = Path()
+    workbench: dict[str, str] = field(default_factory=dict)  # inspector → workbench token
 
 
 def demo_settings(data_dir: Path, port: int) -> Settings:
@@ -77,10 +78,12 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         from fastapi.testclient import TestClient
 
     from foodtrace.api.app import create_app
+    from foodtrace.demo.city import seed_city
     from foodtrace.ledger.anchorer import Anchorer
     from foodtrace.party.service import init_regulator
     from foodtrace.store.db import migrate, redacted
     from foodtrace.store.log import MerkleLog
+    from foodtrace.trace import keys
 
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
@@ -108,10 +111,23 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         with TestClient(app, base_url=settings.public_base_url) as client:
             api = Api(client, {"regulator": boot.token})
             seeded = seed(api, settings, today)
+            town = seed_city(
+                api,
+                app.state.log,
+                app.state.sessions,
+                settings,
+                REGULATOR.credit_code,
+                keys.read_private(data_dir / REGULATOR_KEY_FILE),
+                today,
+            )
         tokens = {f"{BY_KEY[k].credit_code} ({k})": t for k, t in seeded.tokens.items()}
         state_file.write_text(
             json.dumps(
-                {"seeded_on": today.isoformat(), "tokens": tokens},
+                {
+                    "seeded_on": today.isoformat(),
+                    "tokens": tokens,
+                    "workbench": town.inspector_tokens,
+                },
                 ensure_ascii=False,
                 indent=2,
             )
@@ -145,7 +161,6 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
 
     qr = write_codes(settings, today)
     from foodtrace.store.log import load_or_create_key
-    from foodtrace.trace import keys
 
     authority = load_or_create_key(settings.resolved_code_authority_key_file)
     return Summary(
@@ -161,6 +176,7 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         keys.public_to_b64(authority),
         settings.chain_public_url,
         data_dir,
+        json.loads(state_file.read_text("utf-8")).get("workbench", {}),
     )
 
 
@@ -214,6 +230,12 @@ def summary_lines(s: Summary) -> list[str]:
         f"recalled events   {b}/epcis/events?EQ_disposition=recalled",
         f"recall cases      {b}/api/v1/recalls  (case page: {b}/recalls/{{id}})",
         f"FSMA 204 sheet    {b}/api/v1/lots/{tomato.gtin}/{tomato.lot_code}/fsma204.xlsx",
+        "",
+        "The inspector's workbench (a phone-sized browser is best):",
+        f"  {b}/workbench/login",
+    ]
+    lines += [f"  token of {who}: {token}" for who, token in s.workbench.items()]
+    lines += [
         "",
         "QR codes (PNG → URL it encodes):",
     ]
