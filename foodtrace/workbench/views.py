@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,11 +29,14 @@ from foodtrace.complaint import service as complaints
 from foodtrace.complaint.owner_schemas import Capacity
 from foodtrace.complaint.schemas import Stage
 from foodtrace.config import Settings
+from foodtrace.draw import service as draws
 from foodtrace.grading.flows import local_day
+from foodtrace.grading.planning import schedule
 from foodtrace.grid import service as grids
 from foodtrace.inspection import flows as visits
 from foodtrace.inspection import rules
 from foodtrace.inspection import service as inspections
+from foodtrace.recall import service as recalls
 from foodtrace.record.views import get_log, sessions, settings_of, write
 from foodtrace.report import uploads
 from foodtrace.workbench import access, forms, pages
@@ -223,6 +227,64 @@ def router(_: Settings) -> APIRouter:
             ]
         return _page(request, v, "alerts.html", grids=listed)
 
+    @r.get(
+        "/schedule",
+        summary="Today's schedule (due and overdue visits of my grids) and the 双随机 draws",
+        responses=PAGE,
+    )
+    def schedule_page(request: Request) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        today = local_day()
+        with sessions(request)() as db:
+            mine = {g.grid_id for g in access.my_grids(db, v.principal)}
+            due = [
+                item
+                for item in schedule(db, today)
+                if item.status != "scheduled" and _grid_of(db, item.party_id) in mine
+            ]
+            published = draws.list_draws(db)[:5]
+        return _page(request, v, "schedule.html", due=due, draws=published, today=today)
+
+    @r.get(
+        "/trace",
+        summary="Trace a lot (links into the trace views) and the recall cases",
+        responses=PAGE,
+    )
+    def trace_page(request: Request) -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        with sessions(request)() as db:
+            cases = recalls.list_cases(db, _now(), recalls.calendar(settings_of(request)), limit=20)
+        return _page(request, v, "trace.html", cases=cases)
+
+    @r.get(
+        "/trace/lot",
+        summary="Go to a lot's trace (the provenance view) from the trace form",
+        responses={303: DONE, 422: HTML},
+    )
+    def trace_lot(request: Request, gtin: str = "", lot: str = "") -> Response:
+        v = visitor(request)
+        if v.principal is None:
+            return _to_login()
+        problems = []
+        if not (gtin.isdigit() and len(gtin) in (8, 12, 13, 14)):
+            problems.append(
+                FieldProblem("/query/gtin", "expected a GTIN of 8, 12, 13 or 14 digits")
+            )
+        if not 1 <= len(lot) <= 20:
+            problems.append(FieldProblem("/query/lot", "expected a lot code of 1 to 20 characters"))
+        if problems:
+            with sessions(request)() as db:
+                cases = recalls.list_cases(
+                    db, _now(), recalls.calendar(settings_of(request)), limit=20
+                )
+            return _page(request, v, "trace.html", 422, cases=cases, problems=problems)
+        path = f"/api/v1/lots/{quote(gtin, safe='')}/{quote(lot, safe='')}/trace"
+        return RedirectResponse(path, status_code=303)
+
     @r.get("/complaints", summary="Complaints routed to my grids", responses=PAGE)
     def complaint_page(request: Request) -> Response:
         v = visitor(request)
@@ -352,6 +414,11 @@ def router(_: Settings) -> APIRouter:
 
 
 # --- the work behind the forms (thread pool) --------------------------------------------
+
+
+def _grid_of(db: Any, party_id: str) -> str | None:
+    grid = grids.grid_of(db, party_id)
+    return grid.grid_id if grid is not None else None
 
 
 def _complaints(request: Request, principal: Principal) -> list[tuple[Any, Any]]:

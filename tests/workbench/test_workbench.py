@@ -215,3 +215,23 @@ def test_a_complaint_answered_and_closed_by_both_owners_and_the_rating(env: Env)
     assert tracking not in b.get("/workbench/complaints").text
     r = b.post(f"/workbench/complaints/{tracking}/answer", {"stage": "response", "note": "x"})
     assert r.status_code == 404
+
+
+def test_schedule_lists_my_grids_due_visits_and_trace_goes_to_the_lot(env: Env) -> None:
+    g = make_grid(env)
+    other = make_grid(env, "wb-02", shops=1)
+    r = env.client.post("/api/v1/grades/recompute", headers=env.regulator.headers)
+    assert r.status_code == 200, r.text
+    bench = Bench(env)
+    assert bench.login(g.officer.token).status_code == 303
+    page = bench.get("/workbench/schedule")
+    assert page.status_code == 200
+    for shop in g.shops:  # graded, never inspected: due
+        assert f"party_id={shop.party_id}" in page.text
+    assert other.shops[0].party_id not in page.text  # another grid's
+    r = bench.get("/workbench/trace/lot?gtin=12ab&lot=")
+    assert r.status_code == 422 and "/query/gtin" in r.text and "/query/lot" in r.text
+    r = bench.get("/workbench/trace/lot?gtin=06901234100013&lot=SG%2F1")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/api/v1/lots/06901234100013/SG%2F1/trace"
+    assert "召回" in bench.get("/workbench/trace").text
