@@ -15,6 +15,11 @@ touches a business adds its ``grade.compute`` entry to the log when its grade mo
 Grade entries touch none of these tables, so a recomputation does not trigger itself.
 Under a sequencer (several workers), projections run in the sequencer's process and its
 writes are not seen here; the periodic :func:`foodtrace.grading.flows.drain` covers them.
+
+Known gaps: a party is noted when its group's savepoint commits, a moment before the writer's
+batch commits, so a regrade that another request's write sets off in between may read the
+state just before (the drain corrects it). A process that projects but never submits (the
+sequencer) keeps its notes, unused; they are bounded by the number of parties and lots.
 """
 
 from __future__ import annotations
