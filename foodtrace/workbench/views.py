@@ -26,6 +26,7 @@ from foodtrace.auth.models import Principal
 from foodtrace.auth.service import authenticate_request
 from foodtrace.complaint import owners
 from foodtrace.complaint import service as complaints
+from foodtrace.complaint.limits import RateLimiter
 from foodtrace.complaint.owner_schemas import Capacity
 from foodtrace.complaint.schemas import Stage
 from foodtrace.config import Settings
@@ -37,6 +38,7 @@ from foodtrace.inspection import flows as visits
 from foodtrace.inspection import rules
 from foodtrace.inspection import service as inspections
 from foodtrace.recall import service as recalls
+from foodtrace.record.registry import ProjectionError
 from foodtrace.record.views import get_log, sessions, settings_of, write
 from foodtrace.report import uploads
 from foodtrace.workbench import access, forms, pages
@@ -44,7 +46,10 @@ from foodtrace.workbench import session as wb
 from foodtrace.workbench.pages import DONE, HTML, PREFIX, TO_LOGIN, render
 
 MAX_TOKEN_CHARS = 100
+STRANGER_POSTS_PER_MINUTE = 30
+"""Login and merchant-confirmation attempts per client address (no session yet)."""
 PAGE: dict[int | str, dict[str, Any]] = {200: HTML, 303: TO_LOGIN}
+COMPLAINT_FORM: dict[int | str, dict[str, Any]] = {403: HTML, 404: HTML, 409: HTML, 422: HTML}
 FORM: dict[int | str, dict[str, Any]] = {
     303: DONE,
     403: HTML,
@@ -134,6 +139,17 @@ def _csrf_refused(request: Request, v: Visitor) -> Response:
 
 def router(_: Settings) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["workbench"], default_response_class=HTMLResponse)
+    limiter = RateLimiter(STRANGER_POSTS_PER_MINUTE)
+
+    def too_many(request: Request, v: Visitor) -> Response | None:
+        wait = limiter.allow(request.client.host if request.client else "unknown")
+        if wait is None:
+            return None
+        response = _page(
+            request, v, "refused.html", 429, title="请求过于频繁", detail="请稍后再试。"
+        )
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
 
     @r.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
@@ -154,10 +170,13 @@ def router(_: Settings) -> APIRouter:
     @r.post(
         "/login",
         summary="Exchange an inspector's or regulator's API token for a session cookie",
-        responses={303: DONE, 401: HTML, 403: HTML},
+        status_code=303,
+        responses={303: DONE, 401: HTML, 403: HTML, 429: HTML},
     )
     async def login(request: Request) -> Response:
         v = visitor(request)
+        if (refused := too_many(request, v)) is not None:
+            return refused
         form = await request.form(max_files=0, max_fields=4)
         if not _csrf_ok(request, v, form):
             return _csrf_refused(request, v)
@@ -191,7 +210,12 @@ def router(_: Settings) -> APIRouter:
         )
         return response
 
-    @r.post("/logout", summary="End the workbench session", responses={303: DONE, 403: HTML})
+    @r.post(
+        "/logout",
+        summary="End the workbench session",
+        status_code=303,
+        responses={303: DONE, 403: HTML},
+    )
     async def logout(request: Request) -> Response:
         v = visitor(request)
         form = await request.form(max_files=0, max_fields=2)
@@ -295,7 +319,8 @@ def router(_: Settings) -> APIRouter:
     @r.post(
         "/complaints/{tracking_number}/answer",
         summary="Record the response or the feedback to a complaint of my grid",
-        responses=FORM,
+        status_code=303,
+        responses={303: DONE, **COMPLAINT_FORM},
     )
     async def answer(
         request: Request, tracking_number: Annotated[str, Path(max_length=24)]
@@ -313,7 +338,8 @@ def router(_: Settings) -> APIRouter:
     @r.post(
         "/complaints/{tracking_number}/confirm",
         summary="Confirm, as the grid's officer or grid worker, that a complaint was handled",
-        responses=FORM,
+        status_code=303,
+        responses={303: DONE, **COMPLAINT_FORM},
     )
     async def confirm_complaint(
         request: Request, tracking_number: Annotated[str, Path(max_length=24)]
@@ -399,10 +425,12 @@ def router(_: Settings) -> APIRouter:
     @r.post(
         "/confirm/{entry_index}",
         summary="The merchant confirms a visit by its one-time code (the second of 双签)",
-        responses={200: HTML, 403: HTML, 404: HTML, 409: HTML, 422: HTML},
+        responses={200: HTML, 403: HTML, 404: HTML, 409: HTML, 422: HTML, 429: HTML},
     )
     async def confirm_visit(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
         v = visitor(request)
+        if (refused := too_many(request, v)) is not None:
+            return refused
         form = await request.form(max_files=0, max_fields=2)
         if not _csrf_ok(request, v, form):
             return _csrf_refused(request, v)
@@ -470,6 +498,9 @@ def _answer(
         )
     except Problem as exc:
         return _complaint_problems(request, v, principal, pages.problems_of(exc), exc.status)
+    except ProjectionError as exc:
+        found = [FieldProblem(f"/form/{f}" if f else "/form", d) for f, d in exc.problems]
+        return _complaint_problems(request, v, principal, found, exc.status)
     return RedirectResponse(f"{PREFIX}/complaints#c-{tracking_number}", status_code=303)
 
 

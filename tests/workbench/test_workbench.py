@@ -13,6 +13,7 @@ from foodtrace.complaint.schemas import Category, ComplaintIn
 from foodtrace.complaint.service import file_complaint
 from foodtrace.store.db import session_factory
 from foodtrace.workbench.access import SESSION_COOKIE
+from foodtrace.workbench.views import STRANGER_POSTS_PER_MINUTE
 
 CODE = re.compile(r'id="code">(\d{6})<')
 
@@ -235,3 +236,24 @@ def test_schedule_lists_my_grids_due_visits_and_trace_goes_to_the_lot(env: Env) 
     assert r.status_code == 303
     assert r.headers["location"] == "/api/v1/lots/06901234100013/SG%2F1/trace"
     assert "召回" in bench.get("/workbench/trace").text
+
+
+def test_a_stranger_may_try_only_so_many_logins(env: Env) -> None:
+    bench = Bench(env)
+    csrf = bench.csrf()
+    answers = [
+        bench.client.post("/workbench/login", data={"token": "ft_nope", "csrf": csrf}).status_code
+        for _ in range(STRANGER_POSTS_PER_MINUTE + 1)
+    ]
+    assert answers[:-1] == [401] * STRANGER_POSTS_PER_MINUTE
+    assert answers[-1] == 429
+
+
+def test_openapi_states_the_pages_statuses_and_html(env: Env) -> None:
+    paths = env.client.get("/openapi.json").json()["paths"]
+    login = paths["/workbench/login"]["post"]["responses"]
+    assert {"303", "401", "403", "429"} <= set(login) and "200" not in login  # + 413, 500
+    assert "text/html" in login["401"]["content"]
+    inspect = paths["/workbench/inspections"]["post"]["responses"]
+    assert {"200", "303", "403", "413", "415", "422"} <= set(inspect)
+    assert "text/html" in paths["/workbench/"]["get"]["responses"]["200"]["content"]
