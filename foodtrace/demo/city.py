@@ -178,7 +178,9 @@ def seed_city(
     w.submit(acks)
 
     _complaints(w, log, sessions, settings, c)
-    grades = grading.recompute(log, sessions, settings, as_of=today)
+    grades = grading.recompute(  # the city's only: the chain's parties keep their grades
+        log, sessions, settings, as_of=today, only=[b.party_id for b in c.businesses]
+    )
     first = c.grids[0]
     tokens = {}
     for person in (first.officer, first.worker):

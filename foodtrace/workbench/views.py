@@ -245,10 +245,8 @@ def router(_: Settings) -> APIRouter:
             return _to_login()
         with sessions(request)() as db:
             mine = access.my_grids(db, v.principal)
-            listed = [
-                (g, alerts.list_alerts(db, settings_of(request), _now(), grid_id=g.grid_id))
-                for g in mine
-            ]
+            everything = alerts.list_alerts(db, settings_of(request), _now())  # gathered once
+            listed = [(g, [a for a in everything if a.grid_id == g.grid_id]) for g in mine]
         return _page(request, v, "alerts.html", grids=listed)
 
     @r.get(
