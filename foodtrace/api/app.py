@@ -161,6 +161,7 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.resolver import views as resolver
     from foodtrace.scan import views as scan
     from foodtrace.tlog import views as tlog
+    from foodtrace.workbench import street as workbench_street
     from foodtrace.workbench import views as workbench
 
     return [
@@ -191,6 +192,7 @@ def area_routers() -> list[RouterFactory]:
         ledger.router,
         resolver.router,
         workbench.router,
+        workbench_street.router,
     ]
 
 

@@ -10,40 +10,40 @@ thread pool.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 
 from foodtrace.alert import service as alerts
-from foodtrace.api.problems import FieldProblem, Problem
-from foodtrace.auth.models import Principal
+from foodtrace.api.problems import FieldProblem
 from foodtrace.auth.service import authenticate_request
-from foodtrace.complaint import owners
-from foodtrace.complaint import service as complaints
 from foodtrace.complaint.limits import RateLimiter
-from foodtrace.complaint.owner_schemas import Capacity
-from foodtrace.complaint.schemas import Stage
 from foodtrace.config import Settings
 from foodtrace.draw import service as draws
 from foodtrace.grading.flows import local_day
 from foodtrace.grading.planning import schedule
 from foodtrace.grid import service as grids
-from foodtrace.inspection import flows as visits
-from foodtrace.inspection import rules
 from foodtrace.inspection import service as inspections
 from foodtrace.recall import service as recalls
-from foodtrace.record.registry import ProjectionError
-from foodtrace.record.views import get_log, sessions, settings_of, write
-from foodtrace.report import uploads
-from foodtrace.workbench import access, forms, pages
+from foodtrace.record.views import sessions, settings_of
+from foodtrace.workbench import access, complaint_forms, forms, inspection_forms, pages
 from foodtrace.workbench import session as wb
-from foodtrace.workbench.pages import DONE, HTML, PREFIX, TO_LOGIN, render
+from foodtrace.workbench.pages import DONE, HTML, PREFIX, TO_LOGIN
+from foodtrace.workbench.web import (
+    Visitor,
+    csrf_ok,
+    csrf_refused,
+    now,
+    page,
+    secure,
+    text_fields,
+    to_login,
+    visitor,
+)
 
 MAX_TOKEN_CHARS = 100
 STRANGER_POSTS_PER_MINUTE = 30
@@ -61,82 +61,6 @@ FORM: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Visitor:
-    """Who sent a request: the principal (None before login) and the nonce its forms'
-    CSRF tokens are bound to; ``set_cookie`` is a new anonymous cookie to send, if any."""
-
-    principal: Principal | None
-    nonce: str
-    csrf: str
-    set_cookie: str | None = None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _secure(settings: Settings) -> bool:
-    return settings.public_base_url.startswith("https://")
-
-
-def visitor(request: Request) -> Visitor:
-    settings = settings_of(request)
-    key = access.secret(settings)
-    s = wb.read_session(key, request.cookies.get(access.SESSION_COOKIE), _now())
-    principal = access.principal_of(sessions(request), s, _now())
-    if principal is not None and s is not None:
-        return Visitor(principal, s.nonce, wb.csrf_token(key, s.nonce))
-    nonce = wb.anonymous(key, request.cookies.get(access.ANON_COOKIE))
-    if nonce is not None:
-        return Visitor(None, nonce, wb.csrf_token(key, nonce))
-    nonce, cookie = wb.new_anonymous(key)
-    return Visitor(None, nonce, wb.csrf_token(key, nonce), cookie)
-
-
-def _with_cookie(response: Response, request: Request, v: Visitor) -> Response:
-    if v.set_cookie is not None:
-        response.set_cookie(
-            access.ANON_COOKIE,
-            v.set_cookie,
-            httponly=True,
-            samesite="strict",
-            secure=_secure(settings_of(request)),
-            path=PREFIX,
-        )
-    return response
-
-
-def _page(request: Request, v: Visitor, name: str, status: int = 200, **ctx: Any) -> Response:
-    return _with_cookie(render(name, status, csrf=v.csrf, me=v.principal, **ctx), request, v)
-
-
-def _to_login() -> Response:
-    return RedirectResponse(f"{PREFIX}/login", status_code=303)
-
-
-def _csrf_ok(request: Request, v: Visitor, form: FormData) -> bool:
-    token = form.get("csrf")
-    return wb.csrf_ok(
-        access.secret(settings_of(request)), v.nonce, token if isinstance(token, str) else None
-    )
-
-
-def _text(form: FormData) -> dict[str, str]:
-    return {k: v for k, v in form.multi_items() if isinstance(v, str)}
-
-
-def _csrf_refused(request: Request, v: Visitor) -> Response:
-    return _page(
-        request,
-        v,
-        "refused.html",
-        403,
-        title="请求被拒绝",
-        detail="表单已过期或来源不明(CSRF 校验失败),请刷新页面后重试。",
-    )
-
-
 def router(_: Settings) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["workbench"], default_response_class=HTMLResponse)
     limiter = RateLimiter(STRANGER_POSTS_PER_MINUTE)
@@ -145,7 +69,7 @@ def router(_: Settings) -> APIRouter:
         wait = limiter.allow(request.client.host if request.client else "unknown")
         if wait is None:
             return None
-        response = _page(
+        response = page(
             request, v, "refused.html", 429, title="请求过于频繁", detail="请稍后再试。"
         )
         response.headers["Retry-After"] = str(int(wait) + 1)
@@ -165,7 +89,7 @@ def router(_: Settings) -> APIRouter:
 
     @r.get("/login", summary="The workbench's login form", responses={200: HTML})
     def login_form(request: Request) -> Response:
-        return _page(request, visitor(request), "login.html")
+        return page(request, visitor(request), "login.html")
 
     @r.post(
         "/login",
@@ -178,8 +102,8 @@ def router(_: Settings) -> APIRouter:
         if (refused := too_many(request, v)) is not None:
             return refused
         form = await request.form(max_files=0, max_fields=4)
-        if not _csrf_ok(request, v, form):
-            return _csrf_refused(request, v)
+        if not csrf_ok(request, v, form):
+            return csrf_refused(request, v)
         token = form.get("token")
         token = token.strip() if isinstance(token, str) else ""
         if not token or len(token) > MAX_TOKEN_CHARS:
@@ -189,14 +113,12 @@ def router(_: Settings) -> APIRouter:
                 authenticate_request, request.app.state.sessions, token
             )
         if principal is None:
-            return _page(request, v, "login.html", 401, error="令牌无效、已过期或已吊销。")
+            return page(request, v, "login.html", 401, error="令牌无效、已过期或已吊销。")
         if principal.role not in access.WORKBENCH_ROLES:
-            return _page(
-                request, v, "login.html", 403, error="只有检查员和监管人员可以登录工作台。"
-            )
+            return page(request, v, "login.html", 403, error="只有检查员和监管人员可以登录工作台。")
         key = access.secret(settings_of(request))
         _, cookie = wb.open_session(
-            key, principal.party_id, principal.role.value, principal.token_id, _now()
+            key, principal.party_id, principal.role.value, principal.token_id, now()
         )
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
         response.set_cookie(
@@ -205,7 +127,7 @@ def router(_: Settings) -> APIRouter:
             max_age=int(wb.SESSION_TTL.total_seconds()),
             httponly=True,
             samesite="strict",
-            secure=_secure(settings_of(request)),
+            secure=secure(settings_of(request)),
             path=PREFIX,
         )
         return response
@@ -219,8 +141,8 @@ def router(_: Settings) -> APIRouter:
     async def logout(request: Request) -> Response:
         v = visitor(request)
         form = await request.form(max_files=0, max_fields=2)
-        if not _csrf_ok(request, v, form):
-            return _csrf_refused(request, v)
+        if not csrf_ok(request, v, form):
+            return csrf_refused(request, v)
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(access.SESSION_COOKIE, path=PREFIX)
         return response
@@ -231,23 +153,23 @@ def router(_: Settings) -> APIRouter:
     def home(request: Request) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         with sessions(request)() as db:
             mine = access.my_grids(db, v.principal)
             today = local_day()
             listed = [(g, grids.businesses(db, g.grid_id, today)) for g in mine]
-        return _page(request, v, "home.html", grids=listed)
+        return page(request, v, "home.html", grids=listed)
 
     @r.get("/alerts", summary="Alerts of my grids' businesses", responses=PAGE)
     def alert_page(request: Request) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         with sessions(request)() as db:
             mine = access.my_grids(db, v.principal)
-            everything = alerts.list_alerts(db, settings_of(request), _now())  # gathered once
+            everything = alerts.list_alerts(db, settings_of(request), now())  # gathered once
             listed = [(g, [a for a in everything if a.grid_id == g.grid_id]) for g in mine]
-        return _page(request, v, "alerts.html", grids=listed)
+        return page(request, v, "alerts.html", grids=listed)
 
     @r.get(
         "/schedule",
@@ -257,7 +179,7 @@ def router(_: Settings) -> APIRouter:
     def schedule_page(request: Request) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         today = local_day()
         with sessions(request)() as db:
             mine = {g.grid_id for g in access.my_grids(db, v.principal)}
@@ -267,7 +189,7 @@ def router(_: Settings) -> APIRouter:
                 if item.status != "scheduled" and _grid_of(db, item.party_id) in mine
             ]
             published = draws.list_draws(db)[:5]
-        return _page(request, v, "schedule.html", due=due, draws=published, today=today)
+        return page(request, v, "schedule.html", due=due, draws=published, today=today)
 
     @r.get(
         "/trace",
@@ -277,10 +199,10 @@ def router(_: Settings) -> APIRouter:
     def trace_page(request: Request) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         with sessions(request)() as db:
-            cases = recalls.list_cases(db, _now(), recalls.calendar(settings_of(request)), limit=20)
-        return _page(request, v, "trace.html", cases=cases)
+            cases = recalls.list_cases(db, now(), recalls.calendar(settings_of(request)), limit=20)
+        return page(request, v, "trace.html", cases=cases)
 
     @r.get(
         "/trace/lot",
@@ -290,7 +212,7 @@ def router(_: Settings) -> APIRouter:
     def trace_lot(request: Request, gtin: str = "", lot: str = "") -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         problems = []
         if not (gtin.isdigit() and len(gtin) in (8, 12, 13, 14)):
             problems.append(
@@ -301,9 +223,9 @@ def router(_: Settings) -> APIRouter:
         if problems:
             with sessions(request)() as db:
                 cases = recalls.list_cases(
-                    db, _now(), recalls.calendar(settings_of(request)), limit=20
+                    db, now(), recalls.calendar(settings_of(request)), limit=20
                 )
-            return _page(request, v, "trace.html", 422, cases=cases, problems=problems)
+            return page(request, v, "trace.html", 422, cases=cases, problems=problems)
         path = f"/api/v1/lots/{quote(gtin, safe='')}/{quote(lot, safe='')}/trace"
         return RedirectResponse(path, status_code=303)
 
@@ -311,8 +233,10 @@ def router(_: Settings) -> APIRouter:
     def complaint_page(request: Request) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
-        return _page(request, v, "complaints.html", items=_complaints(request, v.principal))
+            return to_login()
+        return page(
+            request, v, "complaints.html", items=complaint_forms.routed(request, v.principal)
+        )
 
     @r.post(
         "/complaints/{tracking_number}/answer",
@@ -325,13 +249,15 @@ def router(_: Settings) -> APIRouter:
     ) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         form = await request.form(max_files=0, max_fields=4)
-        if not _csrf_ok(request, v, form):
-            return _csrf_refused(request, v)
-        fields = _text(form)
+        if not csrf_ok(request, v, form):
+            return csrf_refused(request, v)
+        fields = text_fields(form)
         principal = v.principal
-        return await run_in_threadpool(_answer, request, v, principal, tracking_number, fields)
+        return await run_in_threadpool(
+            complaint_forms.answer, request, v, principal, tracking_number, fields
+        )
 
     @r.post(
         "/complaints/{tracking_number}/confirm",
@@ -344,11 +270,13 @@ def router(_: Settings) -> APIRouter:
     ) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         form = await request.form(max_files=0, max_fields=2)
-        if not _csrf_ok(request, v, form):
-            return _csrf_refused(request, v)
-        return await run_in_threadpool(_confirm, request, v, v.principal, tracking_number)
+        if not csrf_ok(request, v, form):
+            return csrf_refused(request, v)
+        return await run_in_threadpool(
+            complaint_forms.confirm, request, v, v.principal, tracking_number
+        )
 
     @r.get(
         "/inspections/new",
@@ -358,13 +286,13 @@ def router(_: Settings) -> APIRouter:
     def inspection_form(request: Request, party_id: str = "") -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         with sessions(request)() as db:
             try:
                 access.check_business(db, v.principal, party_id[:128])
             except access.OutOfScope as exc:
-                return _page(request, v, "refused.html", 403, title="无权检查", detail=str(exc))
-        return _page(
+                return page(request, v, "refused.html", 403, title="无权检查", detail=str(exc))
+        return page(
             request, v, "inspect.html", party_id=party_id, checklist=forms.CHECKLIST, form={}
         )
 
@@ -376,17 +304,19 @@ def router(_: Settings) -> APIRouter:
     async def record_inspection(request: Request) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         form = await request.form(max_files=forms.MAX_PHOTOS, max_fields=20)
-        if not _csrf_ok(request, v, form):
-            return _csrf_refused(request, v)
-        fields = _text(form)
+        if not csrf_ok(request, v, form):
+            return csrf_refused(request, v)
+        fields = text_fields(form)
         photos = [
             await f.read()
             for f in form.getlist("photos")
             if isinstance(f, UploadFile) and f.filename
         ]
-        return await run_in_threadpool(_inspect, request, v, v.principal, fields, photos)
+        return await run_in_threadpool(
+            inspection_forms.inspect, request, v, v.principal, fields, photos
+        )
 
     @r.get(
         "/inspections/{entry_index}",
@@ -396,18 +326,18 @@ def router(_: Settings) -> APIRouter:
     def inspection_page(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
         v = visitor(request)
         if v.principal is None:
-            return _to_login()
+            return to_login()
         with sessions(request)() as db:
             visit = inspections.get_inspection(db, entry_index)
             if visit is None:
-                return _page(
+                return page(
                     request, v, "refused.html", 404, title="未找到", detail="没有这次检查。"
                 )
             try:
                 access.check_business(db, v.principal, visit.party_id)
             except access.OutOfScope as exc:
-                return _page(request, v, "refused.html", 403, title="无权查看", detail=str(exc))
-        return _page(request, v, "visit.html", visit=visit, code=None)
+                return page(request, v, "refused.html", 403, title="无权查看", detail=str(exc))
+        return page(request, v, "visit.html", visit=visit, code=None)
 
     # --- the merchant's confirmation (no login: the code is the proof) --------------------
 
@@ -418,7 +348,7 @@ def router(_: Settings) -> APIRouter:
     )
     def confirm_form(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
         v = visitor(request)
-        return _page(request, v, "confirm.html", index=entry_index, done=False)
+        return page(request, v, "confirm.html", index=entry_index, done=False)
 
     @r.post(
         "/confirm/{entry_index}",
@@ -430,188 +360,20 @@ def router(_: Settings) -> APIRouter:
         if (refused := too_many(request, v)) is not None:
             return refused
         form = await request.form(max_files=0, max_fields=2)
-        if not _csrf_ok(request, v, form):
-            return _csrf_refused(request, v)
+        if not csrf_ok(request, v, form):
+            return csrf_refused(request, v)
         code = form.get("code")
         code = code.strip() if isinstance(code, str) else ""
-        return await run_in_threadpool(_confirm_visit, request, v, entry_index, code)
+        return await run_in_threadpool(
+            inspection_forms.confirm_visit, request, v, entry_index, code
+        )
 
     return r
 
 
-# --- the work behind the forms (thread pool) --------------------------------------------
+# --- reads shared by the pages -------------------------------------------------------------
 
 
 def _grid_of(db: Any, party_id: str) -> str | None:
     grid = grids.grid_of(db, party_id)
     return grid.grid_id if grid is not None else None
-
-
-def _complaints(request: Request, principal: Principal) -> list[tuple[Any, Any]]:
-    now = _now()
-    with sessions(request)() as db:
-        mine = [g.grid_id for g in access.my_grids(db, principal)]
-        routed = owners.owned(db, owners.Clocks.of(settings_of(request)), now, grid_ids=mine)
-        return [(o, complaints.get_complaint(db, o.tracking_number)) for o in routed]
-
-
-def _route_in_scope(request: Request, principal: Principal, tracking_number: str) -> Any:
-    with sessions(request)() as db:
-        try:
-            route = owners.route_out(
-                db, tracking_number, owners.Clocks.of(settings_of(request)), _now()
-            )
-        except complaints.NotFound:
-            return None
-        mine = {g.grid_id for g in access.my_grids(db, principal)}
-    return route if route.grid_id in mine else None
-
-
-def _answer(
-    request: Request, v: Visitor, principal: Principal, tracking_number: str, fields: dict[str, str]
-) -> Response:
-    route = _route_in_scope(request, principal, tracking_number)
-    if route is None:
-        return _page(
-            request, v, "refused.html", 404, title="未找到", detail="没有分派到您网格的这条投诉。"
-        )
-    problems = []
-    stage = fields.get("stage", "")
-    if stage not in {s.value for s in Stage}:
-        problems.append(FieldProblem("/form/stage", "choose response or feedback"))
-    note = fields.get("note", "").strip()
-    if not 1 <= len(note) <= forms.MAX_TEXT:
-        problems.append(FieldProblem("/form/note", f"expected 1 to {forms.MAX_TEXT} characters"))
-    if problems:
-        return _complaint_problems(request, v, principal, problems)
-    try:
-        complaints.record_update(
-            get_log(request),
-            sessions(request),
-            settings_of(request),
-            tracking_number,
-            Stage(stage),
-            principal.party_id,
-            note,
-        )
-    except Problem as exc:
-        return _complaint_problems(request, v, principal, pages.problems_of(exc), exc.status)
-    except ProjectionError as exc:
-        found = [FieldProblem(f"/form/{f}" if f else "/form", d) for f, d in exc.problems]
-        return _complaint_problems(request, v, principal, found, exc.status)
-    return RedirectResponse(f"{PREFIX}/complaints#c-{tracking_number}", status_code=303)
-
-
-def _confirm(request: Request, v: Visitor, principal: Principal, tracking_number: str) -> Response:
-    route = _route_in_scope(request, principal, tracking_number)
-    if route is None:
-        return _page(
-            request, v, "refused.html", 404, title="未找到", detail="没有分派到您网格的这条投诉。"
-        )
-    capacity = {route.officer: Capacity.OFFICER, route.grid_worker: Capacity.GRID_WORKER}.get(
-        principal.party_id
-    )
-    if capacity is None:
-        return _page(
-            request,
-            v,
-            "refused.html",
-            403,
-            title="无权确认",
-            detail="只有本网格的监管员和网格员可以确认办结。",
-        )
-    body = {
-        "tracking_number": tracking_number,
-        "capacity": capacity.value,
-        "confirmed_at": _now().isoformat(),
-    }
-    try:
-        write(request, principal, owners.CONFIRM_TYPE, body)
-    except Problem as exc:
-        return _complaint_problems(request, v, principal, pages.problems_of(exc), exc.status)
-    return RedirectResponse(f"{PREFIX}/complaints#c-{tracking_number}", status_code=303)
-
-
-def _complaint_problems(
-    request: Request,
-    v: Visitor,
-    principal: Principal,
-    problems: list[FieldProblem],
-    status: int = 422,
-) -> Response:
-    return _page(
-        request,
-        v,
-        "complaints.html",
-        status,
-        items=_complaints(request, principal),
-        problems=problems,
-    )
-
-
-def _inspect(
-    request: Request, v: Visitor, principal: Principal, fields: dict[str, str], photos: list[bytes]
-) -> Response:
-    party_id = fields.get("party_id", "")[:128]
-    settings = settings_of(request)
-
-    def again(problems: list[FieldProblem], status: int) -> Response:
-        return _page(
-            request,
-            v,
-            "inspect.html",
-            status,
-            party_id=party_id,
-            checklist=forms.CHECKLIST,
-            form=fields,
-            problems=problems,
-        )
-
-    with sessions(request)() as db:
-        try:
-            access.check_business(db, principal, party_id)
-        except access.OutOfScope as exc:
-            return _page(request, v, "refused.html", 403, title="无权检查", detail=str(exc))
-    body, problems = forms.inspection_body(fields, [], local_day())
-    if problems:
-        return again(problems, 422)
-    hashes = []
-    for n, data in enumerate(photos):
-        try:
-            with sessions(request)() as db, db.begin():
-                accepted = uploads.accept(db, settings, principal, data, None)
-        except uploads.UploadRefused as exc:
-            return again([FieldProblem(f"/form/photos/{n}", exc.detail)], exc.status)
-        hashes.append(accepted.sha256)
-    body["photos"] = hashes
-    shown, keep = visits.code_keeper()
-    try:
-        ref = write(request, principal, inspections.RECORD_TYPE, body, also=keep)
-    except Problem as exc:
-        moved = [
-            FieldProblem(forms.entry_pointer_to_form(p.pointer), p.detail)
-            for p in pages.problems_of(exc)
-        ]
-        return again(moved, exc.status)
-    with sessions(request)() as db:
-        visit = inspections.get_inspection(db, ref.index)
-    return _page(request, v, "visit.html", visit=visit, code=shown)
-
-
-def _confirm_visit(request: Request, v: Visitor, index: int, code: str) -> Response:
-    def again(status: int, error: str) -> Response:
-        return _page(request, v, "confirm.html", status, index=index, done=False, error=error)
-
-    if len(code) != 6 or not code.isdigit():
-        return again(422, "请输入检查员出示的6位数字确认码。")
-    try:
-        visits.confirm_by_code(
-            get_log(request), sessions(request), settings_of(request), index, code
-        )
-    except visits.NoSuchInspection:
-        return again(404, "没有这次检查。")
-    except visits.AlreadyAcknowledged:
-        return again(409, "这次检查已经确认过了。")
-    except rules.CodeRefused as exc:
-        return again(422, f"确认码不正确或已失效:{exc}")
-    return _page(request, v, "confirm.html", index=index, done=True)
