@@ -42,6 +42,7 @@ LOG_KEY_FILE = "log.key"
 CODE_AUTHORITY_KEY_FILE = "code-authority.key"
 MASTER_KEY_FILE = "master.key"
 PLATFORM_KEY_FILE = "platform.key"
+WORKBENCH_KEY_FILE = "workbench.key"
 # Request limits.
 MAX_ENTRY_BYTES = 64 * 1024
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -112,6 +113,9 @@ class Settings(BaseSettings):
     platform_key_file: Path | None = None
     # The master key sealing custodial keys; empty: data_dir/master.key (or FOODTRACE_MASTER_KEY).
     master_key_file: Path | None = None
+    # The key the workbench's session cookies and CSRF tokens are derived from;
+    # empty: data_dir/workbench.key.
+    workbench_key_file: Path | None = None
     platform_author: str = "foodtrace-platform"
     # Public complaints: at most this many per client address per minute (per worker).
     complaint_rate_per_minute: int = 5
@@ -200,6 +204,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_platform_key_file(self) -> Path:
         return self.platform_key_file or self.data_dir / PLATFORM_KEY_FILE
+
+    @cached_property
+    def resolved_workbench_key_file(self) -> Path:
+        return self.workbench_key_file or self.data_dir / WORKBENCH_KEY_FILE
 
     @cached_property
     def chain_db_path(self) -> Path:

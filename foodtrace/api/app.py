@@ -172,6 +172,8 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.resolver import views as resolver
     from foodtrace.scan import views as scan
     from foodtrace.tlog import views as tlog
+    from foodtrace.workbench import street as workbench_street
+    from foodtrace.workbench import views as workbench
 
     return [
         record.router,
@@ -200,6 +202,8 @@ def area_routers() -> list[RouterFactory]:
         tlog.router,
         ledger.router,
         resolver.router,
+        workbench.router,
+        workbench_street.router,
     ]
 
 

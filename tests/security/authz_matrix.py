@@ -32,7 +32,9 @@ class Rule:
     their role (a party's own tokens: ``roles(R, parties=("restaurant",))``). ``params``
     maps a path placeholder to a world id when the names differ; ``query`` and ``body`` are
     sent as given, with ``{id}`` placeholders filled from the world and ``{me}`` from the
-    calling party.
+    calling party. ``session``: a workbench route behind a cookie session and CSRF token
+    (tests/workbench checks who may use it once logged in): no bearer token admits anyone,
+    every caller is sent to the login page (303) or refused (403), and nothing changes.
     """
 
     allow: frozenset[str]
@@ -44,6 +46,7 @@ class Rule:
     body: Any = None
     content: bytes | None = None
     note: str = ""
+    session: bool = False
 
 
 def roles(*names: str, **kw: Any) -> Rule:
@@ -55,6 +58,10 @@ def roles(*names: str, **kw: Any) -> Rule:
 
 def public(**kw: Any) -> Rule:
     return roles(ANONYMOUS, *ROLES, **kw)
+
+
+def session_only(**kw: Any) -> Rule:
+    return Rule(frozenset(), session=True, **kw)
 
 
 def any_token(**kw: Any) -> Rule:
@@ -256,6 +263,29 @@ MATRIX: dict[str, Rule] = {
     "GET /lists/red": public(),
     "GET /api/v1/lists/black": public(),
     "GET /lists/black": public(),
+    # the inspector's workbench (cookie sessions and CSRF tokens, not bearer tokens)
+    "GET /workbench/login": public(),
+    "GET /workbench/static/{name}": public(params={"name": "workbench_css"}),
+    "GET /workbench/confirm/{entry_index}": public(
+        params={"entry_index": "inspection"}, note="the merchant's code form for a visit"
+    ),
+    "POST /workbench/login": session_only(),
+    "POST /workbench/logout": session_only(),
+    "POST /workbench/confirm/{entry_index}": session_only(params={"entry_index": "inspection"}),
+    "GET /workbench/": session_only(),
+    "GET /workbench/alerts": session_only(),
+    "GET /workbench/complaints": session_only(),
+    "POST /workbench/complaints/{tracking_number}/answer": session_only(),
+    "POST /workbench/complaints/{tracking_number}/confirm": session_only(),
+    "GET /workbench/inspections/new": session_only(),
+    "POST /workbench/inspections": session_only(),
+    "GET /workbench/inspections/{entry_index}": session_only(params={"entry_index": "inspection"}),
+    "GET /workbench/schedule": session_only(),
+    "GET /workbench/street": session_only(),
+    "POST /workbench/street": session_only(),
+    "GET /workbench/street/{party_id}/label.png": session_only(),
+    "GET /workbench/trace": session_only(),
+    "GET /workbench/trace/lot": session_only(),
     # 食安码 pages
     "GET /M/{merchant_id}": public(params={"merchant_id": "party_id"}),
     "GET /01/{gtin}/10/{lot}": public(params={"lot": "lot_code"}),

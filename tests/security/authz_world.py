@@ -153,6 +153,7 @@ def seeded_world(data_dir: Path, database_url: str) -> Iterator[World]:
             "index": "1",
             "tile": "0/000",
             "static": "style.css",
+            "workbench_css": "workbench.css",
             "application_id": "RP-unknown",
             "draw_id": "1",
             "gln": BY_KEY["restaurant"].gln,

@@ -104,6 +104,8 @@ def call(world: World, key: str, actor: str) -> Any:
     ids = {**world.ids, "me": world.party_ids.get(actor, "")}
     path = PLACEHOLDER.sub(lambda m: ids[rule.params.get(m.group(1), m.group(1))], template)
     kw: dict[str, Any] = {"headers": world.headers(actor), "params": _fill(dict(rule.query), ids)}
+    if rule.session:
+        kw["follow_redirects"] = False  # the login redirect is the answer under test
     if rule.content is not None:
         kw["content"] = rule.content
         kw["headers"] = {**kw["headers"], "content-type": "application/pdf"}
@@ -121,6 +123,9 @@ def call(world: World, key: str, actor: str) -> Any:
 @pytest.mark.parametrize("key", _ordered())
 def test_route_against_every_actor(world: World, key: str) -> None:
     rule = MATRIX[key]
+    if rule.session:
+        _session_only(world, key)
+        return
     refused = [a for a in ACTORS if expected(world, rule, a) is not None]
     admitted = [a for a in ACTORS if a not in refused]
     before = world.snapshot()
@@ -136,6 +141,18 @@ def test_route_against_every_actor(world: World, key: str) -> None:
         r = call(world, key, actor)
         assert r.status_code not in (401, 403), (key, actor, r.status_code, r.text[:300])
         assert r.status_code < 500, (key, actor, r.status_code, r.text[:300])
+
+
+def _session_only(world: World, key: str) -> None:
+    """A workbench route: whatever bearer token comes with it, no caller without the session
+    cookie and its CSRF token gets past the login page, and nothing changes."""
+    before = world.snapshot()
+    for actor in ACTORS:
+        r = call(world, key, actor)
+        assert r.status_code in (303, 403), (key, actor, r.status_code, r.text[:300])
+        if r.status_code == 303:
+            assert r.headers["location"].endswith("/workbench/login"), (key, actor)
+    assert world.snapshot() == before, f"a refused {key} changed the database"
 
 
 def test_a_route_added_without_a_line_is_reported(tmp_path: Path) -> None:

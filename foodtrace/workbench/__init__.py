@@ -1,0 +1,1 @@
+"""The inspector's workbench: server-rendered zh-CN pages under ``/workbench/``."""

@@ -1,0 +1,82 @@
+"""Who is using the workbench, and what they may see and write.
+
+The session cookie (:mod:`foodtrace.workbench.session`) names the API token the party
+logged in with; every request checks that token is still live, so revoking or expiring it
+ends the session too. Only inspectors and regulators log in. An inspector acts on the
+businesses of the grids it is officer, grid worker or station head of; a regulator on all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy.orm import Session
+
+from foodtrace.auth.models import Principal, Role
+from foodtrace.auth.service import aware, get_token
+from foodtrace.config import Settings
+from foodtrace.grid import service as grids
+from foodtrace.grid.schemas import GridOut
+from foodtrace.store.log import load_or_create_key
+from foodtrace.workbench import session as wbsession
+
+WORKBENCH_ROLES: Final = frozenset({Role.INSPECTOR, Role.REGULATOR})
+SESSION_COOKIE: Final = "ft_wb"
+ANON_COOKIE: Final = "ft_wb_anon"
+
+
+@cache
+def _secret_from(path: Path) -> bytes:
+    key = load_or_create_key(path)
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return hashlib.sha256(b"foodtrace workbench sessions\x00" + raw).digest()
+
+
+def secret(settings: Settings) -> bytes:
+    """The server secret sessions and CSRF tokens are keyed by (from its key file)."""
+    return _secret_from(settings.resolved_workbench_key_file)
+
+
+def principal_of(
+    sessions: Callable[[], Session], s: wbsession.Session | None, now: datetime
+) -> Principal | None:
+    """The principal of a valid session whose token is still live, else None."""
+    if s is None:
+        return None
+    with sessions() as db:
+        row = get_token(db, s.token_id)
+        if row is None or row.revoked_at is not None or aware(row.expires_at) <= now:
+            return None
+        if row.party_id != s.party_id or row.role != s.role:
+            return None
+    role = Role(s.role)
+    return Principal(s.party_id, role, s.token_id) if role in WORKBENCH_ROLES else None
+
+
+def my_grids(db: Session, principal: Principal) -> list[GridOut]:
+    """The grids this principal works in (every grid for a regulator)."""
+    if principal.role is Role.REGULATOR:
+        return grids.list_grids(db)
+    return grids.list_grids(db, person=principal.party_id)
+
+
+class OutOfScope(PermissionError):
+    """The business is not in a grid the inspector works in."""
+
+
+def check_business(db: Session, principal: Principal, party_id: str) -> None:
+    """Raise :class:`OutOfScope` unless the principal may act on ``party_id``."""
+    if principal.role is Role.REGULATOR:
+        return
+    grid = grids.grid_of(db, party_id)
+    mine = {g.grid_id for g in my_grids(db, principal)}
+    if grid is None or grid.grid_id not in mine:
+        raise OutOfScope(f"{party_id} is not in a grid you work in")
