@@ -9,13 +9,19 @@ from typing import Any, Final
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from foodtrace.api.problems import FieldProblem, Problem
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses
 
 PREFIX: Final = "/workbench"
 STATIC: Final = {"workbench.css": "text/css; charset=utf-8"}
 HTML: Final[dict[str, Any]] = {"content": {"text/html": {}}, "description": "a zh-CN page"}
 TO_LOGIN: Final[dict[str, Any]] = {"description": "not logged in: to /workbench/login"}
 DONE: Final[dict[str, Any]] = {"description": "done: to the page that shows the result"}
+# A form the service refused is shown again (HTML); a malformed path is refused before any
+# page is built, as problem+json like every other route's.
+INVALID: Final[dict[str, Any]] = {
+    "description": "a refused form (the page again) or a malformed path (problem+json)",
+    "content": {"text/html": {}, **problem_responses(422)[422]["content"]},
+}
 
 
 @cache

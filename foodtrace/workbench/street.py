@@ -27,7 +27,7 @@ from foodtrace.party import service as parties
 from foodtrace.record.views import sessions, settings_of, write
 from foodtrace.trace.codes import merchant_code
 from foodtrace.workbench import access, pages
-from foodtrace.workbench.pages import HTML, TO_LOGIN
+from foodtrace.workbench.pages import HTML, INVALID, TO_LOGIN
 from foodtrace.workbench.web import Visitor, csrf_ok, csrf_refused, page, visitor
 
 SMALL: Final = {"小餐饮": "restaurant", "小食杂": "retailer", "小作坊": "processor"}
@@ -61,7 +61,7 @@ def router(_: Any) -> APIRouter:
     @r.post(
         "/street",
         summary="扫街纳管: register the business, assign it to a grid, show its 食安码",
-        responses={200: HTML, 303: TO_LOGIN, 403: HTML, 409: HTML, 422: HTML},
+        responses={200: HTML, 303: TO_LOGIN, 403: HTML, 409: HTML, 422: INVALID},
     )
     async def street_register(request: Request) -> Response:
         v = visitor(request)
@@ -78,7 +78,7 @@ def router(_: Any) -> APIRouter:
         "/street/{party_id}/label.png",
         summary="A registered business's 食安码 label (regulator)",
         response_class=Response,
-        responses={200: PNG_LABEL, 303: TO_LOGIN, 403: HTML, 404: HTML},
+        responses={200: PNG_LABEL, 303: TO_LOGIN, 403: HTML, 404: HTML, 422: INVALID},
     )
     def label(request: Request, party_id: str) -> Response:
         v = visitor(request)

@@ -32,7 +32,7 @@ from foodtrace.recall import service as recalls
 from foodtrace.record.views import sessions, settings_of
 from foodtrace.workbench import access, complaint_forms, forms, inspection_forms, pages
 from foodtrace.workbench import session as wb
-from foodtrace.workbench.pages import DONE, HTML, PREFIX, TO_LOGIN
+from foodtrace.workbench.pages import DONE, HTML, INVALID, PREFIX, TO_LOGIN
 from foodtrace.workbench.web import (
     Visitor,
     csrf_ok,
@@ -49,7 +49,7 @@ MAX_TOKEN_CHARS = 100
 STRANGER_POSTS_PER_MINUTE = 30
 """Login and merchant-confirmation attempts per client address (no session yet)."""
 PAGE: dict[int | str, dict[str, Any]] = {200: HTML, 303: TO_LOGIN}
-COMPLAINT_FORM: dict[int | str, dict[str, Any]] = {403: HTML, 404: HTML, 409: HTML, 422: HTML}
+COMPLAINT_FORM: dict[int | str, dict[str, Any]] = {403: HTML, 404: HTML, 409: HTML, 422: INVALID}
 FORM: dict[int | str, dict[str, Any]] = {
     303: DONE,
     403: HTML,
@@ -57,7 +57,7 @@ FORM: dict[int | str, dict[str, Any]] = {
     409: HTML,
     413: HTML,
     415: HTML,
-    422: HTML,
+    422: INVALID,
 }
 
 
@@ -95,6 +95,7 @@ def router(_: Settings) -> APIRouter:
         "/login",
         summary="Exchange an inspector's or regulator's API token for a session cookie",
         status_code=303,
+        response_class=Response,
         responses={303: DONE, 401: HTML, 403: HTML, 429: HTML},
     )
     async def login(request: Request) -> Response:
@@ -136,6 +137,7 @@ def router(_: Settings) -> APIRouter:
         "/logout",
         summary="End the workbench session",
         status_code=303,
+        response_class=Response,
         responses={303: DONE, 403: HTML},
     )
     async def logout(request: Request) -> Response:
@@ -207,7 +209,7 @@ def router(_: Settings) -> APIRouter:
     @r.get(
         "/trace/lot",
         summary="Go to a lot's trace (the provenance view) from the trace form",
-        responses={303: DONE, 422: HTML},
+        responses={303: DONE, 422: INVALID},
     )
     def trace_lot(request: Request, gtin: str = "", lot: str = "") -> Response:
         v = visitor(request)
@@ -242,6 +244,7 @@ def router(_: Settings) -> APIRouter:
         "/complaints/{tracking_number}/answer",
         summary="Record the response or the feedback to a complaint of my grid",
         status_code=303,
+        response_class=Response,
         responses={303: DONE, **COMPLAINT_FORM},
     )
     async def answer(
@@ -263,6 +266,7 @@ def router(_: Settings) -> APIRouter:
         "/complaints/{tracking_number}/confirm",
         summary="Confirm, as the grid's officer or grid worker, that a complaint was handled",
         status_code=303,
+        response_class=Response,
         responses={303: DONE, **COMPLAINT_FORM},
     )
     async def confirm_complaint(
@@ -321,7 +325,7 @@ def router(_: Settings) -> APIRouter:
     @r.get(
         "/inspections/{entry_index}",
         summary="A visit's state: recorded, and whether the merchant confirmed it (双签)",
-        responses={**PAGE, 403: HTML, 404: HTML},
+        responses={**PAGE, 403: HTML, 404: HTML, 422: INVALID},
     )
     def inspection_page(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
         v = visitor(request)
@@ -344,7 +348,7 @@ def router(_: Settings) -> APIRouter:
     @r.get(
         "/confirm/{entry_index}",
         summary="The merchant's page to confirm a visit by the inspector's one-time code",
-        responses={200: HTML},
+        responses={200: HTML, 422: INVALID},
     )
     def confirm_form(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
         v = visitor(request)
@@ -353,7 +357,7 @@ def router(_: Settings) -> APIRouter:
     @r.post(
         "/confirm/{entry_index}",
         summary="The merchant confirms a visit by its one-time code (the second of 双签)",
-        responses={200: HTML, 403: HTML, 404: HTML, 409: HTML, 422: HTML, 429: HTML},
+        responses={200: HTML, 403: HTML, 404: HTML, 409: HTML, 422: INVALID, 429: HTML},
     )
     async def confirm_visit(request: Request, entry_index: Annotated[int, Path(ge=0)]) -> Response:
         v = visitor(request)
