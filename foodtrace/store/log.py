@@ -407,6 +407,14 @@ class MerkleLog:
                             try:
                                 self._project(session, conn, records, projectors, start)
                             except Exception as exc:
+                                if (
+                                    self.sqlite
+                                    and not conn.connection.dbapi_connection.in_transaction
+                                ):  # type: ignore[union-attr]
+                                    # SQLite rolled the whole transaction back itself (it
+                                    # does on SQLITE_FULL): the rest of the batch would run
+                                    # in autocommit, half-written. Fail the batch whole.
+                                    raise
                                 item_results.append(exc)
                                 continue
                             inserted += len(records)
@@ -453,8 +461,11 @@ class MerkleLog:
                 for project in projectors:
                     project(session, start + offset, entry)
             session.flush()
-        except BaseException:
-            savepoint.rollback()
+        except BaseException as exc:
+            try:
+                savepoint.rollback()
+            except Exception:
+                raise exc from None  # the transaction went with it: the first error says why
             raise
         savepoint.commit()
 
