@@ -315,13 +315,17 @@ def _full() -> Problem:
     )
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Handled inside the app (not by the outermost catch-all), so the request log and the
+    error metrics see the 507/503 that is answered."""
     storage = storage_problem(exc)
-    if storage is not None:
-        log.warning(
-            "%s %s: %d (%s)", request.method, request.url.path, storage.status, type(exc).__name__
-        )
-        return storage.response(request.url.path)
+    if storage is None:
+        return await _on_unexpected(request, exc)
+    log.warning("%s %s: %d (%s)", request.method, request.url.path, storage.status, exc)
+    return storage.response(request.url.path)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     incident = uuid.uuid4().hex
     log.error(
         "unexpected error, incident %s: %s %s",
@@ -345,6 +349,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EntryError, _on_entry_error)
     app.add_exception_handler(VerificationError, _on_verification)
     app.add_exception_handler(HTTPException, _on_http)
+    for database_error in (DBAPIError, sqlite3.Error, psycopg.Error):
+        app.add_exception_handler(database_error, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
     generate = app.openapi

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import queue
 import threading
 import time
@@ -47,6 +48,8 @@ Projector = Callable[[Session, int, Entry], None]
 """Run inside the append transaction for each entry of a group: ``(session, index, entry)``."""
 
 _sha256 = hashlib.sha256
+_log = logging.getLogger(__name__)
+
 WRITER_LOCK_KEY = 0x46545F4C4F47  # "FT_LOG": PostgreSQL advisory lock serialising writers
 ROWS_PER_INSERT = 500
 UPPER_TILE_CACHE = 4096
@@ -559,10 +562,17 @@ class MerkleLog:
             while not self._closed.wait(WAL_CHECKPOINT_EVERY_S):
                 if self._dirty.is_set():
                     self._dirty.clear()
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                    conn.commit()
+                    self._wal_checkpoint(conn)
+            self._wal_checkpoint(conn)
+
+    def _wal_checkpoint(self, conn: Connection) -> None:
+        try:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             conn.commit()
+        except Exception as exc:  # a full disk, say: the thread lives on and tries again
+            conn.rollback()
+            self._dirty.set()
+            _log.warning("WAL checkpoint failed, will retry: %s", exc)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -34,10 +34,11 @@ def test_full_database_refuses_writes_cleanly_then_recovers(
     engine = app.state.log.engine
     cap: dict[str, int | None] = {"pages": None}
 
-    @event.listens_for(engine, "begin")
     def _cap(conn: Any) -> None:
-        if cap["pages"] is not None:
-            conn.exec_driver_sql(f"PRAGMA max_page_count = {cap['pages']}")
+        if cap["pages"] is not None:  # before the store's own BEGIN: outside any transaction
+            conn.exec_driver_sql(f"PRAGMA max_page_count = {cap['pages']}").close()
+
+    event.listen(engine, "begin", _cap, insert=True)
 
     headers = {"Authorization": f"Bearer {reg.token}"}
     with TestClient(app, raise_server_exceptions=False) as http:
