@@ -29,7 +29,7 @@ from foodtrace.ledger.anchorer import ANCHORER_ROLE, journal
 from foodtrace.store.log import MerkleLog
 
 CLI = [sys.executable, "-m", "foodtrace.cli"]
-KILLS = 2
+KILLS = 1
 KILLS_SLOW = 6
 
 
