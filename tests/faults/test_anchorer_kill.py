@@ -1,12 +1,12 @@
 """Anchorer kill: two ``foodtrace anchor`` processes on one PostgreSQL log against anvil
 while the log grows; SIGKILL of the elected anchorer at random moments (mid-anchoring: it
 anchors every entry, so a kill lands between submitting, mining and journaling), a new
-candidate started each time.
+candidate started after each kill but the last.
 
 Asserted: the other candidate is elected (a new epoch) and anchoring resumes; at the end the
 journal's sizes strictly increase (no size anchored twice), the contract's latest anchor is
 the whole log, every journaled size carries the log's root on chain and consecutive roots
-are consistent (``foodtrace audit`` exits 0)."""
+are consistent (``foodtrace audit``'s check)."""
 
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ from processes import environment
 from seqharness import bootstrap, settings_for, sql
 
 from foodtrace.ledger.anchorer import ANCHORER_ROLE, journal
+from foodtrace.ledger.commands import audit_against_chain
 from foodtrace.store.log import MerkleLog
 
 CLI = [sys.executable, "-m", "foodtrace.cli"]
 KILLS = 1
-KILLS_SLOW = 6
+KILLS_SLOW = 3
 
 
 def anchor_env(url: str, tmp_path: Path, chain_url: str) -> dict[str, str]:
@@ -82,7 +83,8 @@ def _kill_anchorers(pg_url: str, tmp_path: Path, kills: int, seed: int) -> None:
                 leader.send_signal(signal.SIGKILL)
                 leader.wait()
                 anchorers.remove(leader)
-                anchorers.append(start_anchorer(env, tmp_path, 2 + k))
+                if k + 1 < kills:  # a new candidate for the next kill (the last one needs none)
+                    anchorers.append(start_anchorer(env, tmp_path, 2 + k))
                 latest = max(anchored_sizes(log))
                 wait(
                     lambda latest=latest: max(anchored_sizes(log)) > latest + 2,
@@ -96,11 +98,10 @@ def _kill_anchorers(pg_url: str, tmp_path: Path, kills: int, seed: int) -> None:
             assert epochs[0][0] >= kills + 1  # every kill was followed by a new election
             sizes = anchored_sizes(log)
             assert sizes == sorted(set(sizes)), sizes  # strictly increasing: none twice
-            audit = subprocess.run(
-                [*CLI, "audit"], env=env, capture_output=True, text=True, timeout=120
-            )
-            assert audit.returncode == 0, audit.stdout + audit.stderr
-            assert "anchored roots agree" in audit.stdout
+            # what `foodtrace audit` runs, without starting one more interpreter
+            chain = {"chain_url": chain_url, "chain_key_file": tmp_path / "chain.key"}
+            report = audit_against_chain(log, settings_for(pg_url, tmp_path, **chain))
+            assert report.ok, report.problems[:3]
         finally:
             stop.set()
             if grower.is_alive():

@@ -20,7 +20,7 @@ from processes import start_workers, stop_group
 from seqharness import bootstrap, sql
 
 OUTAGES = 2
-OUTAGES_SLOW = 8
+OUTAGES_SLOW = 4
 SWEEPS = 4  # terminations per outage, 0.2 s apart: the pools reconnect in between
 
 TERMINATE = (

@@ -26,7 +26,7 @@ from seqharness import bootstrap, sql
 from foodtrace.sequencer.election import SEQUENCER_ROLE
 
 KILLS = 1  # a worker that is not the sequencer (tests/sequencer kills sequencers)
-KILLS_SLOW = 8  # alternately one that is not and the one that is
+KILLS_SLOW = 4  # alternately one that is not and the one that is
 
 
 def _kill_workers(pg_url: str, tmp_path: Path, kills: int, seed: int) -> None:
