@@ -56,6 +56,12 @@ UPPER_TILE_CACHE = 4096
 WAL_CHECKPOINT_EVERY_S = 0.5
 
 
+def _in_transaction(conn: Connection) -> bool:
+    """Whether the driver's connection is still inside a transaction (SQLite ends it itself
+    on some errors, whatever SQLAlchemy believes)."""
+    return bool(getattr(conn.connection.dbapi_connection, "in_transaction", True))
+
+
 class Record(NamedTuple):
     """An entry ready to append: its exact leaf data, leaf hash and the indexed fields.
 
@@ -410,10 +416,7 @@ class MerkleLog:
                             try:
                                 self._project(session, conn, records, projectors, start)
                             except Exception as exc:
-                                if (
-                                    self.sqlite
-                                    and not conn.connection.dbapi_connection.in_transaction
-                                ):  # type: ignore[union-attr]
+                                if self.sqlite and not _in_transaction(conn):
                                     # SQLite rolled the whole transaction back itself (it
                                     # does on SQLITE_FULL): the rest of the batch would run
                                     # in autocommit, half-written. Fail the batch whole.
