@@ -11,6 +11,7 @@ machine. PostgreSQL's own ``disk_full`` (SQLSTATE 53100) maps to the same proble
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from foodtrace.api.problems import storage_problem
 from foodtrace.store.log import MerkleLog
 
 SQLITE_MAX_PAGES = 4294967294  # SQLite's default max_page_count
+CONCURRENT = 6
 
 
 def test_full_database_refuses_writes_cleanly_then_recovers(
@@ -75,6 +77,10 @@ def test_full_database_refuses_writes_cleanly_then_recovers(
                 {"p": f"pro-{refused:06d}"},
             ).scalar_one()
         assert rows == 0  # nor a projected row
+        with ThreadPoolExecutor(CONCURRENT) as pool:  # several at once, as the writer batches them
+            burst = list(pool.map(register, range(1000, 1000 + CONCURRENT)))
+        assert {r.status_code for r in burst} == {507}, [r.text for r in burst]
+        assert app.state.log.size() == stored  # not a row of the batch was kept
 
         cap["pages"] = SQLITE_MAX_PAGES  # room again, on every connection's next transaction
         again = register(refused)
