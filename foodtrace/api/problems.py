@@ -22,16 +22,19 @@ JSON Pointer (RFC 6901) whose first segment says where it came from (``body``, `
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from foodtrace.trace.errors import EntryError, VerificationError
@@ -128,6 +131,7 @@ _DESCRIPTIONS = {
     422: "The input did not validate; `errors` lists every problem",
     500: "Unexpected server error",
     503: "A dependency (database, chain) is unavailable",
+    507: "The database has no room left; nothing of the request was stored",
 }
 DEFAULT_PROBLEM_STATUSES = (400, 413, 422, 500)
 _SCHEMA_REF = "#/components/schemas/ProblemDetails"
@@ -269,6 +273,58 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return http_problem(exc).response(request.url.path)
 
 
+# SQLSTATE class 53 (insufficient resources): 53100 disk full, 53200 out of memory, ...
+_PG_DISK_FULL = "53100"
+_SQLITE_FULL = 13  # SQLITE_FULL: the disk, or the database's max_page_count, is full
+RETRY_AFTER_S = "1"
+
+
+def storage_problem(exc: BaseException) -> Problem | None:
+    """The database refusing a write for lack of room (507), or gone (503 + Retry-After),
+    whether raised by SQLAlchemy or straight from the driver (the log writes rows through the
+    raw cursor); None for any other error. A failed transaction is rolled back whole, so
+    either answer means nothing of the request was stored (a 503 while waiting for the
+    sequencer excepted: README, "Several workers")."""
+    cause: BaseException | None = exc
+    invalidated = False
+    if isinstance(exc, DBAPIError):
+        cause, invalidated = exc.orig, exc.connection_invalidated
+    if isinstance(cause, sqlite3.Error) and getattr(cause, "sqlite_errorcode", None) == (
+        _SQLITE_FULL
+    ):
+        return _full()
+    if isinstance(cause, psycopg.Error) and cause.sqlstate == _PG_DISK_FULL:
+        return _full()
+    if invalidated or isinstance(cause, psycopg.OperationalError):
+        return Problem(
+            503,
+            "Service Unavailable",
+            "The database is not reachable; try again shortly.",
+            headers={"Retry-After": RETRY_AFTER_S},
+        )
+    return None
+
+
+def _full() -> Problem:
+    return Problem(
+        507,
+        "Insufficient Storage",
+        "The database has no room left; nothing of the request was stored.",
+        problem_type("insufficient-storage"),
+        headers={"Retry-After": RETRY_AFTER_S},
+    )
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Handled inside the app (not by the outermost catch-all), so the request log and the
+    error metrics see the 507/503 that is answered."""
+    storage = storage_problem(exc)
+    if storage is None:
+        return await _on_unexpected(request, exc)
+    log.warning("%s %s: %d (%s)", request.method, request.url.path, storage.status, exc)
+    return storage.response(request.url.path)
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     incident = uuid.uuid4().hex
     log.error(
@@ -293,6 +349,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EntryError, _on_entry_error)
     app.add_exception_handler(VerificationError, _on_verification)
     app.add_exception_handler(HTTPException, _on_http)
+    for database_error in (DBAPIError, sqlite3.Error, psycopg.Error):
+        app.add_exception_handler(database_error, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
     generate = app.openapi

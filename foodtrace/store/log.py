@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import queue
 import threading
 import time
@@ -47,10 +48,18 @@ Projector = Callable[[Session, int, Entry], None]
 """Run inside the append transaction for each entry of a group: ``(session, index, entry)``."""
 
 _sha256 = hashlib.sha256
+_log = logging.getLogger(__name__)
+
 WRITER_LOCK_KEY = 0x46545F4C4F47  # "FT_LOG": PostgreSQL advisory lock serialising writers
 ROWS_PER_INSERT = 500
 UPPER_TILE_CACHE = 4096
 WAL_CHECKPOINT_EVERY_S = 0.5
+
+
+def _in_transaction(conn: Connection) -> bool:
+    """Whether the driver's connection is still inside a transaction (SQLite ends it itself
+    on some errors, whatever SQLAlchemy believes)."""
+    return bool(getattr(conn.connection.dbapi_connection, "in_transaction", True))
 
 
 class Record(NamedTuple):
@@ -407,6 +416,11 @@ class MerkleLog:
                             try:
                                 self._project(session, conn, records, projectors, start)
                             except Exception as exc:
+                                if self.sqlite and not _in_transaction(conn):
+                                    # SQLite rolled the whole transaction back itself (it
+                                    # does on SQLITE_FULL): the rest of the batch would run
+                                    # in autocommit, half-written. Fail the batch whole.
+                                    raise
                                 item_results.append(exc)
                                 continue
                             inserted += len(records)
@@ -453,8 +467,11 @@ class MerkleLog:
                 for project in projectors:
                     project(session, start + offset, entry)
             session.flush()
-        except BaseException:
-            savepoint.rollback()
+        except BaseException as exc:
+            try:
+                savepoint.rollback()
+            except Exception:
+                raise exc from None  # the transaction went with it: the first error says why
             raise
         savepoint.commit()
 
@@ -548,10 +565,17 @@ class MerkleLog:
             while not self._closed.wait(WAL_CHECKPOINT_EVERY_S):
                 if self._dirty.is_set():
                     self._dirty.clear()
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                    conn.commit()
+                    self._wal_checkpoint(conn)
+            self._wal_checkpoint(conn)
+
+    def _wal_checkpoint(self, conn: Connection) -> None:
+        try:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             conn.commit()
+        except Exception as exc:  # a full disk, say: the thread lives on and tries again
+            conn.rollback()
+            self._dirty.set()
+            _log.warning("WAL checkpoint failed, will retry: %s", exc)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -73,9 +73,10 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def run_anvil(state: Path | None = None) -> Iterator[str]:
-    """Start anvil, yield its RPC URL, and stop it gracefully (dumping ``state`` if given)."""
-    port = _free_port()
+def run_anvil(state: Path | None = None, port: int | None = None) -> Iterator[str]:
+    """Start anvil, yield its RPC URL, and stop it gracefully (dumping ``state`` if given).
+    ``port``: the same one again, for a node restarted where its clients expect it."""
+    port = port or _free_port()
     args = [str(anvil_binary()), "--host", "127.0.0.1", "--port", str(port)]
     args += ["--hardfork", HARDFORK]
     if state is not None:
