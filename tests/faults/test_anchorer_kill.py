@@ -115,6 +115,6 @@ def test_sigkill_of_the_anchorer_hands_over_without_gap(pg_url: str, tmp_path: P
     _kill_anchorers(pg_url, tmp_path, KILLS, seed=31)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_sigkill_of_the_anchorer_many_times(pg_url: str, tmp_path: Path) -> None:
     _kill_anchorers(pg_url, tmp_path, KILLS_SLOW, seed=32)

@@ -66,6 +66,6 @@ def test_terminated_backends_give_503_not_500_and_the_service_recovers(
     _outages(pg_url, tmp_path, OUTAGES)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_many_database_outages(pg_url: str, tmp_path: Path) -> None:
     _outages(pg_url, tmp_path, OUTAGES_SLOW)

@@ -71,6 +71,6 @@ def test_sigkill_of_a_worker_loses_and_duplicates_nothing(pg_url: str, tmp_path:
     _kill_workers(pg_url, tmp_path, KILLS, seed=21)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_sigkill_of_workers_many_times(pg_url: str, tmp_path: Path) -> None:
     _kill_workers(pg_url, tmp_path, KILLS_SLOW, seed=22)

@@ -134,6 +134,6 @@ def test_sigkill_of_the_sequencer_loses_no_acknowledged_entry(pg_url: str, tmp_p
     _kill_sequencers(pg_url, tmp_path, KILLS, seed=11)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_sigkill_of_the_sequencer_many_times(pg_url: str, tmp_path: Path) -> None:
     _kill_sequencers(pg_url, tmp_path, KILLS_SLOW, seed=12)
