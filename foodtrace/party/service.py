@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -307,3 +308,36 @@ def init_regulator(
     logger = flows.Logger(log, session_factory(log.engine), log.settings)
     token = flows.issue(logger, None, party_id, "init-regulator")
     return Bootstrap(party_id, key_file, keys.key_id(key), token.secret, index)
+
+
+# --- rows for read models (the resolver's pages) ---------------------------------------------
+
+
+def find_party(session: Session, id_or_credit_code: str) -> Party | None:
+    """The party with this id, else the one with this unified social credit code."""
+    return (
+        session.get(Party, id_or_credit_code)
+        or session.scalars(select(Party).where(Party.credit_code == id_or_credit_code)).first()
+    )
+
+
+def parties_by_id(session: Session, ids: Iterable[str]) -> list[Party]:
+    """The parties with these ids (one query; unknown ids are left out)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return list(session.scalars(select(Party).where(Party.party_id.in_(wanted))).all())
+
+
+def parties_by_gln(session: Session, glns: Iterable[str]) -> list[Party]:
+    """The parties whose GLN is one of these (one query)."""
+    return list(session.scalars(select(Party).where(Party.gln.in_(list(glns)))).all())
+
+
+def licence_rows(session: Session, holder: str) -> list[Licence]:
+    """A holder's licences, in log order."""
+    return list(
+        session.scalars(
+            select(Licence).where(Licence.holder == holder).order_by(Licence.entry_index)
+        ).all()
+    )
