@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth import Role
@@ -41,7 +42,7 @@ from foodtrace.record.registry import (
 )
 from foodtrace.store.db import session_factory
 from foodtrace.store.log import MerkleLog
-from foodtrace.store.models import AuthorKey
+from foodtrace.store.models import AuthorKey, LogEntry
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
@@ -341,3 +342,26 @@ def licence_rows(session: Session, holder: str) -> list[Licence]:
             select(Licence).where(Licence.holder == holder).order_by(Licence.entry_index)
         ).all()
     )
+
+
+def signing_keys(
+    session: Session, indices: Iterable[int]
+) -> list[tuple[str, str, int, int | None]]:
+    """``(party_id, key_id, entry_index, revoked_entry_index)`` of each registered key that
+    signed one of these log entries, by the entries' indexed author and key."""
+    return [
+        (p, k, int(i), r)
+        for p, k, i, r in session.execute(_SIGNING_KEYS, {"indices": sorted(set(indices))})
+    ]
+
+
+# Built once, not per call: building statements is much of a page build's CPU (cProfile).
+_SIGNING_KEYS: Final = (
+    select(PartyKey.party_id, PartyKey.key_id, PartyKey.entry_index, PartyKey.revoked_entry_index)
+    .join(
+        LogEntry,
+        (LogEntry.author == PartyKey.party_id) & (LogEntry.key_id == PartyKey.key_id),
+    )
+    .where(LogEntry.leaf_index.in_(bindparam("indices", expanding=True)))
+    .distinct()
+)

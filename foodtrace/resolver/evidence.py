@@ -15,12 +15,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foodtrace.party.models import PartyKey
+from foodtrace.party import service as parties
 from foodtrace.store.log import MerkleLog, SignedCheckpoint
 from foodtrace.store.models import LogEntry
 
@@ -56,7 +56,7 @@ def author_keys(session: Session, records: Iterable[int]) -> list[KeyEvidence]:
     for _ in range(MAX_KEY_DEPTH):
         if not indices:
             break
-        rows = session.execute(_SIGNING_KEYS, {"indices": sorted(indices)}).all()
+        rows = parties.signing_keys(session, indices)
         indices = set()
         for party_id, key_id, entry_index, revoked in rows:
             if (party_id, key_id) in found:
@@ -64,18 +64,6 @@ def author_keys(session: Session, records: Iterable[int]) -> list[KeyEvidence]:
             found[(party_id, key_id)] = KeyEvidence(party_id, key_id, int(entry_index), revoked)
             indices.add(int(entry_index))
     return sorted(found.values(), key=lambda k: (k.party_id, k.key_id))
-
-
-# Built once, not per level: building statements is much of a page build's CPU (cProfile).
-_SIGNING_KEYS: Final = (
-    select(PartyKey.party_id, PartyKey.key_id, PartyKey.entry_index, PartyKey.revoked_entry_index)
-    .join(
-        LogEntry,
-        (LogEntry.author == PartyKey.party_id) & (LogEntry.key_id == PartyKey.key_id),
-    )
-    .where(LogEntry.leaf_index.in_(bindparam("indices", expanding=True)))
-    .distinct()
-)
 
 
 def platform_signed(session: Session, records: Iterable[int], platform: str) -> set[int]:
