@@ -35,7 +35,7 @@ from foodtrace.inspection.service import unacknowledged
 from foodtrace.party.models import Licence, Party
 from foodtrace.product.models import Product
 from foodtrace.recall.service import calendar, list_cases
-from foodtrace.resolver.service import ResolverSettings
+from foodtrace.resolver.settings import ResolverSettings
 from foodtrace.scan.service import suspects
 from foodtrace.store.authors import utc
 

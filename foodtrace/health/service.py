@@ -132,3 +132,20 @@ def employer_certificates(session: Session, party_id: str) -> list[CertificateOu
         .order_by(HealthCertificate.entry_index)
     ).all()
     return [certificate_out(session, r) for r in rows]
+
+
+def employer_certificate_rows(
+    session: Session, party_id: str
+) -> list[tuple[HealthCertificate, str | None]]:
+    """An employer's certificates, latest expiry first, each with its holder's name (None
+    once erased): the rows a page masks the name of."""
+    rows = session.scalars(
+        select(HealthCertificate)
+        .where(HealthCertificate.employer == party_id)
+        .order_by(HealthCertificate.valid_until.desc())
+    ).all()
+    out = []
+    for row in rows:
+        name = session.get(PersonalData, row.holder_commitment)
+        out.append((row, name.value if name is not None else None))
+    return out

@@ -238,3 +238,15 @@ def party_grades(session: Session, party_id: str) -> list[GradeOut]:
         .order_by(CreditGrade.entry_index.desc())
     ).all()
     return [GradeOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+def latest_inspection_rows(session: Session, party_id: str, limit: int) -> list[Inspection]:
+    """A party's latest ``limit`` inspections, newest first."""
+    return list(
+        session.scalars(
+            select(Inspection)
+            .where(Inspection.party_id == party_id)
+            .order_by(Inspection.inspected_on.desc(), Inspection.entry_index.desc())
+            .limit(limit)
+        )
+    )

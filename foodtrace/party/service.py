@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth import Role
@@ -40,7 +42,7 @@ from foodtrace.record.registry import (
 )
 from foodtrace.store.db import session_factory
 from foodtrace.store.log import MerkleLog
-from foodtrace.store.models import AuthorKey
+from foodtrace.store.models import AuthorKey, LogEntry
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
@@ -307,3 +309,59 @@ def init_regulator(
     logger = flows.Logger(log, session_factory(log.engine), log.settings)
     token = flows.issue(logger, None, party_id, "init-regulator")
     return Bootstrap(party_id, key_file, keys.key_id(key), token.secret, index)
+
+
+# --- rows for read models (the resolver's pages) ---------------------------------------------
+
+
+def find_party(session: Session, id_or_credit_code: str) -> Party | None:
+    """The party with this id, else the one with this unified social credit code."""
+    return (
+        session.get(Party, id_or_credit_code)
+        or session.scalars(select(Party).where(Party.credit_code == id_or_credit_code)).first()
+    )
+
+
+def parties_by_id(session: Session, ids: Iterable[str]) -> list[Party]:
+    """The parties with these ids (one query; unknown ids are left out)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return list(session.scalars(select(Party).where(Party.party_id.in_(wanted))).all())
+
+
+def parties_by_gln(session: Session, glns: Iterable[str]) -> list[Party]:
+    """The parties whose GLN is one of these (one query)."""
+    return list(session.scalars(select(Party).where(Party.gln.in_(list(glns)))).all())
+
+
+def licence_rows(session: Session, holder: str) -> list[Licence]:
+    """A holder's licences, in log order."""
+    return list(
+        session.scalars(
+            select(Licence).where(Licence.holder == holder).order_by(Licence.entry_index)
+        ).all()
+    )
+
+
+def signing_keys(
+    session: Session, indices: Iterable[int]
+) -> list[tuple[str, str, int, int | None]]:
+    """``(party_id, key_id, entry_index, revoked_entry_index)`` of each registered key that
+    signed one of these log entries, by the entries' indexed author and key."""
+    return [
+        (p, k, int(i), r)
+        for p, k, i, r in session.execute(_SIGNING_KEYS, {"indices": sorted(set(indices))})
+    ]
+
+
+# Built once, not per call: building statements is much of a page build's CPU (cProfile).
+_SIGNING_KEYS: Final = (
+    select(PartyKey.party_id, PartyKey.key_id, PartyKey.entry_index, PartyKey.revoked_entry_index)
+    .join(
+        LogEntry,
+        (LogEntry.author == PartyKey.party_id) & (LogEntry.key_id == PartyKey.key_id),
+    )
+    .where(LogEntry.leaf_index.in_(bindparam("indices", expanding=True)))
+    .distinct()
+)

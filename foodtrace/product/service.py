@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -91,3 +93,16 @@ def product_lots(session: Session, gtin: str) -> list[LotOut]:
         select(Lot).where(Lot.gtin == gtin.zfill(14)).order_by(Lot.entry_index)
     ).all()
     return [lot_out(r) for r in rows]
+
+
+def product_row(session: Session, gtin: str) -> Product | None:
+    return session.get(Product, gtin)
+
+
+def lot_row(session: Session, gtin: str, lot_code: str) -> Lot | None:
+    return session.get(Lot, (gtin, lot_code))
+
+
+def product_rows(session: Session, gtins: Iterable[str]) -> list[Product]:
+    """The products with these GTINs (one query)."""
+    return list(session.scalars(select(Product).where(Product.gtin.in_(set(gtins)))))

@@ -111,3 +111,23 @@ def reports_about_party(session: Session, party_id: str) -> list[ReportOut]:
         select(Report).where(Report.subject_party == party_id).order_by(Report.entry_index)
     ).all()
     return [report_out(r) for r in rows]
+
+
+def report_rows_about_party(session: Session, party_id: str) -> list[Report]:
+    """Reports about a party, latest test first."""
+    return list(
+        session.scalars(
+            select(Report).where(Report.subject_party == party_id).order_by(Report.tested_on.desc())
+        )
+    )
+
+
+def report_rows_about_lot(session: Session, gtin: str, lot_code: str) -> list[Report]:
+    """Reports about a lot, latest test first."""
+    return list(
+        session.scalars(
+            select(Report)
+            .where(Report.subject_gtin == gtin, Report.subject_lot == lot_code)
+            .order_by(Report.tested_on.desc())
+        )
+    )

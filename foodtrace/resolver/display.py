@@ -159,3 +159,36 @@ class Fact:
 
 def fact(rec: int, path: str, value: Any, fmt: str = "", *, by_value: bool = False) -> Fact:
     return Fact(rec, path, show(fmt, value), fmt, by_value)
+
+
+def records_of(*facts: Any) -> list[int]:
+    """The log entries the facts in these page parts (dataclasses, lists) point into."""
+    out: set[int] = set()
+
+    def walk(x: Any) -> None:
+        if isinstance(x, Fact):
+            out.add(x.rec)
+        elif isinstance(x, list | tuple):
+            for y in x:
+                walk(y)
+        elif hasattr(x, "__dataclass_fields__"):
+            for name in x.__dataclass_fields__:
+                if name != "records":
+                    walk(getattr(x, name))
+
+    for f in facts:
+        walk(f)
+    return sorted(out)
+
+
+def today_cst() -> date:
+    return datetime.now(UTC).astimezone(CST).date()
+
+
+def complaint_categories() -> list[tuple[str, str]]:
+    """The complaint API's categories as (value, 中文 label), for the page's form."""
+    try:
+        from foodtrace.complaint.schemas import CATEGORY_LABELS
+    except ModuleNotFoundError:
+        return [("other", "其他")]
+    return [(c.value, label) for c, label in CATEGORY_LABELS.items()]

@@ -13,15 +13,14 @@ Nothing here is trusted by the scanner: it is evidence, checked like the records
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foodtrace.party.models import PartyKey
+from foodtrace.party import service as parties
 from foodtrace.store.log import MerkleLog, SignedCheckpoint
 from foodtrace.store.models import LogEntry
 
@@ -48,40 +47,22 @@ class KeyEvidence:
         }
 
 
-def _signers(datas: Iterable[bytes]) -> set[tuple[str, str]]:
-    out = set()
-    for data in datas:
-        try:
-            entry = json.loads(data)
-            out.add((str(entry["author"]), str(entry["key"])))
-        except (ValueError, KeyError, TypeError):
-            continue  # a malformed entry is the scanner's to report, not ours to hide
-    return out
-
-
 def author_keys(session: Session, records: Iterable[int]) -> list[KeyEvidence]:
     """The keys that signed ``records``, the keys that signed their registrations, and so on
-    up to self-signed ones: two queries per level of the chain (usually two levels)."""
+    up to self-signed ones: one query per level of the chain (usually two levels), joining
+    each entry's indexed author and key (the log writes them with the entry) to the keys."""
     found: dict[tuple[str, str], KeyEvidence] = {}
     indices = set(records)
     for _ in range(MAX_KEY_DEPTH):
-        rows = session.execute(
-            select(LogEntry.data).where(LogEntry.leaf_index.in_(sorted(indices)))
-        ).scalars()
-        wanted = _signers(bytes(d) for d in rows) - set(found)
-        if not wanted:
-            break
-        keys = session.scalars(
-            select(PartyKey).where(tuple_(PartyKey.party_id, PartyKey.key_id).in_(sorted(wanted)))
-        ).all()
-        indices = set()
-        for k in keys:
-            found[(k.party_id, k.key_id)] = KeyEvidence(
-                k.party_id, k.key_id, int(k.entry_index), k.revoked_entry_index
-            )
-            indices.add(int(k.entry_index))
         if not indices:
             break
+        rows = parties.signing_keys(session, indices)
+        indices = set()
+        for party_id, key_id, entry_index, revoked in rows:
+            if (party_id, key_id) in found:
+                continue
+            found[(party_id, key_id)] = KeyEvidence(party_id, key_id, int(entry_index), revoked)
+            indices.add(int(entry_index))
     return sorted(found.values(), key=lambda k: (k.party_id, k.key_id))
 
 

@@ -35,9 +35,15 @@ from sqlalchemy.orm import Session
 from foodtrace.api.limits import busy, busy_response
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.config import Settings
+from foodtrace.ledger.anchors import latest_anchor
 from foodtrace.recall import banner as recall_banner
-from foodtrace.resolver import evidence, scans, service
+from foodtrace.resolver import codes, evidence, scans
+from foodtrace.resolver.badge import Witnessing, proofs
 from foodtrace.resolver.cache import MicroCache
+from foodtrace.resolver.codes import CodeRejected, authority_keys, check_code
+from foodtrace.resolver.display import complaint_categories, today_cst
+from foodtrace.resolver.lot import lot_page, product_page
+from foodtrace.resolver.merchant import merchant_page
 from foodtrace.resolver.rendering import (
     LINKSET_TYPE,
     STATIC_FILES,
@@ -49,6 +55,7 @@ from foodtrace.resolver.rendering import (
     static_url,
     templates,
 )
+from foodtrace.resolver.settings import ResolverSettings
 from foodtrace.scan.buffer import ScanBuffer, ScanBufferFull
 from foodtrace.trace.codes import Code, CodeKind, Lot, Merchant, Serial
 
@@ -102,7 +109,7 @@ def _cache_url(request: Request, settings: Settings) -> str:
     return f"{_base(request, settings)}{raw.decode('latin-1')}{'?' + known if known else ''}"
 
 
-def _rejected(request: Request, mode: str, r: service.CodeRejected) -> Response:
+def _rejected(request: Request, mode: str, r: CodeRejected) -> Response:
     if mode != "html":
         problem = Problem(
             r.status,
@@ -195,7 +202,7 @@ def _json(data: Any) -> bytes:
 
 
 def router(settings: Settings) -> APIRouter:
-    tuning = service.ResolverSettings()
+    tuning = ResolverSettings()
     range_c = (tuning.cold_chain_min_c, tuning.cold_chain_max_c)
     pages: MicroCache[Resolved] = MicroCache(tuning.resolve_cache_seconds)
     counting = scans.ScanCounting(settings)
@@ -321,11 +328,11 @@ def router(settings: Settings) -> APIRouter:
         """The page for ``url`` (stored in the microcache when it is the same for every
         scanner), or the rejection to send; counts ``scan`` unless it is None."""
         try:
-            code = service.check_code(url, service.authority_keys(settings))
-        except service.CodeRejected as exc:
+            code = check_code(url, authority_keys(settings))
+        except CodeRejected as exc:
             return _rejected(request, mode, exc)
         base = _base(request, settings)
-        code_key = service.code_key(code.subject)
+        code_key = codes.code_key(code.subject)
         if scan is not None:
             scans.count_scan(session, buffer, code_key, scan)
         if mode == "linkset":
@@ -338,7 +345,7 @@ def router(settings: Settings) -> APIRouter:
             return _rejected(
                 request,
                 mode,
-                service.CodeRejected(
+                CodeRejected(
                     "unknown",
                     404,
                     "未找到该食安码对应的信息",
@@ -353,11 +360,11 @@ def router(settings: Settings) -> APIRouter:
             unprovable = evidence.platform_signed(session, records, settings.platform_author)
             verifiable = [i for i in records if i not in unprovable]
             author_keys = evidence.author_keys(session, verifiable)
-            proved = service.proofs(
+            proved = proofs(
                 request.app.state.log,
                 session,
                 [*verifiable, *evidence.evidence_indices(author_keys)],
-                service.latest_anchor(session),
+                latest_anchor(session),
                 settings.chain_public_url,
                 latest,
                 witnessing(settings, request.app.state.log),
@@ -384,8 +391,8 @@ def router(settings: Settings) -> APIRouter:
             resolved = Resolved(code_key, _json(out), "application/json", scans=True)
             pages.put(key, resolved)
             return resolved
-        anchor = service.latest_anchor(session)
-        bundle = service.proofs(
+        anchor = latest_anchor(session)
+        bundle = proofs(
             request.app.state.log,
             session,
             page.get("records", []),
@@ -407,8 +414,8 @@ def router(settings: Settings) -> APIRouter:
                 code=code,
                 proofs=json_script(bundle),
                 anchor=anchor,
-                today=service.today_cst(),
-                complaint_categories=service.complaint_categories(),
+                today=today_cst(),
+                complaint_categories=complaint_categories(),
             )
         )
         resolved = Resolved(
@@ -449,7 +456,7 @@ def _cosigned(settings: Settings, log: Any, note: str) -> str:
     return note if witnesses is None else witnesses.cosigned(note)
 
 
-def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
+def witnessing(settings: Settings, log: Any) -> Witnessing | None:
     """The page's witness keys and quorum, and the cosignatures the log collected."""
     from foodtrace.witness.collect import cosigned_note, largest_cosigned, parse_endpoints
 
@@ -457,7 +464,7 @@ def witnessing(settings: Settings, log: Any) -> service.Witnessing | None:
     if not endpoints:
         return None
     names = [ep.name for ep in endpoints]
-    return service.Witnessing(
+    return Witnessing(
         tuple(ep.vkey for ep in endpoints),
         settings.witnesses_required,
         lambda note: cosigned_note(log.engine, note, names),
@@ -471,21 +478,21 @@ def _page(
     s = code.subject
     if code.kind is CodeKind.MERCHANT:
         assert isinstance(s, Merchant)
-        m = service.merchant_page(session, s.merchant_id, service.today_cst())
+        m = merchant_page(session, s.merchant_id, today_cst())
         if m is None:
             return None, "merchant.html"
         cases = recall_banner.merchant_cases(session, s.merchant_id)
         records = sorted({*m.records, *recall_banner.records(cases)})
         return {"merchant": m, "recall_cases": cases, "records": records}, "merchant.html"
     if isinstance(s, Lot):
-        lot = service.lot_page(session, s.gtin, s.lot, range_c)
+        lot = lot_page(session, s.gtin, s.lot, range_c)
         if lot is None:
             return None, "lot.html"
         cases = recall_banner.lot_cases(session, s.gtin, s.lot)
         records = sorted({*lot.records, *recall_banner.records(cases)})
         return {"lot": lot, "recall_cases": cases, "records": records}, "lot.html"
     assert isinstance(s, Serial)
-    found = service.product_page(session, s.gtin)
+    found = product_page(session, s.gtin)
     if found is None:
         return None, "serial.html"
     name, producer, records = found

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from parties import add_party, gln
 from recordharness import TEST_PREFIX, Actor, Env, assert_problem, gtin, pointers
 
-from foodtrace.resolver.service import AUTHORITY_KEY_FILE
+from foodtrace.resolver.codes import AUTHORITY_KEY_FILE
 from foodtrace.store.log import load_or_create_key
 from foodtrace.trace.codes import lot_code, merchant_code
 

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from foodtrace.api.app import create_app
 from foodtrace.demo import AUTHORITY_KEY_FILE
+from foodtrace.ledger.anchors import latest_anchor
 from foodtrace.product.models import Lot
-from foodtrace.resolver import service
+from foodtrace.resolver import badge
 from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.chart import Reading, excursions, temperature_svg
 from foodtrace.resolver.display import fact
+from foodtrace.resolver.settings import ResolverSettings
 from foodtrace.resolver.views import negotiate
 from foodtrace.scan.service import scan_status
 from foodtrace.store.log import MerkleLog, load_or_create_key
@@ -59,7 +61,7 @@ def test_negotiation_prefers_html_for_browsers_and_honours_explicit_types() -> N
 
 
 def test_anchor_selector_is_the_abi_selector_of_anchorAt() -> None:
-    assert "0x" + keccak(text="anchorAt(bytes32,uint64)")[:4].hex() == service.ANCHOR_SELECTOR
+    assert "0x" + keccak(text="anchorAt(bytes32,uint64)")[:4].hex() == badge.ANCHOR_SELECTOR
 
 
 def test_merchant_page_shows_the_shop_and_every_fact_matches_a_proved_entry(
@@ -224,7 +226,7 @@ def test_a_page_view_never_signs_a_checkpoint_newer_records_are_pending(
             [b'{"v":1,"type":"test.unproved"}'], ("test.unproved", "t", "0" * 16, "2026")
         )
         with Session(log.engine) as session:
-            out = service.proofs(log, session, [0, new], service.latest_anchor(session), "")
+            out = badge.proofs(log, session, [0, new], latest_anchor(session), "")
         assert log.checkpoints() == before, "no checkpoint was issued"
     proved, pending = out["records"]
     assert proved["index"] == 0 and proved["checkpoint"] in out["checkpoints"]
@@ -266,7 +268,7 @@ def test_cached_pages_still_count_every_scan_and_a_new_checkpoint_refreshes_them
         session.execute(update(Lot).where(lot).values(quantity=Lot.quantity + 1))
     try:
         stale = client.get(url, headers=HTML).text
-        if time.monotonic() - t0 < service.ResolverSettings().resolve_cache_seconds:
+        if time.monotonic() - t0 < ResolverSettings().resolve_cache_seconds:
             assert stale == first, "within the TTL the same page is served"
         with MerkleLog(settings=seeded.settings, migrate=False) as log:
             log.append_leaves([b'{"v":1}'], ("test.later", "t", "0" * 16, "2026"))
