@@ -103,12 +103,15 @@ class PageRequest:
             return rows
         rows = rows[: self.per_page]
         token = encode_token(scope, key(rows[-1]))
-        link = self.url.remove_query_params(TOKEN_PARAM).include_query_params(
-            **{TOKEN_PARAM: token}
-        )
-        response.headers["Link"] = f'<{link}>; rel="next"'
+        response.headers["Link"] = f'<{self.next_url(token)}>; rel="next"'
         response.headers[TOKEN_HEADER] = token
         return rows
+
+    def next_url(self, token: str) -> str:
+        """This list's URL (on the public origin) continuing after ``token``."""
+        return str(
+            self.url.remove_query_params(TOKEN_PARAM).include_query_params(**{TOKEN_PARAM: token})
+        )
 
     def slice(
         self,

@@ -202,15 +202,18 @@ def router(_: Settings) -> APIRouter:
         "/inspections/schedule",
         summary="Due and overdue inspections per grade policy (inspector, regulator)",
         response_model=list[ScheduleOut],
-        responses=problem_responses(401, 403),
+        responses=paged_responses(401, 403),
     )
     def read_schedule(
         session: SessionDep,
         _: Handler,
+        page: PageDep,
+        response: Response,
         status: Annotated[DueStatus | None, Query()] = None,
         as_of: AsOf = None,
     ) -> Any:
-        return planning.schedule(session, as_of or flows.local_day(), status=status)
+        found = planning.schedule(session, as_of or flows.local_day(), status=status)
+        return page.slice(response, found, lambda s: s.party_id)
 
     @r.get(
         "/parties/{party_id}/schedule",

@@ -120,17 +120,20 @@ def router(_: Settings) -> APIRouter:
         "/inspections/unacknowledged",
         summary="Visits the merchant has not signed yet (inspector, regulator)",
         response_model=list[InspectionOut],
-        responses=problem_responses(401, 403),
+        responses=paged_responses(401, 403),
     )
     def read_unacknowledged(
         session: SessionDep,
         _: Handler,
+        page: PageDep,
+        response: Response,
         party_id: Annotated[str | None, Query(max_length=128)] = None,
         inspector: Annotated[str | None, Query(max_length=128)] = None,
     ) -> Any:
-        return service.unacknowledged(
+        found = service.unacknowledged(
             session, party_ids=[party_id] if party_id else None, inspector=inspector
         )
+        return page.slice(response, found, lambda i: i.entry_index)
 
     @r.post(
         "/grades",
