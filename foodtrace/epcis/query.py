@@ -40,6 +40,7 @@ from foodtrace.epcis.index.models import (
 )
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc, EpcisEventParty
 from foodtrace.store.authors import utc
+from foodtrace.store.keyset import pair_after
 from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
 
@@ -347,9 +348,17 @@ def error_declarations(session: Session, hash_id: str) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def lot_events(session: Session, lot: str, gtin: str | None = None) -> list[EpcisEvent]:
+def lot_events(
+    session: Session,
+    lot: str,
+    gtin: str | None = None,
+    *,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> list[EpcisEvent]:
     """Every event naming the lot (by lgtin class or Digital Link ``/10/{lot}``), in time
-    order.
+    order; ``after``/``limit``: one keyset page (the API's), after the (event_time, id) the
+    previous page ended with.
 
     The event ids come from the (lot, gtin, event_pk) index and the events by primary key:
     a correlated EXISTS here let SQLite walk every event in time order instead."""
@@ -360,5 +369,8 @@ def lot_events(session: Session, lot: str, gtin: str | None = None) -> list[Epci
         select(EpcisEvent)
         .where(EpcisEvent.id.in_(naming))
         .order_by(EpcisEvent.event_time, EpcisEvent.id)
+        .limit(limit)
     )
+    if after is not None:
+        stmt = stmt.where(pair_after(EpcisEvent.event_time, EpcisEvent.id, after, desc=False))
     return list(session.scalars(stmt))

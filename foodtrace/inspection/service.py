@@ -34,6 +34,7 @@ from foodtrace.inspection.schemas import (
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, conflict, missing, register_type
 from foodtrace.store.authors import utc
+from foodtrace.store.keyset import ascending
 from foodtrace.trace.entry import Entry
 
 RECORD_TYPE = "inspection.record"
@@ -181,10 +182,12 @@ def get_inspection(session: Session, entry_index: int) -> InspectionOut | None:
     return inspection_out(row, session.get(InspectionAck, entry_index)) if row else None
 
 
-def party_inspections(session: Session, party_id: str) -> list[InspectionOut]:
-    rows = session.scalars(
-        select(Inspection).where(Inspection.party_id == party_id).order_by(Inspection.entry_index)
-    ).all()
+def party_inspections(
+    session: Session, party_id: str, *, after: int | None = None, limit: int | None = None
+) -> list[InspectionOut]:
+    """In entry order; ``after``/``limit``: one keyset page (the API's)."""
+    stmt = select(Inspection).where(Inspection.party_id == party_id)
+    rows = session.scalars(ascending(stmt, Inspection.entry_index, after, limit)).all()
     return _with_acks(session, list(rows))
 
 

@@ -171,7 +171,13 @@ def router(_: Settings) -> APIRouter:
     def read_party_inspections(
         log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
     ) -> Any:
-        found = page.slice(response, service.party_inspections(session, party_id), _index)
+        found = page.keyed(
+            response,
+            service.party_inspections(
+                session, party_id, after=page.after_index(), limit=page.fetch
+            ),
+            _index,
+        )
         return [recorded(log, i, i.entry_index) for i in found]
 
     @r.get(
