@@ -42,8 +42,14 @@ def _exact(kind: type) -> Part:
     return parse
 
 
-INT: Part = _exact(int)
 TEXT: Part = _exact(str)
+
+
+def INT(value: Any) -> int:
+    """An integer key part that a database column can compare with (64-bit)."""
+    if type(value) is not int or not -(2**63) <= value < 2**63:
+        raise ValueError(value)
+    return value
 
 
 def TIME(value: Any) -> datetime:

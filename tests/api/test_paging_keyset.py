@@ -141,6 +141,8 @@ def test_licences_and_lots_page_in_sql(env: Env) -> None:
     path = f"/api/v1/parties/{producer.party_id}/licences"
     licences = check_list(env, path, 3, [True])
     assert [lic["record"]["number"][-1] for lic in licences] == ["0", "1", "2"]
+    huge = env.client.get(path, params={"nextPageToken": encode_token(path, [2**70])})
+    assert_problem(huge, 400)  # not a 500 from the database's integer range
     with statements(env) as sql:
         r = env.client.get(path, params={"perPage": "1", "nextPageToken": encode_token(path, [0])})
     assert r.status_code == 200 and len(r.json()) == 1
