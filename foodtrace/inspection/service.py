@@ -196,9 +196,11 @@ def unacknowledged(
     *,
     party_ids: list[str] | None = None,
     inspector: str | None = None,
+    after: int | None = None,
     limit: int = 500,
 ) -> list[InspectionOut]:
-    """Visits the merchant has not signed yet (not 双签), oldest first."""
+    """Visits the merchant has not signed yet (not 双签), oldest first; ``after``/``limit``:
+    one keyset page (the API's)."""
     query = (
         select(Inspection)
         .outerjoin(InspectionAck, InspectionAck.inspection_index == Inspection.entry_index)
@@ -210,6 +212,8 @@ def unacknowledged(
         query = query.where(Inspection.party_id.in_(party_ids))
     if inspector is not None:
         query = query.where(Inspection.inspector == inspector)
+    if after is not None:
+        query = query.where(Inspection.entry_index > after)
     return [inspection_out(r, None) for r in session.scalars(query)]
 
 

@@ -131,9 +131,13 @@ def router(_: Settings) -> APIRouter:
         inspector: Annotated[str | None, Query(max_length=128)] = None,
     ) -> Any:
         found = service.unacknowledged(
-            session, party_ids=[party_id] if party_id else None, inspector=inspector
+            session,
+            party_ids=[party_id] if party_id else None,
+            inspector=inspector,
+            after=page.after_index(),
+            limit=page.fetch,
         )
-        return page.slice(response, found, lambda i: i.entry_index)
+        return page.keyed(response, found, _index)
 
     @r.post(
         "/grades",
