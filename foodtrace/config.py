@@ -30,6 +30,9 @@ ANCHOR_ALIGN_BITS = 10
 # EPCIS query pages: events per page when the client names none, and at most.
 EPCIS_DEFAULT_PER_PAGE = 30
 EPCIS_MAX_PER_PAGE = 1000
+# A query page also stops once its events' stored JSON passes this many bytes (at least one
+# event a page); nextPageToken continues from there.
+EPCIS_MAX_PAGE_BYTES = 4 * 1024 * 1024
 # EPCIS subscriptions: the delivery worker looks for new events this often; a failed webhook
 # is retried after 1, 2, 4, ... seconds, at most this long; one POST waits this long.
 SUBSCRIPTION_POLL_SECONDS = 1.0

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from foodtrace.alert import service
 from foodtrace.alert.rules import Kind
 from foodtrace.alert.schemas import AlertOut, EscalationOut, PartyAlertsOut
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -28,21 +29,31 @@ def router(_: Settings) -> APIRouter:
         "/alerts",
         summary="Open alerts, each with a kind (inspector, regulator); filter by grid or kind",
         response_model=list[AlertOut],
-        responses=problem_responses(401, 403, 422),
+        responses=paged_responses(401, 403, 422),
     )
     def read_alerts(
         request: Request,
         session: SessionDep,
         _: Handler,
+        page: PageDep,
+        response: Response,
         grid_id: Annotated[str | None, Query(max_length=64)] = None,
         kind: Annotated[list[Kind] | None, Query()] = None,
     ) -> Any:
-        return service.list_alerts(
+        found = service.list_alerts(
             session,
             settings_of(request),
             datetime.now(UTC),
             grid_id=grid_id,
             kinds=set(kind) if kind else None,
+        )
+        return page.slice(
+            response,
+            found,
+            lambda a: a.kind.value,
+            lambda a: a.party_id or "",
+            lambda a: a.subject,
+            lambda a: a.detail,
         )
 
     @r.get(

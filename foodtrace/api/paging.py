@@ -15,7 +15,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request, Response
@@ -30,6 +30,39 @@ TOKEN_HEADER = "Next-Page-Token"
 
 Key = list[Any]  # the sort key of a row: JSON scalars
 T = TypeVar("T")
+Part = Callable[[Any], Any]  # one part of a token's key, checked and parsed
+
+
+def _exact(kind: type) -> Part:
+    def parse(value: Any) -> Any:
+        if type(value) is not kind:
+            raise ValueError(value)
+        return value
+
+    return parse
+
+
+TEXT: Part = _exact(str)
+
+
+def INT(value: Any) -> int:
+    """An integer key part that a database column can compare with (64-bit)."""
+    if type(value) is not int or not -(2**63) <= value < 2**63:
+        raise ValueError(value)
+    return value
+
+
+def TIME(value: Any) -> datetime:
+    """A time key part, naive or aware exactly as the row's column gave it."""
+    return datetime.fromisoformat(TEXT(value))
+
+
+def DAY(value: Any) -> date:
+    return date.fromisoformat(TEXT(value))
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value  # datetime is a date
 
 
 def bad_page(pointer: str, detail: str) -> Problem:
@@ -94,6 +127,40 @@ class PageRequest:
             ) from None
         return (at if at.tzinfo else at.replace(tzinfo=UTC)), after[1]
 
+    @property
+    def fetch(self) -> int:
+        """Rows to ask the database for: one more than a page, to tell whether more remain."""
+        return self.per_page + 1
+
+    def after_key(self, *parts: Part) -> Key | None:
+        """For a list paged in SQL (a keyset on its order): the previous page's last key,
+        each part checked and parsed by ``parts`` (``INT``, ``TEXT``, ``TIME``, ``DAY``), or
+        None on the first page. Pair with :meth:`keyed`."""
+        if self.token is None:
+            return None
+        key = decode_token(self.url.path, self.token, None)
+        try:
+            if len(key) != len(parts):
+                raise ValueError(key)
+            return [part(value) for part, value in zip(parts, key, strict=True)]
+        except (ValueError, TypeError):
+            raise bad_page(
+                f"/query/{TOKEN_PARAM}", "expected a nextPageToken returned by this endpoint"
+            ) from None
+
+    def after_index(self) -> int | None:
+        """:meth:`after_key` for lists in entry order: the previous page's last index."""
+        after = self.after_key(INT)
+        return None if after is None else int(after[0])
+
+    def keyed(self, response: Response, rows: list[T], *parts: Callable[[T], Any]) -> list[T]:
+        """One page of ``rows``, which the service fetched (:attr:`fetch` of them, after
+        :meth:`after_key`'s key) in the order ``parts`` name; the next page's token holds
+        the last row's parts."""
+        return self.page(
+            response, self.url.path, rows, lambda row: [_jsonable(part(row)) for part in parts]
+        )
+
     def page(
         self, response: Response, scope: str, rows: list[T], key: Callable[[T], Key]
     ) -> list[T]:
@@ -103,12 +170,15 @@ class PageRequest:
             return rows
         rows = rows[: self.per_page]
         token = encode_token(scope, key(rows[-1]))
-        link = self.url.remove_query_params(TOKEN_PARAM).include_query_params(
-            **{TOKEN_PARAM: token}
-        )
-        response.headers["Link"] = f'<{link}>; rel="next"'
+        response.headers["Link"] = f'<{self.next_url(token)}>; rel="next"'
         response.headers[TOKEN_HEADER] = token
         return rows
+
+    def next_url(self, token: str) -> str:
+        """This list's URL (on the public origin) continuing after ``token``."""
+        return str(
+            self.url.remove_query_params(TOKEN_PARAM).include_query_params(**{TOKEN_PARAM: token})
+        )
 
     def slice(
         self,

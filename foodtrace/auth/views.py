@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, Response
 
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import flows
 from foodtrace.auth.deps import PrincipalDep
@@ -99,12 +100,18 @@ def router(_: Settings) -> APIRouter:
         "/parties/{party_id}/tokens",
         summary="A party's tokens, without secrets (the party itself, or a regulator)",
         response_model=list[TokenOut],
-        responses=problem_responses(401, 403, 404),
+        responses=paged_responses(401, 403, 404),
     )
-    def list_tokens(request: Request, principal: PrincipalDep, party_id: PartyPath) -> Any:
+    def list_tokens(
+        request: Request,
+        principal: PrincipalDep,
+        party_id: PartyPath,
+        page: PageDep,
+        response: Response,
+    ) -> Any:
         with problems():
             rows = flows.list_tokens(sessions(request), principal, party_id)
-        return [token_out(row) for row in rows]
+        return page.slice(response, [token_out(row) for row in rows], lambda t: t.id)
 
     @r.post(
         "/parties/{party_id}/tokens",

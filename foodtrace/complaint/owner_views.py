@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -66,16 +67,18 @@ def router(_: Settings) -> APIRouter:
         "/complaints-owned",
         summary="Routed complaints the caller owns, or those of a grid (inspector, regulator)",
         response_model=list[RouteOut],
-        responses=problem_responses(401, 403),
+        responses=paged_responses(401, 403),
     )
     def read_owned(
         request: Request,
         session: SessionDep,
         principal: Handler,
+        page: PageDep,
+        response: Response,
         grid_id: str | None = None,
         open_only: Annotated[bool, Query(alias="open")] = False,
     ) -> Any:
-        return owners.owned(
+        found = owners.owned(
             session,
             owners.Clocks.of(settings_of(request)),
             datetime.now(UTC),
@@ -83,6 +86,7 @@ def router(_: Settings) -> APIRouter:
             person=None if grid_id else principal.party_id,
             open_only=open_only,
         )
+        return page.slice(response, found, lambda c: c.tracking_number)
 
     @r.post(
         "/complaints/{tracking_number}/confirmations",

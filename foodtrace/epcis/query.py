@@ -40,6 +40,7 @@ from foodtrace.epcis.index.models import (
 )
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc, EpcisEventParty
 from foodtrace.store.authors import utc
+from foodtrace.store.keyset import pair_after
 from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
 
@@ -297,10 +298,26 @@ def count(session: Session, query: qf.ParsedQuery, snapshot: int) -> int:
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)
 
 
+def within_bytes(rows: list[EpcisEvent], max_bytes: int) -> int:
+    """How many of ``rows`` make a page whose events' stored JSON stays within ``max_bytes``
+    (at least one, so a page always moves on)."""
+    total = 0
+    for n, row in enumerate(rows):
+        total += len(row.body.encode())
+        if total > max_bytes:
+            return max(n, 1)
+    return len(rows)
+
+
 def run(
-    session: Session, query: qf.ParsedQuery, per_page: int, token: str | None = None
+    session: Session,
+    query: qf.ParsedQuery,
+    per_page: int,
+    token: str | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[list[EpcisEvent], str | None]:
-    """One page of matching events and the token of the next page (None on the last).
+    """One page of matching events and the token of the next page (None on the last): at
+    most ``per_page`` events, fewer once their stored JSON passes ``max_bytes``.
 
     Raises :class:`QueryTooLarge` on the first page when more than ``maxEventCount`` match.
     """
@@ -317,10 +334,15 @@ def run(
     if limit <= 0:
         return [], None
     rows = list(session.scalars(statement(query, snapshot, limit, after)))
-    if len(rows) <= limit:
-        return rows, None
+    more = len(rows) > limit
     page = rows[:limit]
-    if query.event_count_limit is not None and served + limit >= query.event_count_limit:
+    if max_bytes is not None:
+        fit = within_bytes(page, max_bytes)
+        more = more or fit < len(page)
+        page = page[:fit]
+    if not more:
+        return page, None
+    if query.event_count_limit is not None and served + len(page) >= query.event_count_limit:
         return page, None
     last = page[-1]
     key = getattr(last, query.order_by)
@@ -347,9 +369,17 @@ def error_declarations(session: Session, hash_id: str) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def lot_events(session: Session, lot: str, gtin: str | None = None) -> list[EpcisEvent]:
+def lot_events(
+    session: Session,
+    lot: str,
+    gtin: str | None = None,
+    *,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> list[EpcisEvent]:
     """Every event naming the lot (by lgtin class or Digital Link ``/10/{lot}``), in time
-    order.
+    order; ``after``/``limit``: one keyset page (the API's), after the (event_time, id) the
+    previous page ended with.
 
     The event ids come from the (lot, gtin, event_pk) index and the events by primary key:
     a correlated EXISTS here let SQLite walk every event in time order instead."""
@@ -360,5 +390,8 @@ def lot_events(session: Session, lot: str, gtin: str | None = None) -> list[Epci
         select(EpcisEvent)
         .where(EpcisEvent.id.in_(naming))
         .order_by(EpcisEvent.event_time, EpcisEvent.id)
+        .limit(limit)
     )
+    if after is not None:
+        stmt = stmt.where(pair_after(EpcisEvent.event_time, EpcisEvent.id, after, desc=False))
     return list(session.scalars(stmt))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import URL
 
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
-from foodtrace.config import EPCIS_DEFAULT_PER_PAGE, EPCIS_MAX_PER_PAGE
+from foodtrace.config import EPCIS_DEFAULT_PER_PAGE, EPCIS_MAX_PAGE_BYTES, EPCIS_MAX_PER_PAGE
 from foodtrace.epcis import documents, query
 from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
@@ -79,7 +79,13 @@ def page_response(
     """One page of results as an EPCISQueryDocument, with the next page's link."""
     size = per_page(request)
     try:
-        rows, token = query.run(session, parsed, size, request.query_params.get(query.TOKEN_PARAM))
+        rows, token = query.run(
+            session,
+            parsed,
+            size,
+            request.query_params.get(query.TOKEN_PARAM),
+            max_bytes=EPCIS_MAX_PAGE_BYTES,
+        )
     except query.QueryError as exc:
         raise invalid_query(exc.problems) from exc
     except query.QueryTooLarge as exc:
@@ -148,7 +154,12 @@ QUERY_PARAMETERS: Final[list[dict[str, Any]]] = [
         ("orderDirection", "ASC or DESC"),
         ("eventCountLimit", "at most this many events in all"),
         ("maxEventCount", "413 when more events match"),
-        ("perPage", f"events per page, 1..{EPCIS_MAX_PER_PAGE} (default {EPCIS_DEFAULT_PER_PAGE})"),
+        (
+            "perPage",
+            f"events per page, 1..{EPCIS_MAX_PER_PAGE} (default {EPCIS_DEFAULT_PER_PAGE}); a "
+            f"page also stops once its events pass {EPCIS_MAX_PAGE_BYTES // 2**20} MiB of JSON "
+            "(nextPageToken continues)",
+        ),
         ("nextPageToken", "from the previous page's Link / GS1-Next-Page-Token"),
     )
 ]

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from foodtrace.api.app import SessionDep
 from foodtrace.api.limits import busy_response
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import INT, TIME, PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
@@ -243,11 +243,13 @@ def router(settings: Settings) -> APIRouter:
         page: PageDep,
         gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
     ) -> JSONResponse:
-        rows = query.lot_events(session, lot, gtin)
-        if not rows:
+        key = page.after_key(TIME, INT)
+        after = None if key is None else (key[0], key[1])
+        rows = query.lot_events(session, lot, gtin, after=after, limit=page.fetch)
+        if not rows and after is None:
             raise Problem(404, "Not Found", f"No EPCIS event names lot {lot}.")
         carrier = Response()  # takes the paging headers
-        rows = page.slice(carrier, rows, lambda row: row.id)
+        rows = page.keyed(carrier, rows, lambda row: row.event_time, lambda row: row.id)
         paging = {k: v for k, v in carrier.headers.items() if k in ("link", "next-page-token")}
         return JSONResponse(documents.epcis_document(rows), media_type=LD_JSON, headers=paging)
 

@@ -40,6 +40,7 @@ from foodtrace.grading.schemas import (
 from foodtrace.inspection.models import CreditGrade
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, conflict, missing, register_type
+from foodtrace.store.keyset import descending, pair_after
 from foodtrace.trace.entry import Entry
 
 GRADE_TYPE = "grade.compute"
@@ -282,14 +283,29 @@ def _set_out(row: CreditGrade) -> GradeRecordOut:
     )
 
 
-def party_grades(session: Session, party_id: str) -> list[GradeRecordOut]:
-    """Every grade of the party, computed and hand-typed, newest entry first."""
+def party_grades(
+    session: Session, party_id: str, *, before: int | None = None, limit: int | None = None
+) -> list[GradeRecordOut]:
+    """Every grade of the party, computed and hand-typed, newest entry first;
+    ``before``/``limit``: one keyset page (the API's), each table read only that far."""
     computed = session.scalars(
-        select(ComputedGrade).where(ComputedGrade.party_id == party_id)
+        descending(
+            select(ComputedGrade).where(ComputedGrade.party_id == party_id),
+            ComputedGrade.entry_index,
+            before,
+            limit,
+        )
     ).all()
-    typed = session.scalars(select(CreditGrade).where(CreditGrade.party_id == party_id)).all()
+    typed = session.scalars(
+        descending(
+            select(CreditGrade).where(CreditGrade.party_id == party_id),
+            CreditGrade.entry_index,
+            before,
+            limit,
+        )
+    ).all()
     out = [_computed_out(r) for r in computed] + [_set_out(r) for r in typed]
-    return sorted(out, key=lambda g: g.entry_index, reverse=True)
+    return sorted(out, key=lambda g: g.entry_index, reverse=True)[:limit]
 
 
 def latest_computed(session: Session) -> dict[str, ComputedGrade]:
@@ -348,10 +364,24 @@ def penalty_out(row: Penalty) -> PenaltyOut:
     )
 
 
-def party_penalties(session: Session, party_id: str) -> list[PenaltyOut]:
-    rows = session.scalars(
-        select(Penalty).where(Penalty.party_id == party_id).order_by(Penalty.decided_on.desc())
-    ).all()
+def party_penalties(
+    session: Session,
+    party_id: str,
+    *,
+    before: tuple[date, int] | None = None,
+    limit: int | None = None,
+) -> list[PenaltyOut]:
+    """Newest decision first (ties: newest entry first); ``before``/``limit``: one keyset
+    page (the API's), after the (decided_on, entry_index) the previous page ended with."""
+    stmt = (
+        select(Penalty)
+        .where(Penalty.party_id == party_id)
+        .order_by(Penalty.decided_on.desc(), Penalty.entry_index.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        stmt = stmt.where(pair_after(Penalty.decided_on, Penalty.entry_index, before, desc=True))
+    rows = session.scalars(stmt).all()
     return [penalty_out(r) for r in rows]
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import DAY, INT, PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -80,7 +80,8 @@ def router(_: Settings) -> APIRouter:
     def read_party_grades(
         log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
     ) -> Any:
-        grades = page.slice(response, service.party_grades(session, party_id), _index)
+        found = service.party_grades(session, party_id, before=page.after_index(), limit=page.fetch)
+        grades = page.keyed(response, found, _index)
         return [recorded(log, g, g.entry_index) for g in grades]
 
     @r.post(
@@ -118,7 +119,10 @@ def router(_: Settings) -> APIRouter:
     def read_penalties(
         log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
     ) -> Any:
-        penalties = page.slice(response, service.party_penalties(session, party_id), _index)
+        after = page.after_key(DAY, INT)
+        before = None if after is None else (after[0], after[1])
+        found = service.party_penalties(session, party_id, before=before, limit=page.fetch)
+        penalties = page.keyed(response, found, lambda p: p.decided_on, _index)
         return [recorded(log, p, p.entry_index) for p in penalties]
 
     @r.post(
@@ -202,15 +206,18 @@ def router(_: Settings) -> APIRouter:
         "/inspections/schedule",
         summary="Due and overdue inspections per grade policy (inspector, regulator)",
         response_model=list[ScheduleOut],
-        responses=problem_responses(401, 403),
+        responses=paged_responses(401, 403),
     )
     def read_schedule(
         session: SessionDep,
         _: Handler,
+        page: PageDep,
+        response: Response,
         status: Annotated[DueStatus | None, Query()] = None,
         as_of: AsOf = None,
     ) -> Any:
-        return planning.schedule(session, as_of or flows.local_day(), status=status)
+        found = planning.schedule(session, as_of or flows.local_day(), status=status)
+        return page.slice(response, found, lambda s: s.party_id)
 
     @r.get(
         "/parties/{party_id}/schedule",

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import problem_responses
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -81,10 +82,17 @@ def router(_: Settings) -> APIRouter:
         "/grids",
         summary="Grids (inspector, regulator); mine=true: those the caller owns",
         response_model=list[GridOut],
-        responses=problem_responses(401, 403),
+        responses=paged_responses(401, 403),
     )
-    def list_grids(session: SessionDep, principal: Handler, mine: bool = False) -> Any:
-        return service.list_grids(session, person=principal.party_id if mine else None)
+    def list_grids(
+        session: SessionDep,
+        principal: Handler,
+        page: PageDep,
+        response: Response,
+        mine: bool = False,
+    ) -> Any:
+        grids = service.list_grids(session, person=principal.party_id if mine else None)
+        return page.slice(response, grids, lambda g: g.grid_id)
 
     def _grid(session: SessionDep, grid_id: str) -> Grid:
         grid = session.get(Grid, grid_id)
@@ -96,11 +104,14 @@ def router(_: Settings) -> APIRouter:
         "/grids/{grid_id}/businesses",
         summary="A grid's businesses with grade and 量化分级 face (inspector, regulator)",
         response_model=list[GridBusinessOut],
-        responses=READ_ERRORS,
+        responses=paged_responses(401, 403, 404),
     )
-    def read_businesses(session: SessionDep, _: Handler, grid_id: str) -> Any:
+    def read_businesses(
+        session: SessionDep, _: Handler, grid_id: str, page: PageDep, response: Response
+    ) -> Any:
         _grid(session, grid_id)
-        return service.businesses(session, grid_id, local_day())
+        found = service.businesses(session, grid_id, local_day())
+        return page.slice(response, found, lambda b: b.party_id)
 
     @r.get(
         "/grids/{grid_id}/dashboard",

@@ -16,6 +16,7 @@ from foodtrace.health.schemas import CertificateBody, CertificateOut
 from foodtrace.party.models import Party
 from foodtrace.party.status import licence_status
 from foodtrace.record.registry import Projector, conflict, missing, register_type
+from foodtrace.store.keyset import ascending
 from foodtrace.trace import personal
 from foodtrace.trace.entry import Entry
 
@@ -125,12 +126,12 @@ def get_certificate(session: Session, number: str) -> CertificateOut | None:
     return certificate_out(session, row) if row else None
 
 
-def employer_certificates(session: Session, party_id: str) -> list[CertificateOut]:
-    rows = session.scalars(
-        select(HealthCertificate)
-        .where(HealthCertificate.employer == party_id)
-        .order_by(HealthCertificate.entry_index)
-    ).all()
+def employer_certificates(
+    session: Session, party_id: str, *, after: int | None = None, limit: int | None = None
+) -> list[CertificateOut]:
+    """In entry order; ``after``/``limit``: one keyset page (the API's)."""
+    stmt = select(HealthCertificate).where(HealthCertificate.employer == party_id)
+    rows = session.scalars(ascending(stmt, HealthCertificate.entry_index, after, limit)).all()
     return [certificate_out(session, r) for r in rows]
 
 

@@ -154,7 +154,13 @@ def router(_: Settings) -> APIRouter:
     def read_employer_certificates(
         log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
     ) -> Any:
-        certs = page.slice(response, service.employer_certificates(session, party_id), _index)
+        certs = page.keyed(
+            response,
+            service.employer_certificates(
+                session, party_id, after=page.after_index(), limit=page.fetch
+            ),
+            _index,
+        )
         return [recorded(log, c, c.entry_index) for c in certs]
 
     @r.delete(

@@ -34,6 +34,7 @@ from foodtrace.inspection.schemas import (
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, conflict, missing, register_type
 from foodtrace.store.authors import utc
+from foodtrace.store.keyset import ascending
 from foodtrace.trace.entry import Entry
 
 RECORD_TYPE = "inspection.record"
@@ -181,10 +182,12 @@ def get_inspection(session: Session, entry_index: int) -> InspectionOut | None:
     return inspection_out(row, session.get(InspectionAck, entry_index)) if row else None
 
 
-def party_inspections(session: Session, party_id: str) -> list[InspectionOut]:
-    rows = session.scalars(
-        select(Inspection).where(Inspection.party_id == party_id).order_by(Inspection.entry_index)
-    ).all()
+def party_inspections(
+    session: Session, party_id: str, *, after: int | None = None, limit: int | None = None
+) -> list[InspectionOut]:
+    """In entry order; ``after``/``limit``: one keyset page (the API's)."""
+    stmt = select(Inspection).where(Inspection.party_id == party_id)
+    rows = session.scalars(ascending(stmt, Inspection.entry_index, after, limit)).all()
     return _with_acks(session, list(rows))
 
 
@@ -193,9 +196,11 @@ def unacknowledged(
     *,
     party_ids: list[str] | None = None,
     inspector: str | None = None,
+    after: int | None = None,
     limit: int = 500,
 ) -> list[InspectionOut]:
-    """Visits the merchant has not signed yet (not 双签), oldest first."""
+    """Visits the merchant has not signed yet (not 双签), oldest first; ``after``/``limit``:
+    one keyset page (the API's)."""
     query = (
         select(Inspection)
         .outerjoin(InspectionAck, InspectionAck.inspection_index == Inspection.entry_index)
@@ -207,6 +212,8 @@ def unacknowledged(
         query = query.where(Inspection.party_id.in_(party_ids))
     if inspector is not None:
         query = query.where(Inspection.inspector == inspector)
+    if after is not None:
+        query = query.where(Inspection.entry_index > after)
     return [inspection_out(r, None) for r in session.scalars(query)]
 
 

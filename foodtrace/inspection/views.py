@@ -120,17 +120,24 @@ def router(_: Settings) -> APIRouter:
         "/inspections/unacknowledged",
         summary="Visits the merchant has not signed yet (inspector, regulator)",
         response_model=list[InspectionOut],
-        responses=problem_responses(401, 403),
+        responses=paged_responses(401, 403),
     )
     def read_unacknowledged(
         session: SessionDep,
         _: Handler,
+        page: PageDep,
+        response: Response,
         party_id: Annotated[str | None, Query(max_length=128)] = None,
         inspector: Annotated[str | None, Query(max_length=128)] = None,
     ) -> Any:
-        return service.unacknowledged(
-            session, party_ids=[party_id] if party_id else None, inspector=inspector
+        found = service.unacknowledged(
+            session,
+            party_ids=[party_id] if party_id else None,
+            inspector=inspector,
+            after=page.after_index(),
+            limit=page.fetch,
         )
+        return page.keyed(response, found, _index)
 
     @r.post(
         "/grades",
@@ -168,7 +175,13 @@ def router(_: Settings) -> APIRouter:
     def read_party_inspections(
         log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
     ) -> Any:
-        found = page.slice(response, service.party_inspections(session, party_id), _index)
+        found = page.keyed(
+            response,
+            service.party_inspections(
+                session, party_id, after=page.after_index(), limit=page.fetch
+            ),
+            _index,
+        )
         return [recorded(log, i, i.entry_index) for i in found]
 
     @r.get(

@@ -7,11 +7,12 @@ from datetime import date
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import TOKEN_HEADER, PageDep, PageRequest, paged_responses
 from foodtrace.config import Settings
 from foodtrace.grading.flows import local_day
 from foodtrace.lists.schemas import ListKind, ListOut
@@ -45,26 +46,44 @@ def _today(as_of: date | None) -> date:
 
 
 def _add(r: APIRouter, kind: ListKind) -> None:
-    def read_json(session: SessionDep, as_of: AsOf = None) -> Any:
-        return listing(session, kind, _today(as_of))
+    def read_json(
+        session: SessionDep, page: PageDep, response: Response, as_of: AsOf = None
+    ) -> Any:
+        return _paged(session, page, response, _today(as_of))
 
-    def read_page(session: SessionDep, as_of: AsOf = None) -> Any:
-        page = templates().get_template("list.html")
-        return HTMLResponse(page.render(listing=listing(session, kind, _today(as_of))))
+    def read_page(session: SessionDep, page: PageDep, as_of: AsOf = None) -> Any:
+        response = HTMLResponse("")
+        found = _paged(session, page, response, _today(as_of))
+        token = response.headers.get(TOKEN_HEADER)
+        html = (
+            templates()
+            .get_template("list.html")
+            .render(listing=found, next_url=page.next_url(token) if token else None)
+        )
+        paging = {h: v for h, v in response.headers.items() if h in ("link", "next-page-token")}
+        return HTMLResponse(html, headers=paging)
+
+    def _paged(session: SessionDep, page: PageRequest, response: Response, today: date) -> ListOut:
+        """The list with one page of its parties (newest listing first, by party id)."""
+        found = listing(session, kind, today)
+        found.parties = page.slice(response, found.parties, lambda p: p.party_id)
+        return found
 
     r.add_api_route(
         f"{API}/lists/{kind.value}",
         read_json,
         methods=["GET"],
-        summary=f"The {kind.value} list with reasons and dates (public)",
+        summary=f"The {kind.value} list with reasons and dates (public); ``parties`` is paged",
         response_model=ListOut,
+        responses=paged_responses(),
     )
     r.add_api_route(
         f"/lists/{kind.value}",
         read_page,
         methods=["GET"],
-        summary=f"The {kind.value} list as a zh-CN page (public)",
+        summary=f"The {kind.value} list as a zh-CN page (public), one page of parties",
         response_class=HTMLResponse,
+        responses=paged_responses(),
     )
 
 

@@ -41,6 +41,7 @@ from foodtrace.record.registry import (
     register_type,
 )
 from foodtrace.store.db import session_factory
+from foodtrace.store.keyset import ascending
 from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import AuthorKey, LogEntry
 from foodtrace.trace import entry as entry_mod
@@ -256,10 +257,12 @@ def get_licence(session: Session, number: str) -> LicenceOut | None:
     return licence_out(row) if row is not None else None
 
 
-def party_licences(session: Session, party_id: str) -> list[LicenceOut]:
-    rows = session.scalars(
-        select(Licence).where(Licence.holder == party_id).order_by(Licence.entry_index)
-    ).all()
+def party_licences(
+    session: Session, party_id: str, *, after: int | None = None, limit: int | None = None
+) -> list[LicenceOut]:
+    """In entry order; ``after``/``limit``: one keyset page (the API's)."""
+    stmt = select(Licence).where(Licence.holder == party_id)
+    rows = session.scalars(ascending(stmt, Licence.entry_index, after, limit)).all()
     return [licence_out(r) for r in rows]
 
 

@@ -195,7 +195,11 @@ def router(_: Settings) -> APIRouter:
     def read_party_licences(
         log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
     ) -> Any:
-        licences = page.slice(response, service.party_licences(session, party_id), _index)
+        licences = page.keyed(
+            response,
+            service.party_licences(session, party_id, after=page.after_index(), limit=page.fetch),
+            _index,
+        )
         return [
             {
                 "record": lic,

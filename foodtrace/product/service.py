@@ -14,6 +14,7 @@ from foodtrace.product.models import Lot, Product
 from foodtrace.product.schemas import LotBody, LotOut, ProductBody, ProductOut
 from foodtrace.provenance import projection as provenance
 from foodtrace.record.registry import conflict, missing, register_type
+from foodtrace.store.keyset import ascending
 from foodtrace.trace.entry import Entry
 
 PRODUCERS = frozenset({Role.PRODUCER})
@@ -88,10 +89,12 @@ def get_lot(session: Session, gtin: str, lot_code: str) -> LotOut | None:
     return lot_out(row) if row else None
 
 
-def product_lots(session: Session, gtin: str) -> list[LotOut]:
-    rows = session.scalars(
-        select(Lot).where(Lot.gtin == gtin.zfill(14)).order_by(Lot.entry_index)
-    ).all()
+def product_lots(
+    session: Session, gtin: str, *, after: int | None = None, limit: int | None = None
+) -> list[LotOut]:
+    """In entry order; ``after``/``limit``: one keyset page (the API's)."""
+    stmt = select(Lot).where(Lot.gtin == gtin.zfill(14))
+    rows = session.scalars(ascending(stmt, Lot.entry_index, after, limit)).all()
     return [lot_out(r) for r in rows]
 
 

@@ -80,7 +80,11 @@ def router(_: Settings) -> APIRouter:
     def read_product_lots(
         log: LogDep, session: SessionDep, gtin: GtinPath, page: PageDep, response: Response
     ) -> Any:
-        lots = page.slice(response, service.product_lots(session, gtin), _index)
+        lots = page.keyed(
+            response,
+            service.product_lots(session, gtin, after=page.after_index(), limit=page.fetch),
+            _index,
+        )
         return [recorded(log, lot, lot.entry_index) for lot in lots]
 
     @r.get(

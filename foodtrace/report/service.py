@@ -15,6 +15,7 @@ from foodtrace.product.models import Lot
 from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.report.models import Report
 from foodtrace.report.schemas import LotSubject, PartySubject, ReportBody, ReportOut, TestItem
+from foodtrace.store.keyset import ascending
 from foodtrace.trace.custody import Subject
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.lineage import lot_canonical
@@ -97,19 +98,28 @@ def get_report(session: Session, number: str) -> ReportOut | None:
     return report_out(row) if row else None
 
 
-def reports_about_lot(session: Session, gtin: str, lot_code: str) -> list[ReportOut]:
-    rows = session.scalars(
-        select(Report)
-        .where(Report.subject_gtin == gtin.zfill(14), Report.subject_lot == lot_code)
-        .order_by(Report.entry_index)
-    ).all()
+def reports_about_lot(
+    session: Session,
+    gtin: str,
+    lot_code: str,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> list[ReportOut]:
+    """In entry order; ``after``/``limit``: one keyset page (the API's)."""
+    stmt = select(Report).where(
+        Report.subject_gtin == gtin.zfill(14), Report.subject_lot == lot_code
+    )
+    rows = session.scalars(ascending(stmt, Report.entry_index, after, limit)).all()
     return [report_out(r) for r in rows]
 
 
-def reports_about_party(session: Session, party_id: str) -> list[ReportOut]:
-    rows = session.scalars(
-        select(Report).where(Report.subject_party == party_id).order_by(Report.entry_index)
-    ).all()
+def reports_about_party(
+    session: Session, party_id: str, *, after: int | None = None, limit: int | None = None
+) -> list[ReportOut]:
+    """In entry order; ``after``/``limit``: one keyset page (the API's)."""
+    stmt = select(Report).where(Report.subject_party == party_id)
+    rows = session.scalars(ascending(stmt, Report.entry_index, after, limit)).all()
     return [report_out(r) for r in rows]
 
 

@@ -182,7 +182,13 @@ def router(_: Settings) -> APIRouter:
         page: PageDep,
         response: Response,
     ) -> Any:
-        reports = page.slice(response, service.reports_about_lot(session, gtin, lot_code), _index)
+        reports = page.keyed(
+            response,
+            service.reports_about_lot(
+                session, gtin, lot_code, after=page.after_index(), limit=page.fetch
+            ),
+            _index,
+        )
         return [recorded(log, rep, rep.entry_index) for rep in reports]
 
     @r.get(
@@ -194,7 +200,13 @@ def router(_: Settings) -> APIRouter:
     def read_party_reports(
         log: LogDep, session: SessionDep, party_id: str, page: PageDep, response: Response
     ) -> Any:
-        reports = page.slice(response, service.reports_about_party(session, party_id), _index)
+        reports = page.keyed(
+            response,
+            service.reports_about_party(
+                session, party_id, after=page.after_index(), limit=page.fetch
+            ),
+            _index,
+        )
         return [recorded(log, rep, rep.entry_index) for rep in reports]
 
     return r

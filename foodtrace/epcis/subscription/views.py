@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from foodtrace.api.app import SessionDep
+from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -82,9 +83,12 @@ def router(_: Settings) -> APIRouter:
             headers={"Location": f"{QUERIES}/{named.name}"},
         )
 
-    @r.get(QUERIES, summary="Every named query", responses=problem_responses(401))
-    def list_queries(session: SessionDep, _: PrincipalDep) -> list[dict[str, Any]]:
-        return [service.query_json(q) for q in service.list_queries(session)]
+    @r.get(QUERIES, summary="Every named query", responses=paged_responses(401))
+    def list_queries(
+        session: SessionDep, _: PrincipalDep, page: PageDep, response: Response
+    ) -> list[dict[str, Any]]:
+        queries = [service.query_json(q) for q in service.list_queries(session)]
+        return page.slice(response, queries, lambda q: str(q["name"]))
 
     @r.get(QUERIES + "/{queryName}", summary="A named query", responses=problem_responses(401, 404))
     def get_query(queryName: str, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
@@ -168,18 +172,21 @@ def router(_: Settings) -> APIRouter:
     @r.get(
         QUERIES + "/{queryName}/subscriptions",
         summary="The caller's subscriptions to a named query",
-        responses=problem_responses(401, 404),
+        responses=paged_responses(401, 404),
     )
     def list_subscriptions(
         queryName: str,
         session: SessionDep,
         principal: PrincipalDep,
+        page: PageDep,
+        response: Response,
     ) -> list[dict[str, Any]]:
         try:
             subs = service.list_subscriptions(session, principal, queryName)
         except service.SubscriptionError as exc:
             raise _problem(exc) from exc
-        return [service.subscription_json(s) for s in subs]
+        found = [service.subscription_json(s) for s in subs]
+        return page.slice(response, found, lambda s: str(s["subscriptionID"]))
 
     @r.get(
         QUERIES + "/{queryName}/subscriptions/{subscriptionID}",
