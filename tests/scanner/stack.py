@@ -25,6 +25,7 @@ import httpx
 
 from foodtrace import demo
 from foodtrace.config import Settings
+from foodtrace.demo import shell as demo_shell
 from foodtrace.store.log import MerkleLog, load_or_create_key
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
@@ -69,7 +70,8 @@ def seed(data_dir: Path, port: int, rpc: str, operator_key: str) -> Seeded:
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "chain.key").write_text(operator_key + "\n")
     settings = settings_for(data_dir, port, rpc)
-    with mock.patch.object(demo, "demo_settings", lambda _d, _p: settings):
+    # prepare() reads demo_settings from the module it is defined in (foodtrace.demo.shell)
+    with mock.patch.object(demo_shell, "demo_settings", lambda _d, _p: settings):
         summary = demo.prepare(data_dir, port=port)
     assert summary.contract_address and summary.chain_size
     authority = load_or_create_key(data_dir / demo.AUTHORITY_KEY_FILE)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import rfc8785
 import stack
@@ -106,6 +107,18 @@ def _failures(data: dict[str, object]) -> list[str]:
     return out
 
 
+def _until_served(url: str, index: int, data: str) -> None:
+    """Until the resolver's answer for ``url`` carries ``data`` as entry ``index``: it keeps a
+    built page for about a second and serves it stale while it rebuilds."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answer = httpx.get(url, headers={"Accept": "application/json"}).json()
+        if any(r["index"] == index and r["data"] == data for r in answer["proofs"]["records"]):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the resolver never served the altered entry {index}")
+
+
 def test_printed_command_verifies_the_codes_then_catches_an_altered_row_and_keys_are_kept(
     demo: Demo, tmp_path: Path
 ) -> None:
@@ -131,6 +144,7 @@ def test_printed_command_verifies_the_codes_then_catches_an_altered_row_and_keys
             "UPDATE entries SET data = ? WHERE leaf_index = ?", (rfc8785.dumps(altered), shown)
         )
         db.commit()
+        _until_served(codes[-1]["text"], shown, rfc8785.dumps(altered).decode())
         code, data = _scan(demo)
     finally:
         db.execute("UPDATE entries SET data = ? WHERE leaf_index = ?", (original, shown))
