@@ -37,6 +37,21 @@ def _event(kind: str, when: str, **fields: Any) -> dict[str, Any]:
     return {"type": kind, "eventTime": when, "eventTimeZoneOffset": "+08:00", **fields}
 
 
+def _observe(
+    when: str, biz_step: str, quantities: list[dict[str, Any]], **fields: Any
+) -> dict[str, Any]:
+    """An OBSERVE ObjectEvent of lot quantities (the demo names lots, not serials)."""
+    return _event(
+        "ObjectEvent",
+        when,
+        action="OBSERVE",
+        bizStep=biz_step,
+        epcList=[],
+        quantityList=quantities,
+        **fields,
+    )
+
+
 def _transfer(frm: DemoParty, to: DemoParty, carrier: DemoParty | None = None) -> dict[str, Any]:
     """Source and destination; a ``carrier`` is named as the possessing party in transit,
     which lets it record the cold chain (custody stays with the shipper until received)."""
@@ -121,39 +136,30 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
             ),
             # The farm sends the lab a sample of the cucumbers: what lets the lab report on
             # the lot (custody of records, README).
-            _event(
-                "ObjectEvent",
+            _observe(
                 _at(d6, 10),
-                action="OBSERVE",
-                bizStep="sampling",
-                epcList=[],
-                quantityList=[_qty(cucumber, 2)],
+                "sampling",
+                [_qty(cucumber, 2)],
                 readPoint=_site(farm),
                 destinationList=[
                     {"type": "possessing_party", "destination": _party_id(BY_KEY["lab"])}
                 ],
             ),
-            _event(
-                "ObjectEvent",
+            _observe(
                 _at(d6, 14),
-                action="OBSERVE",
-                bizStep="shipping",
+                "shipping",
+                [_qty(cucumber), _qty(tomato)],
                 disposition="in_transit",
-                epcList=[],
-                quantityList=[_qty(cucumber), _qty(tomato)],
                 readPoint=_site(farm),
                 **_transfer(farm, proc),
             ),
         ],
         "processor": [
-            _event(
-                "ObjectEvent",
+            _observe(
                 _at(d6, 19),
-                action="OBSERVE",
-                bizStep="receiving",
+                "receiving",
+                [_qty(cucumber), _qty(tomato)],
                 disposition="in_progress",
-                epcList=[],
-                quantityList=[_qty(cucumber), _qty(tomato)],
                 readPoint=_site(proc),
                 bizLocation=_site(proc),
                 **_transfer(farm, proc),
@@ -170,28 +176,22 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
             ),
             # The processor holds the salad, so it ships it: to the restaurant, with the
             # cold-chain carrier named as the party in possession while it is in transit.
-            _event(
-                "ObjectEvent",
+            _observe(
                 _at(d5, 16),
-                action="OBSERVE",
-                bizStep="shipping",
+                "shipping",
+                [_qty(salad)],
                 disposition="in_transit",
-                epcList=[],
-                quantityList=[_qty(salad)],
                 readPoint=_site(proc),
                 sensorElementList=[_temperature(_at(d5, 16), truck, 2.8)],
                 **_transfer(proc, rest, carrier=cold),
             ),
         ],
         "logistics": [
-            _event(
-                "ObjectEvent",
+            _observe(
                 _at(d4, 2, 40),
-                action="OBSERVE",
-                bizStep="transporting",
+                "transporting",
+                [_qty(salad)],
                 disposition="in_transit",
-                epcList=[],
-                quantityList=[_qty(salad)],
                 # 冷链断链: 9.6 °C for a chilled product kept at 0-4 °C.
                 sensorElementList=[
                     _temperature(_at(d4, 2, 10), truck, 3.4),
@@ -200,14 +200,11 @@ def demo_events(today: date) -> dict[str, list[dict[str, Any]]]:
             ),
         ],
         "restaurant": [
-            _event(
-                "ObjectEvent",
+            _observe(
                 _at(d4, 7, 30),
-                action="OBSERVE",
-                bizStep="receiving",
+                "receiving",
+                [_qty(salad)],
                 disposition="in_progress",
-                epcList=[],
-                quantityList=[_qty(salad)],
                 readPoint=_site(rest),
                 bizLocation=_site(rest),
                 **_transfer(proc, rest),
