@@ -134,10 +134,11 @@ class Scanner:
         cp = self._checkpoints.get(note)
         if cp is None:
             accepted = self._accepted_keys()
-            cp = verify_checkpoint(note, accepted or [self.trust.log_key])
             if not accepted:
+                verify_checkpoint(note, [self.trust.log_key])  # a bad signature shows first
                 raise CheckpointError(f"log key not the chain's: {self.log_key_step().detail}")
-            self._checkpoints[note] = cp
+            # the records' own checkpoint step has usually checked this signature already
+            cp = self._checkpoints[note] = self._signed(note, accepted)
         return cp
 
     # -- a code ------------------------------------------------------------------------------
