@@ -330,16 +330,24 @@ def _one(
     return response if "id" in request else None
 
 
-def answer(w3: Callable[[], Web3], body: Any, cache: ReadCache | None = None) -> Any:
+def answer(
+    w3: Callable[[], Web3],
+    body: Any,
+    cache: ReadCache | None = None,
+    head_number: Callable[[], int] | None = None,
+) -> Any:
     """The JSON-RPC response to a parsed body: an object, a list for a batch, or None when
     there is nothing to answer (notifications only). ``w3`` opens the chain on first use.
-    The head is read once per body, so a batch is answered at one block."""
+    The head is read once per body, so a batch is answered at one block; ``head_number``
+    (optional) reads it more cheaply than ``eth_blockNumber`` through web3, which is most of
+    the cost of an answer from the cache."""
     cache = cache if cache is not None else ReadCache()
     heads: list[int] = []
+    read_head = head_number or (lambda: int(w3().eth.block_number))
 
     def head() -> int:
         if not heads:
-            heads.append(int(w3().eth.block_number))
+            heads.append(read_head())
         return heads[0]
 
     if isinstance(body, list):

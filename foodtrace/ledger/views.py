@@ -60,6 +60,16 @@ def router(settings: Settings) -> APIRouter:
 
         return opened
 
+    def head_of(request: Request) -> Any:
+        def head() -> int:
+            chain = request.app.state.chain.get()
+            number: int = (
+                chain.embedded.head_number() if chain.embedded else chain.w3.eth.block_number
+            )
+            return number
+
+        return head
+
     @r.post(
         CHAIN_RPC_PATH,
         summary="Read the embedded chain over Ethereum JSON-RPC (read-only)",
@@ -89,7 +99,9 @@ def router(settings: Settings) -> APIRouter:
         except ValueError as exc:
             error = rpc.RpcError(rpc.PARSE_ERROR, f"not JSON: {exc}").to_json()
             return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, headers=CORS)
-        answer = await run_in_threadpool(rpc.answer, w3_of(request), parsed, cache)
+        answer = await run_in_threadpool(
+            rpc.answer, w3_of(request), parsed, cache, head_of(request)
+        )
         if answer is None:
             return Response(status_code=204, headers=CORS)
         return JSONResponse(answer, headers=CORS)

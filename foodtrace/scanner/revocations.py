@@ -9,6 +9,10 @@ exactly that: given every entry of a checkpoint's tree (fetched as tlog-tiles en
 it recomputes the root, so no entry can be left out or changed, and collects every
 revocation in them. That costs the whole log once per run: sound and complete, and meant for
 auditors and small logs (``foodtrace-scan --revocations log``), not for every phone scan.
+
+Licences are revoked the same way (``licence.revoke`` names the licence number): the same
+pass collects them, so a merchant's page that shows a licence as valid while the log revokes
+it is caught too.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from foodtrace.trace.layout import TILE_WIDTH
 from foodtrace.trace.merkle import leaf_hash, root
 
 REVOKE = "party.key.revoke"
+LICENCE_REVOKE = "licence.revoke"
 
 
 class LogScanError(VerificationError):
@@ -46,9 +51,28 @@ class LogRevocations:
 
     size: int
     keys: dict[tuple[str, str], Revocation] = field(default_factory=dict)
+    licences: dict[str, LicenceRevocation] = field(default_factory=dict)
 
     def of(self, party_id: str, key_id: str) -> Revocation | None:
         return self.keys.get((party_id, key_id))
+
+    def licence(self, number: str) -> LicenceRevocation | None:
+        """The first revocation of licence ``number`` in the log (numbers compared as the
+        server records them: trimmed, upper case)."""
+        return self.licences.get(licence_number(number))
+
+
+@dataclass(frozen=True)
+class LicenceRevocation:
+    """A licence revocation found in the log: the entry's index, when it says it was issued."""
+
+    index: int
+    number: str
+    issued_at: str
+
+
+def licence_number(text: str) -> str:
+    return text.strip().upper()
 
 
 def parse_bundle(data: bytes) -> list[bytes]:
@@ -85,17 +109,19 @@ def from_entries(entries: Sequence[bytes], checkpoint: Checkpoint) -> LogRevocat
             f"checkpoint signs root {checkpoint.root.hex()}: entries were changed or left out"
         )
     found: dict[tuple[str, str], Revocation] = {}
+    licences: dict[str, LicenceRevocation] = {}
     for index, data in enumerate(entries):
-        if b'"party.key.revoke"' not in data:
+        if b'"party.key.revoke"' not in data and b'"licence.revoke"' not in data:
             continue  # most entries: no need to parse them
         try:
             entry = json.loads(data)
-            body = entry["body"]
-            if entry.get("type") != REVOKE:
-                continue
-            key = (str(body["party_id"]), str(body["key_id"]))
-            issued = str(entry["issued_at"])
-        except (ValueError, KeyError, TypeError):
+            body, kind, issued = entry["body"], entry.get("type"), str(entry["issued_at"])
+            if kind == REVOKE:
+                key = (str(body["party_id"]), str(body["key_id"]))
+                found.setdefault(key, Revocation(index, key[0], key[1], issued))
+            elif kind == LICENCE_REVOKE:
+                number = licence_number(str(body["number"]))
+                licences.setdefault(number, LicenceRevocation(index, number, issued))
+        except (ValueError, KeyError, TypeError, AttributeError):
             continue  # a malformed entry revokes nothing
-        found.setdefault(key, Revocation(index, key[0], key[1], issued))
-    return LogRevocations(checkpoint.size, found)
+    return LogRevocations(checkpoint.size, found, licences)

@@ -48,6 +48,7 @@ from foodtrace.trace.verify import (
 )
 
 RECORD_STEPS = (*STEPS, "author", "consistency")
+LICENCE_ISSUE = "licence.issue"
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class Scanner:
         self.history = History(state, self.verify_checkpoint)
         self._revocations: dict[str, LogRevocations] = {}
         self._revocations_lock = threading.Lock()
+        self.revocations_from_log = revocations_from_log
 
     # -- the log key and checkpoints ---------------------------------------------------------
 
@@ -134,10 +136,11 @@ class Scanner:
         cp = self._checkpoints.get(note)
         if cp is None:
             accepted = self._accepted_keys()
-            cp = verify_checkpoint(note, accepted or [self.trust.log_key])
             if not accepted:
+                verify_checkpoint(note, [self.trust.log_key])  # a bad signature shows first
                 raise CheckpointError(f"log key not the chain's: {self.log_key_step().detail}")
-            self._checkpoints[note] = cp
+            # the records' own checkpoint step has usually checked this signature already
+            cp = self._checkpoints[note] = self._signed(note, accepted)
         return cp
 
     # -- a code ------------------------------------------------------------------------------
@@ -199,7 +202,45 @@ class Scanner:
             result.steps.append(
                 Step("subject", FAILED, f"no verified record is about {result.subject}")
             )
+        if self.revocations_from_log and isinstance(code.subject, Merchant):
+            result.steps.append(self._licence_step(server, result.records))
         return result
+
+    def _licence_step(self, server: Server, records: list[RecordCheck]) -> Step:
+        """Is every licence the page shows unrevoked in the log, or shown with the logged
+        revocation? A page leaving out a revocation the log holds is a server hiding it."""
+        issued = [
+            (r.index, str(r.entry.body.get("number", "")))
+            for r in records
+            if r.ok and r.entry is not None and r.entry.type == LICENCE_ISSUE
+        ]
+        try:
+            log = self._log_revocations(server, 0)
+        except (VerificationError, ServerError) as exc:
+            return Step("licences", FAILED, f"could not read the log's revocations: {exc}")
+        shown = {r.index for r in records if r.ok}
+        hidden: list[str] = []
+        revoked: list[str] = []
+        for index, number in issued:
+            found = log.licence(number)
+            if found is None:
+                continue
+            said = f"licence {number} (entry {index}) is revoked in entry {found.index}"
+            (revoked if found.index in shown else hidden).append(
+                f"{said} (issued {found.issued_at})"
+            )
+        if hidden:
+            return Step(
+                "licences",
+                FAILED,
+                f"{'; '.join(hidden)}, which the page does not show: the server hides a revocation",
+            )
+        return Step(
+            "licences",
+            OK,
+            f"{len(issued)} licence(s) checked against the log's {log.size} entries; "
+            f"{len(revoked)} revoked, and shown with the revocation",
+        )
 
     def _prefetch(self, resolved: Resolved) -> None:
         """Read the log key and the roots at every checkpoint size the answer uses in one

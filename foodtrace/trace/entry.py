@@ -10,7 +10,6 @@ with every problem named.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from foodtrace.trace import keys
+from foodtrace.trace import canonical, keys
 from foodtrace.trace.errors import EntryError, SignatureError
 from foodtrace.trace.merkle import leaf_hash
 
@@ -68,7 +67,7 @@ class Entry:
         """The bytes the author signs: JCS of the envelope without ``sig``."""
         cached: bytes | None = self.__dict__.get("_signed")
         if cached is None:
-            cached = rfc8785.dumps(self.unsigned())
+            cached = canonical.dumps(self.unsigned(), self.__dict__.get("_simple", False))
             _keep(self, signed=cached)
         return cached
 
@@ -78,7 +77,8 @@ class Entry:
             raise SignatureError("entry is not signed")
         cached: bytes | None = self.__dict__.get("_leaf")
         if cached is None:
-            cached = rfc8785.dumps({**self.unsigned(), "sig": self.sig})
+            simple = self.__dict__.get("_simple", False)
+            cached = canonical.dumps({**self.unsigned(), "sig": self.sig}, simple)
             _keep(self, leaf=cached)
         return cached
 
@@ -89,8 +89,18 @@ class Entry:
         return parse_time(self.issued_at)
 
 
-def _keep(entry: Entry, *, signed: bytes | None = None, leaf: bytes | None = None) -> Entry:
-    """Remember canonical bytes already computed for ``entry`` (frozen: set past it)."""
+def _keep(
+    entry: Entry,
+    *,
+    signed: bytes | None = None,
+    leaf: bytes | None = None,
+    simple: bool = False,
+) -> Entry:
+    """Remember canonical bytes already computed for ``entry`` (frozen: set past it), and
+    whether the fast JCS encoder is exact for it (``simple``, from :func:`canonical.loads`
+    of the very value: an entry parsed from text canonicalises with the C encoder)."""
+    if simple:
+        object.__setattr__(entry, "_simple", True)
     if signed is not None:
         object.__setattr__(entry, "_signed", signed)
     if leaf is not None:
@@ -151,15 +161,6 @@ def verify(entry: Entry, lookup: KeyLookup) -> None:
     verify_signature(entry, lookup(entry.author, entry.key, entry.issued_datetime()))
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
 def loads(raw: bytes | str, *, require_sig: bool = True, check_canonical: bool = True) -> Entry:
     """Parse one entry from JSON text, refusing anything not exactly an entry
     (``check_canonical`` as for :func:`validate`)."""
@@ -167,16 +168,19 @@ def loads(raw: bytes | str, *, require_sig: bool = True, check_canonical: bool =
     if size > MAX_ENTRY_BYTES:
         raise EntryError([("entry", f"is {size} bytes, the limit is {MAX_ENTRY_BYTES}")])
     try:
-        obj = json.loads(raw, object_pairs_hook=_reject_duplicates)
+        obj, simple = canonical.loads(raw)  # duplicate keys refused
     except (ValueError, UnicodeDecodeError) as exc:
         raise EntryError([("entry", f"is not valid JSON: {exc}")]) from exc
-    return validate(obj, require_sig=require_sig, check_canonical=check_canonical)
+    return validate(obj, require_sig=require_sig, check_canonical=check_canonical, simple=simple)
 
 
-def validate(obj: Any, *, require_sig: bool = True, check_canonical: bool = True) -> Entry:
+def validate(
+    obj: Any, *, require_sig: bool = True, check_canonical: bool = True, simple: bool = False
+) -> Entry:
     """Check a decoded JSON value against the envelope; raise :class:`EntryError` with all
     problems found. ``check_canonical=False`` skips the RFC 8785 check, for callers that
-    canonicalise the value themselves right after (bulk ingest), so it is not done twice."""
+    canonicalise the value themselves right after (bulk ingest), so it is not done twice.
+    ``simple`` comes only from :func:`canonical.loads` of ``obj``: the fast encoder is exact."""
     if not isinstance(obj, dict):
         raise EntryError([("entry", f"must be a JSON object, got {type(obj).__name__}")])
     problems: list[tuple[str, str]] = []
@@ -196,10 +200,10 @@ def validate(obj: Any, *, require_sig: bool = True, check_canonical: bool = True
     check("issued_at", _is_time(obj.get("issued_at")), "an RFC 3339 timestamp with offset")
     check("body", isinstance(obj.get("body"), dict), "a JSON object")
     check("sig", _is_sig(obj.get("sig")), "a base64 Ed25519 signature (64 bytes)")
-    canonical: bytes | None = None
+    canonical_bytes: bytes | None = None
     if not problems and check_canonical:
         try:
-            canonical = rfc8785.dumps(obj)
+            canonical_bytes = canonical.dumps(obj, simple)
         except rfc8785.CanonicalizationError as exc:
             problems.append(("body", f"cannot be canonicalised (RFC 8785): {exc}"))
     if problems:
@@ -214,7 +218,9 @@ def validate(obj: Any, *, require_sig: bool = True, check_canonical: bool = True
         sig=sig,
     )
     # the check's bytes are the entry's own: its signed bytes, or with a sig its leaf data
-    return _keep(entry, leaf=canonical) if sig else _keep(entry, signed=canonical)
+    if sig:
+        return _keep(entry, leaf=canonical_bytes, simple=simple)
+    return _keep(entry, signed=canonical_bytes, simple=simple)
 
 
 def _str_match(value: Any, pattern: re.Pattern[str]) -> bool:

@@ -282,3 +282,11 @@ def test_absent_with_an_external_chain(tmp_path: Path, sqlite_url: str) -> None:
         )
     embedded = Settings(data_dir=tmp_path, public_base_url="https://shop.example/")
     assert embedded.chain_public_url == "https://shop.example" + CHAIN_RPC_PATH
+
+
+def test_the_head_read_from_py_evm_is_web3s_block_number(served: Served) -> None:
+    """``/chain/rpc`` reads the head straight from py-evm (web3's eth_blockNumber builds the
+    whole block); both must name the same block, or cached answers would be keyed wrong."""
+    assert served.chain.embedded is not None
+    assert served.chain.embedded.head_number() == served.chain.w3.eth.block_number
+    assert int(served.call("eth_blockNumber")["result"], 16) == served.chain.w3.eth.block_number

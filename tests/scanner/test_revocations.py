@@ -5,7 +5,8 @@ dated before the revocation, is slipped into the log after it (the store accepts
 date is before the revocation). The scanner refuses it because the log orders it after the
 proved revocation. A server that hides the revocation (its key list says "not revoked") is
 believed by ``--revocations server`` and caught by ``--revocations log``, which reads the
-log's own entries.
+log's own entries. A licence is revoked the same way, before the key: a merchant page that
+leaves out the logged licence revocation is caught by ``--revocations log`` too.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import Checkpoint, parse_verifier_key
+from foodtrace.trace.codes import Merchant, parse_code
 from foodtrace.trace.logkey import log_id
 from foodtrace.trace.merkle import MemoryTree
 from foodtrace.trace.tlog_tiles import encode_bundle
 
 REGULATOR = demo.REGULATOR.credit_code
+FROM_LOG = ("--revocations", "log")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Revoked:
     backdated: int  # an entry signed with the revoked key, logged after it
     key_id: str
     earlier: int  # an entry the same key signed before its revocation
+    licence: str  # the number of a licence the regulator revoked (before its key)
+    licence_revocation: int
+    merchant_code: str  # the code of the licence's holder
 
 
 def test_the_log_scan_takes_only_entries_that_make_up_the_checkpoints_tree() -> None:
@@ -105,11 +111,42 @@ def revoked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Revoked]:
                 for i in range(log.size())
                 if (e := log.entry(i)).author == REGULATOR and e.key == kid
             )
+            merchants = {_merchant_id(u): u for _, u in seeded.qr}
+            licence = next(  # the shop's food business licence (its page shows it)
+                e.body
+                for i in range(log.size())
+                if (e := log.entry(i)).type == "licence.issue"
+                and e.body["kind"] == "food_business"
+                and merchants.get(e.body["holder"])
+            )
+            withdraw = entry_mod.sign(
+                old,
+                type="licence.revoke",
+                author=REGULATOR,
+                body={"number": licence["number"], "reason": "吊销"},
+                issued_at=before,  # logged and dated before the key's revocation
+            )
+            (l_index,) = log.append([withdraw], projectors=[registered_projector()])
             (r_index,) = log.append([revoke], projectors=[registered_projector()])
             (b_index,) = log.append([backdated])
             log.issue_checkpoint()
             assert Anchorer(log, settings).run_once(force=True).anchored == b_index + 1
-        yield Revoked(seeded, rpc, r_index, b_index, kid, earlier)
+        yield Revoked(
+            seeded,
+            rpc,
+            r_index,
+            b_index,
+            kid,
+            earlier,
+            licence["number"],
+            l_index,
+            merchants[licence["holder"]],
+        )
+
+
+def _merchant_id(url: str) -> str:
+    subject = parse_code(url).subject
+    return subject.merchant_id if isinstance(subject, Merchant) else ""
 
 
 def _scanner(world: Revoked, url: str, *, from_log: bool) -> tuple[Scanner, Server, RpcClient]:
@@ -129,8 +166,10 @@ def _author_step(scanner: Scanner, server: Server, index: int) -> dict[str, str]
     return {"status": step["author"].status, "detail": step["author"].detail}
 
 
-def scan(world: Revoked, url: str, state: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    code = next(u for _, u in world.seeded.qr if "/01/" in u)
+def scan(
+    world: Revoked, url: str, state: Path, *extra: str, code: str = ""
+) -> tuple[int, dict[str, Any]]:
+    code = code or next(u for _, u in world.seeded.qr if "/01/" in u)
     pins = [
         *("--authority-key", world.seeded.authority_key, "--log-key", world.seeded.log_key),
         *("--rpc", world.rpc, "--contract", world.seeded.contract),
@@ -190,3 +229,50 @@ def test_a_hidden_revocation_is_caught_only_by_reading_the_log(
         f"the log revokes it in entry {revoked.revocation}" in d and "hides a revocation" in d
         for d in hidden
     ), hidden
+
+
+def _licence_step(data: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for s in data["codes"][0]["steps"] if s["step"] == "licences"]
+    return step
+
+
+@pytest.mark.node
+def test_a_hidden_licence_revocation_is_caught_by_reading_the_log(
+    revoked: Revoked, tmp_path: Path
+) -> None:
+    merchant = revoked.merchant_code
+    with stack.serve(revoked.seeded.data_dir, revoked.seeded.port, revoked.rpc) as url:
+        code, honest = scan(
+            revoked, url, tmp_path / "h.json", "--revocations", "log", code=merchant
+        )
+    assert code == 0, [f for c in honest["codes"] for f in _failures(c)]
+    step = _licence_step(honest)
+    assert step["status"] == "ok" and "1 revoked, and shown with the revocation" in step["detail"]
+    lying = tmp_path / "lying"
+    stack.fork(revoked.seeded.data_dir, lying)
+    with sqlite3.connect(lying / "foodtrace.db") as db:  # the page shows the licence as valid
+        db.execute(
+            "UPDATE licences SET revoked_on = NULL, revoke_reason = NULL, "
+            "revoked_entry_index = NULL WHERE number = ?",
+            (revoked.licence,),
+        )
+    with stack.serve(lying, stack.free_port(), revoked.rpc) as url:
+        believed, trusting = scan(revoked, url, tmp_path / "a.json", code=merchant)
+        caught, data = scan(
+            revoked, url, tmp_path / "b.json", "--revocations", "log", code=merchant
+        )
+    assert believed == 0, trusting  # without the log, nothing shows the page lies
+    assert not [s for s in trusting["codes"][0]["steps"] if s["step"] == "licences"]
+    assert caught == 1
+    step = _licence_step(data)
+    assert step["status"] == "failed"
+    assert (
+        f"licence {revoked.licence}" in step["detail"]
+        and f"revoked in entry {revoked.licence_revocation}" in step["detail"]
+        and "hides a revocation" in step["detail"]
+    ), step
+
+
+def _failures(code: dict[str, Any]) -> list[str]:
+    steps = [*code["steps"], *(s for r in code["records"] for s in r["steps"])]
+    return [f"{s['step']}: {s['detail']}" for s in steps if s["status"] == "failed"]

@@ -32,3 +32,22 @@ def test_kept_bytes_are_the_canonical_ones() -> None:
     # a replaced entry computes its own bytes, not the original's
     other = dataclasses.replace(signed, body={"x": 1})
     assert other.signed_bytes() == rfc8785.dumps(other.unsigned()) != signed.signed_bytes()
+
+
+def test_entries_parsed_without_the_canonical_check_still_hash_as_rfc8785() -> None:
+    """The scanner parses served entries with ``check_canonical=False`` and hashes them: the
+    C encoder's bytes when it is exact (no floats, safe integers, BMP keys), the reference
+    library's otherwise, and the same bytes either way."""
+    key = keys.generate()
+    bodies = [
+        {"lot": "SG1", "n": 2**53 - 1, "t": 'a"\\\n\x01\u2028', "x": ["食安", None, False]},
+        {"temp": -18.5, "big": 1e21},  # floats: the reference path (ES6 number format)
+        {"\U0001f600": 1, "\uffff": 2},  # keys ordered by UTF-16 code units
+    ]
+    for body in bodies:
+        signed = entry_mod.sign(key, type="lot", author="p-1", body=body)
+        text = rfc8785.dumps({**signed.unsigned(), "sig": signed.sig}).decode()
+        parsed = entry_mod.loads(text, check_canonical=False)
+        assert parsed.leaf_data() == rfc8785.dumps({**parsed.unsigned(), "sig": parsed.sig})
+        assert parsed.signed_bytes() == rfc8785.dumps(parsed.unsigned())
+        entry_mod.verify_signature(parsed, key.public_key())

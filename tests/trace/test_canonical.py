@@ -9,7 +9,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from foodtrace.store import canonical
+from foodtrace.trace import canonical
 
 json_values = st.recursive(
     st.none()
