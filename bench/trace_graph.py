@@ -3,8 +3,9 @@
 The generator emits EPCIS 2.0 events as dicts, each with its author: farms commission lots
 and ship them to processors, who receive them; a processor transforms 3-10 lots it holds
 (fan-in) into an output lot, which either goes on to 1-3 other processors (commingling:
-lineage deepens and widens, for at most :data:`STAGES` transformations) or is packed into an SSCC, shipped to a distributor and
-distributed to 5-50 retailers (fan-out). Party ids and GLNs are the ones the tables see.
+lineage deepens and widens, for at most :data:`STAGES` transformations) or is packed
+into an SSCC, shipped to a distributor and distributed to 5-50 retailers (fan-out).
+Party ids and GLNs are the ones the tables see.
 
 :class:`BulkProjection` projects those events into the provenance tables' rows with the
 same pure functions the live projector uses (``lineage.object_refs`` / ``edges`` /
