@@ -19,8 +19,9 @@ runs the first N events through the real projector too and insists both give the
 Measured per backend, on random origins: trace upstream and downstream at depth 10, and the
 recall scope (downstream at full depth with every party that received any of it), each as
 ``foodtrace.provenance.service.trace`` (one WITH RECURSIVE statement returning every reached
-node's summary from the read model ``trace_nodes``, its lot registration and its holders,
-then one for the parties' names) and as the naive trace of ``bench/trace_naive.py``: breadth
+node's summary from the read model ``trace_nodes``, its lot registration, its holders and
+the names of the parties that handled it) and as the naive trace of
+``bench/trace_naive.py``: breadth
 first with one query per frontier node per hop for its edges, then one query per reached
 node for each of its details (node, lot, holds, activities, edges) and one per party for
 its name, shaped from those rows. Both answers (and the walks' depths) are checked equal.
