@@ -2,6 +2,9 @@
 
 Run: ``.venv/bin/python bench/trace.py [--events 100000] [--samples 100] [--full]``
 (``--full`` is ``--events 1000000``; ``--backends sqlite,postgresql``; ``--check 3000``).
+Seeding is slow and kept: ``nice -n 19 ... --seed-only`` fills ``var/bench/trace-N-SEED/``
+(SQLite) and the PostgreSQL database ``ft_bench_trace_N_SEED`` once (``--reseed`` redoes
+it); a run without ``--seed-only`` seeds if needed, then measures on the kept graph.
 
 The graph (``bench/trace_graph.py``): thousands of farms, processors, distributors and
 retailers; fan-in 3-10 at transformations, fan-out 5-50 at distribution, processed lots
@@ -16,8 +19,9 @@ runs the first N events through the real projector too and insists both give the
 Measured per backend, on random origins: trace upstream and downstream at depth 10, and the
 recall scope (downstream at full depth with every party that received any of it), each as
 ``foodtrace.provenance.service.trace`` (one WITH RECURSIVE statement returning every reached
-node's summary from the read model ``trace_nodes``, its lot registration and its holders,
-then one for the parties' names) and as the naive trace of ``bench/trace_naive.py``: breadth
+node's summary from the read model ``trace_nodes``, its lot registration, its holders and
+the names of the parties that handled it) and as the naive trace of
+``bench/trace_naive.py``: breadth
 first with one query per frontier node per hop for its edges, then one query per reached
 node for each of its details (node, lot, holds, activities, edges) and one per party for
 its name, shaped from those rows. Both answers (and the walks' depths) are checked equal.
@@ -34,8 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -246,16 +249,85 @@ def round_trip(engine: Engine, n: int = 200) -> float:
     return pct(times, 0.5)
 
 
-def pg_database() -> tuple[str, Callable[[], None]]:
-    name = f"ft_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+def pg_url(name: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
-    def drop() -> None:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
+def store_of(args: argparse.Namespace, n: int) -> tuple[Path, str]:
+    """Where the seeded graph lives: a SQLite file and a PostgreSQL database, both kept
+    between runs (so seeding, slow, runs once at low priority and measuring runs alone)."""
+    store = Path(args.store) if args.store else ROOT / "var" / "bench" / f"trace-{n}-{args.seed}"
+    return store, f"ft_bench_trace_{n}_{args.seed}"
+
+
+def seed(args: argparse.Namespace, n: int) -> None:
+    """Generate the graph, project it in memory and bulk-load it into both backends."""
+    store, pg_name = store_of(args, n)
+    done = store / "seeded.txt"
+    if done.exists() and not args.reseed:
+        print(f"seeded: {done.read_text().strip()}", flush=True)
+        return
+    if args.check:
+        check(args.check, args.seed)
+    t0 = time.perf_counter()
+    gen = Generator(n, args.seed)
+    bulk = BulkProjection({g: p for p, g, _ in parties(gen.sizes)})
+    for index, (author, event) in enumerate(gen):
+        bulk.project(index, author, event)
+    s = gen.sizes
+    summary = (
+        f"graph: {gen.n:,} EPCIS events; {s.farms:,} farms, {s.processors:,} processors, "
+        f"{s.distributors:,} distributors, {s.retailers:,} retailers; {len(bulk.node_rows):,} "
+        f"nodes, {len(bulk.edges):,} edges, {len(bulk.activities):,} activities "
+        f"(generated and projected in memory in {time.perf_counter() - t0:.0f} s"
+    )
+    store.mkdir(parents=True, exist_ok=True)
+    loads = []
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            (store / "trace.db").unlink(missing_ok=True)
+            url = f"sqlite:///{store}/trace.db"
+        else:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{pg_name}"')
+            url = pg_url(pg_name)
+        migrate(url, "heads")
+        engine = make_engine(url)
+        add_parties(engine, gen.sizes)
+        t1 = time.perf_counter()
+        bulk_load(engine, bulk)
+        if backend == "postgresql":  # set the visibility map: index-only scans stay so
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        loads.append(f"bulk load {time.perf_counter() - t1:.0f} s {backend}")
+        engine.dispose()
+    done.write_text(f"{summary}; {', '.join(loads)}; seed {args.seed})\n")
+    print(f"seeded: {done.read_text().strip()}", flush=True)
+
+
+def origins(engine: Engine, samples: int, seed: int) -> dict[str, list[str]]:
+    """Random origins from the seeded graph: farm lots that went into something, and
+    retail lots (processed lots packed for distribution)."""
+    with engine.connect() as conn:
+        farm = conn.scalars(
+            text(
+                "SELECT canonical FROM lineage_nodes WHERE kind = 'lot' AND gtin LIKE '0690%' "
+                "AND id IN (SELECT from_node FROM lineage_edges) ORDER BY id"
+            )
+        ).all()
+        retail = conn.scalars(
+            text(
+                "SELECT canonical FROM lineage_nodes WHERE id IN (SELECT from_node FROM "
+                "lineage_edges WHERE kind = 'aggregation') ORDER BY id"
+            )
+        ).all()
+    rng = random.Random(seed)
+    return {
+        "down": rng.sample(list(farm), samples),
+        "up": rng.sample(list(retail), min(samples, len(retail))),
+        "recall": rng.sample(list(farm), samples),
+    }
 
 
 def main() -> None:
@@ -265,71 +337,42 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--store", help="seeded graph's directory (default var/bench/trace-N-SEED)")
+    ap.add_argument("--seed-only", action="store_true", help="seed (if not yet) and exit")
+    ap.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     ap.add_argument(
         "--check", type=int, default=3000, help="events to compare bulk vs live (0: skip)"
     )
     args = ap.parse_args()
     n = 1_000_000 if args.full else args.events
-    if args.check:
-        check(args.check, args.seed)
-    t0 = time.perf_counter()
-    gen = Generator(n, args.seed)
-    bulk = BulkProjection({g: p for p, g, _ in parties(gen.sizes)})
-    for index, (author, event) in enumerate(gen):
-        bulk.project(index, author, event)
-    s = gen.sizes
-    print(
-        f"graph: {gen.n:,} EPCIS events; {s.farms:,} farms, {s.processors:,} processors, "
-        f"{s.distributors:,} distributors, {s.retailers:,} retailers; {len(bulk.node_rows):,} "
-        f"nodes, {len(bulk.edges):,} edges, {len(bulk.activities):,} activities "
-        f"(generated and projected in memory in {time.perf_counter() - t0:.0f} s; "
-        f"loaded by the bulk path into the projector's tables)"
-    )
-    rng = random.Random(args.seed)
-    consumed = {e["from_node"] for e in bulk.edges}
-    farm = [c for c in gen.farm_lots if bulk.nodes[c] in consumed]
-    retail = gen.retail_lots
+    seed(args, n)
+    if args.seed_only:
+        return
+    store, pg_name = store_of(args, n)
+    urls = {"sqlite": f"sqlite:///{store}/trace.db", "postgresql": pg_url(pg_name)}
+    backends = args.backends.split(",")
+    picked = origins(make_engine(urls[backends[0]]), args.samples, args.seed)
     cases: dict[str, tuple[list[str], Direction, int | None]] = {
-        f"trace downstream, depth {DEPTH}": (rng.sample(farm, args.samples), "downstream", DEPTH),
-        f"trace upstream, depth {DEPTH}": (
-            rng.sample(retail, min(args.samples, len(retail))),
-            "upstream",
-            DEPTH,
-        ),
-        "recall scope (all depths)": (rng.sample(farm, args.samples), "downstream", None),
+        f"trace downstream, depth {DEPTH}": (picked["down"], "downstream", DEPTH),
+        f"trace upstream, depth {DEPTH}": (picked["up"], "upstream", DEPTH),
+        "recall scope (all depths)": (picked["recall"], "downstream", None),
     }
     print(HEADER)
-    for backend in args.backends.split(","):
-        drop: Callable[[], None] = lambda: None  # noqa: E731
-        tmp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{tmp.name}/trace.db" if backend == "sqlite" else None
-        if backend == "postgresql":
-            url, drop = pg_database()
-        assert url is not None
-        try:
-            migrate(url, "heads")
-            engine = make_engine(url)
-            t1 = time.perf_counter()
-            bulk_load(engine, bulk)
-            load_s = time.perf_counter() - t1
-            print(
-                f"{backend:<10} one round trip (SELECT 1): p50 {round_trip(engine):.2f} ms, "
-                f"the floor under any statement here; load average "
-                f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores",
-                flush=True,
-            )
-            for row in measure(engine, cases):
-                print(line(backend, row), flush=True)
-            print(
-                f"{backend:<10} load average after: "
-                f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}",
-                flush=True,
-            )
-            print(f"{backend:<10} (bulk load {load_s:.0f} s, then ANALYZE)", flush=True)
-            engine.dispose()
-        finally:
-            drop()
-            tmp.cleanup()
+    for backend in backends:
+        engine = make_engine(urls[backend])
+        print(
+            f"{backend:<10} one round trip (SELECT 1): p50 {round_trip(engine):.2f} ms, "
+            f"the floor under any statement here; load average "
+            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores",
+            flush=True,
+        )
+        for row in measure(engine, cases):
+            print(line(backend, row), flush=True)
+        print(
+            f"{backend:<10} load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+            flush=True,
+        )
+        engine.dispose()
     print(
         f"targets: trace p50 <= {TARGETS['trace p50']:.0f} ms and p99 <= "
         f"{TARGETS['trace p99']:.0f} ms, recall scope p99 <= {TARGETS['recall p99']:.0f} ms, "

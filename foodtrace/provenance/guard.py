@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from foodtrace.epcis.models import EpcisEvent, EpcisEventEpc, EpcisEventParty
 from foodtrace.provenance import parties
+from foodtrace.provenance.models import Containment, LineageNode
 from foodtrace.provenance.projection import load_state
 from foodtrace.record.registry import ProjectionError
 from foodtrace.trace import custody
@@ -43,18 +44,27 @@ def check_record(session: Session, entry: Entry, subjects: Sequence[custody.Subj
 
 
 def samplers(session: Session, subjects: Sequence[custody.Subject]) -> dict[str, frozenset[str]]:
-    """Per subject, the parties a ``sampling`` event about it named as a destination (where
-    the sample went) by the subject's time, leaving out events declared in error. Such an
-    event passed the custody check: its author held the object, or is an inspector."""
+    """Per subject, the parties a ``sampling`` event about it, or about a logistic unit
+    (SSCC) it was packed in when the event was recorded, named as a destination (where the
+    sample went) by the subject's time, leaving out events declared in error. Such an event
+    passed the custody check: its author held the object (or the unit, and so what was in
+    it), or is an inspector."""
     if not subjects:
         return {}
+    packed = _packed_in(session, [s.canonical for s in subjects])
+    named = {s.canonical for s in subjects} | {unit for unit, _, _, _ in packed}
     declared = aliased(EpcisEvent)
     rows = session.execute(
-        select(EpcisEventEpc.canonical, EpcisEvent.event_time, EpcisEventParty.party)
+        select(
+            EpcisEventEpc.canonical,
+            EpcisEvent.event_time,
+            EpcisEventParty.party,
+            EpcisEvent.entry_index,
+        )
         .join(EpcisEvent, EpcisEvent.id == EpcisEventEpc.event_pk)
         .join(EpcisEventParty, EpcisEventParty.event_pk == EpcisEvent.id)
         .where(
-            EpcisEventEpc.canonical.in_([s.canonical for s in subjects]),
+            EpcisEventEpc.canonical.in_(sorted(named)),
             EpcisEvent.biz_step == SAMPLING,
             EpcisEvent.declares_error.is_(False),
             EpcisEventParty.direction == "destination",
@@ -65,13 +75,34 @@ def samplers(session: Session, subjects: Sequence[custody.Subject]) -> dict[str,
     ).all()
     until = {s.canonical: s.at for s in subjects}
     found: dict[str, set[str]] = {}
-    for canonical, at, named in rows:
-        if _utc(at) > until[canonical]:
-            continue
-        party = parties.party_for(session, named)
+    for canonical, at, destination, index in rows:
+        about = [canonical] if canonical in until else []
+        about += [
+            child
+            for unit, child, since, upto in packed
+            if unit == canonical and since <= index and (upto is None or index < upto)
+        ]
+        about = [c for c in about if _utc(at) <= until[c]]
+        party = parties.party_for(session, destination) if about else None
         if party is not None:
-            found.setdefault(canonical, set()).add(party)
+            for c in about:
+                found.setdefault(c, set()).add(party)
     return {c: frozenset(p) for c, p in found.items()}
+
+
+def _packed_in(
+    session: Session, canonicals: Sequence[str]
+) -> list[tuple[str, str, int, int | None]]:
+    """``(unit, child, since_entry, until_entry)``: the logistic units the objects
+    ``canonicals`` were ever packed in, and for which entries."""
+    child, unit = aliased(LineageNode), aliased(LineageNode)
+    rows = session.execute(
+        select(unit.canonical, child.canonical, Containment.since_entry, Containment.until_entry)
+        .join(child, child.id == Containment.child)
+        .join(unit, unit.id == Containment.parent)
+        .where(child.canonical.in_(canonicals))
+    )
+    return [(u, c, since, upto) for u, c, since, upto in rows]
 
 
 def _utc(value: datetime) -> datetime:

@@ -131,6 +131,9 @@ EMPTY: dict[str, Any] = {
 }
 
 
+_EMPTY_TEXT: str = json.dumps(EMPTY, separators=(",", ":"), sort_keys=True)
+
+
 def shape(
     origin: Origin,
     direction: Direction,
@@ -232,11 +235,18 @@ def decode(summary: str | None) -> dict[str, Any]:
 
 
 def party_ids(docs: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Every party named in these summaries (whose registered names a trace shows)."""
+    """Every party named in these summaries: the parties whose registered names a trace
+    shows (the trace statement selects them by the nodes' activities, the same set)."""
     out: set[str] = set()
     for doc in docs:
         out.update(doc["parties"])
     return out
+
+
+def decode_all(summaries: Iterable[str | None]) -> list[dict[str, Any]]:
+    """The summary documents of many nodes, decoded as one JSON array (one parser call,
+    not one per node; a node without a summary has done nothing yet)."""
+    return json.loads("[" + ",".join(s or _EMPTY_TEXT for s in summaries) + "]")  # type: ignore[no-any-return]
 
 
 _dt = datetime.fromisoformat

@@ -129,3 +129,60 @@ def test_the_openapi_document_states_the_custody_refusal(env: Env) -> None:
     responses = env.client.get("/openapi.json").json()["paths"]["/api/v1/reports"]["post"]
     assert {"403", "409", "422"} <= set(responses["responses"])
     assert "sampling" in responses["description"]
+
+
+def _pack(when: str, code: str, lot: str, sscc: str, action: str = "ADD") -> dict[str, Any]:
+    return event(
+        "AggregationEvent",
+        when,
+        action=action,
+        parentID=sscc,
+        childEPCs=[],
+        childQuantityList=[qty(code, lot, 1000)],
+    )
+
+
+def _sample_unit(when: str, sscc: str, lab: Member) -> dict[str, Any]:
+    return event(
+        "ObjectEvent",
+        when,
+        action="OBSERVE",
+        bizStep="sampling",
+        epcList=[sscc],
+        destinationList=[{"type": "possessing_party", "destination": lab.pgln}],
+    )
+
+
+def test_a_sample_sent_through_the_logistic_unit_holding_the_lot_commissions_the_lab(
+    env: Env,
+) -> None:
+    farm, lab = member(env, "producer"), member(env, "lab")
+    code, lot = product_lot(farm, 31, "R31")
+    other_code, other_lot = product_lot(farm, 32, "R32")
+    sscc = "https://id.gs1.org/00/369012340000000314"
+    captured(env, farm, [_pack("2026-11-21T08:00:00+08:00", code, lot, sscc)])
+    captured(env, farm, [_sample_unit("2026-11-21T09:00:00+08:00", sscc, lab)])
+    r = _report(env, lab, code, lot, "R-31", "2026-11-21")
+    assert r.status_code == 201, r.text
+    # the unit never held the other lot: its sample says nothing about it
+    refused = assert_problem(_report(env, lab, other_code, other_lot, "R-32", "2026-11-21"), 403)
+    assert [e["pointer"] for e in refused["errors"]] == ["/body/subject"]
+
+
+def test_a_unit_sampled_after_the_lot_was_unpacked_does_not_commission_the_lab(
+    env: Env,
+) -> None:
+    farm, lab = member(env, "producer"), member(env, "lab")
+    code, lot = product_lot(farm, 33, "R33")
+    sscc = "https://id.gs1.org/00/369012340000000338"
+    captured(
+        env,
+        farm,
+        [
+            _pack("2026-11-21T08:00:00+08:00", code, lot, sscc),
+            _pack("2026-11-21T08:30:00+08:00", code, lot, sscc, "DELETE"),
+        ],
+    )
+    captured(env, farm, [_sample_unit("2026-11-21T09:00:00+08:00", sscc, lab)])
+    refused = assert_problem(_report(env, lab, code, lot, "R-33", "2026-11-21"), 403)
+    assert [e["pointer"] for e in refused["errors"]] == ["/body/subject"]

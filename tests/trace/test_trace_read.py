@@ -14,6 +14,7 @@ from foodtrace.trace.trace_read import (
     NodeRow,
     OutEdge,
     decode,
+    decode_all,
     party_ids,
     shape,
     summarize,
@@ -102,3 +103,11 @@ def test_an_edge_to_a_node_the_walk_did_not_reach_is_left_out() -> None:
     b = next(lot for lot in result.lots if lot.lot_code == "B")
     assert 8 in b.entry_indices  # its own transforming activity still proves it
     assert b.holder is None and b.holders == ()
+
+
+def test_summaries_decoded_together_are_those_decoded_one_by_one() -> None:
+    nodes, docs = _nodes()
+    summaries = [n.summary for n in nodes]
+    assert decode_all(summaries) == docs == [decode(s) for s in summaries]
+    assert decode_all([None]) == [decode(None)]
+    assert decode_all([]) == []
