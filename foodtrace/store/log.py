@@ -494,10 +494,15 @@ class MerkleLog:
     def _insert(self, conn: Connection, records: Sequence[Record], start: int) -> None:
         if not records:
             return
+        if not self.sqlite:
+            columns = list(zip(*records, strict=True))
+            del columns[1]  # the leaf hashes are not stored
+            _insert_columns(conn, range(start, start + len(records)), *columns)
+            return
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         one = "(?,?,?,?,?,?)"
         head = "INSERT INTO entries (leaf_index, data, type, author, key_id, issued_at) VALUES "
-        full_sql = self._sql(head + ",".join([one] * ROWS_PER_INSERT))
+        full_sql = head + ",".join([one] * ROWS_PER_INSERT)
         for offset in range(0, len(records), ROWS_PER_INSERT):
             chunk = records[offset : offset + ROWS_PER_INSERT]
             params: list[Any] = []
@@ -505,27 +510,28 @@ class MerkleLog:
             for r in chunk:
                 params += (i, r.data, r.type, r.author, r.key, r.issued_at)
                 i += 1
-            sql = (
-                full_sql
-                if len(chunk) == ROWS_PER_INSERT
-                else self._sql(head + ",".join([one] * len(chunk)))
-            )
+            sql = full_sql if len(chunk) == ROWS_PER_INSERT else head + ",".join([one] * len(chunk))
             cur.execute(sql, params)
         cur.close()
 
     def _insert_leaves(self, conn: Connection, leaves: Leaves, start: int) -> None:
         """Insert columns with multi-row statements whose parameters are built by slice
-        assignment (C loops), not a Python loop per entry."""
+        assignment (C loops), not a Python loop per entry; on PostgreSQL one statement of
+        six arrays."""
         n = len(leaves.datas)
         if not n:
             return
         shared = _is_meta(leaves.metas)
+        if not self.sqlite:
+            meta = [[m] * n for m in leaves.metas] if shared else zip(*leaves.metas, strict=True)
+            _insert_columns(conn, range(start, start + n), leaves.datas, *meta)
+            return
         if not shared:
             columns = list(zip(*leaves.metas, strict=True))
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         one = "(?,?,?,?,?,?)"
         head = "INSERT INTO entries (leaf_index, data, type, author, key_id, issued_at) VALUES "
-        full_sql = self._sql(head + ",".join([one] * ROWS_PER_INSERT))
+        full_sql = head + ",".join([one] * ROWS_PER_INSERT)
         for offset in range(0, n, ROWS_PER_INSERT):
             m = min(ROWS_PER_INSERT, n - offset)
             params: list[Any] = [None] * (6 * m)
@@ -536,7 +542,7 @@ class MerkleLog:
                     params[2 + c :: 6] = [leaves.metas[c]] * m
                 else:
                     params[2 + c :: 6] = columns[c][offset : offset + m]
-            sql = full_sql if m == ROWS_PER_INSERT else self._sql(head + ",".join([one] * m))
+            sql = full_sql if m == ROWS_PER_INSERT else head + ",".join([one] * m)
             cur.execute(sql, params)
         cur.close()
 
@@ -757,6 +763,21 @@ class MerkleLog:
         from foodtrace.store.audit import audit
 
         return audit(self)
+
+
+_INSERT_COLUMNS = (
+    "INSERT INTO entries (leaf_index, data, type, author, key_id, issued_at) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[])"
+)
+
+
+def _insert_columns(conn: Connection, indices: range, *columns: Sequence[Any]) -> None:
+    """PostgreSQL: insert entries given in columns with one statement of six arrays (a
+    multi-row VALUES of thousands of placeholders is re-parsed by the driver every time)."""
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cur.execute(_INSERT_COLUMNS, [list(indices), *(list(c) for c in columns)])
+    cur.close()
 
 
 def _checkpoint(row: Sequence[Any]) -> SignedCheckpoint:
