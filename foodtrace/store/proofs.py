@@ -59,11 +59,13 @@ class TileReader:
     def __init__(self, query: Query, cache: TileCache) -> None:
         self.query = query
         self.cache = cache
+        self._last: dict[TileId, tuple[int, bytes]] = {}
 
-    def read(self, nodes: Sequence[Node]) -> list[bytes]:
+    def read(self, nodes: Sequence[Node], also: dict[TileId, int] | None = None) -> list[bytes]:
         """The stored hash of every node, in order (a :data:`merkle.NodeReader`); raises
-        :class:`LookupError` for a node the tree does not hold yet."""
-        need: dict[TileId, int] = {}  # bottom width each tile must have
+        :class:`LookupError` for a node the tree does not hold yet. ``also``: more tiles
+        (and widths) to read in the same query and keep in :attr:`fetched`."""
+        need: dict[TileId, int] = dict(also) if also else {}
         located: list[tuple[TileId, int, int]] = []
         for level, index in nodes:
             tile_level, k = divmod(level, TILE_HEIGHT)
@@ -74,11 +76,28 @@ class TileReader:
             width = (offset + 1) << k
             if need.get(tile, 0) < width:
                 need[tile] = width
+        blobs = self._tiles(need)
+        out: list[bytes] = []
+        for (tile, k, offset), node in zip(located, nodes, strict=True):
+            width, blob = blobs.get(tile, (0, b""))
+            if (offset + 1) << k > width:
+                raise LookupError(f"node {node} is not stored: the log is smaller")
+            base = _FULL_OFFSETS[k] if width == TILE_WIDTH else level_offset(width, k) * HASH_SIZE
+            pos = base + offset * HASH_SIZE
+            out.append(blob[pos : pos + HASH_SIZE])
+        return out
+
+    def _tiles(self, need: dict[TileId, int]) -> dict[TileId, tuple[int, bytes]]:
+        """``(width, blob)`` of each tile in ``need``: from the cache when it holds at least
+        the width needed, the rest in one query. Tiles read by the previous call are reused
+        (a fold and the path of one proof share them)."""
         blobs: dict[TileId, tuple[int, bytes]] = {}
         missing: list[TileId] = []
-        cache = self.cache
+        cache, last = self.cache, self._last
         for tile, width in need.items():
-            got = cache.cached(tile) if tile[0] >= MIN_TILE_LEVEL else None
+            got = last.get(tile)
+            if got is None or got[0] < width:
+                got = cache.cached(tile) if tile[0] >= MIN_TILE_LEVEL else None
             if got is not None and got[0] >= width:
                 blobs[tile] = got
             else:
@@ -94,34 +113,53 @@ class TileReader:
                 blobs[tile] = (width, blob)
                 if level >= MIN_TILE_LEVEL:
                     cache.put(tile, width, blob)
-        out: list[bytes] = []
-        for (tile, k, offset), node in zip(located, nodes, strict=True):
-            width, blob = blobs.get(tile, (0, b""))
-            if (offset + 1) << k > width:
-                raise LookupError(f"node {node} is not stored: the log is smaller")
-            base = _FULL_OFFSETS[k] if width == TILE_WIDTH else level_offset(width, k) * HASH_SIZE
-            pos = base + offset * HASH_SIZE
-            out.append(blob[pos : pos + HASH_SIZE])
-        return out
+        for tile, width in need.items():
+            if blobs.get(tile, (0, b""))[0] < width:
+                raise LookupError(f"tile {tile} is not stored {width} wide: the log is smaller")
+        self._last = blobs
+        return blobs
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        """RFC 9162 audit path of ``index`` in the tree of ``size`` leaves: one read."""
+        """RFC 9162 audit path of ``index`` in the tree of ``size`` leaves: one read.
+
+        Every element but (sometimes) one is the sibling of the leaf's ancestor at its level,
+        which lies in the ancestor's own tile: so the tiles are one per tile level on the
+        leaf's path, plus the right border's for an element that is a fold."""
         elements = inclusion_elements(index, size)
-        wanted: list[Node] = []
+        fold: list[Node] = []
+        levels: list[int] = []
         for e in elements:
-            if isinstance(e, list):
-                wanted += e
+            if isinstance(e, list) or e[1] != (index >> e[0]) ^ 1:
+                fold = e if isinstance(e, list) else [e]  # the right border's subtree
+                levels.append(-1)
             else:
-                wanted.append(e)
-        hashes = iter(self.read(wanted))
+                levels.append(e[0])
+        need: dict[TileId, int] = {}
+        for level in levels:
+            if level < 0:
+                continue
+            tile_level, k = divmod(level, TILE_HEIGHT)
+            tile = (tile_level, index >> (tile_level * TILE_HEIGHT + TILE_HEIGHT))
+            width = ((((index >> level) ^ 1) & ((1 << (TILE_HEIGHT - k)) - 1)) + 1) << k
+            if need.get(tile, 0) < width:
+                need[tile] = width
+        folded = b""
+        if fold:
+            part = self.read(fold, need)
+            acc = part[-1]
+            for h in reversed(part[:-1]):
+                acc = _sha256(b"\x01" + h + acc).digest()
+            folded = acc
+        blobs = self._tiles(need)
         proof: list[bytes] = []
-        for e in elements:
-            if isinstance(e, list):
-                part = [next(hashes) for _ in e]
-                acc = part[-1]
-                for h in reversed(part[:-1]):
-                    acc = _sha256(b"\x01" + h + acc).digest()
-                proof.append(acc)
-            else:
-                proof.append(next(hashes))
+        for level in levels:
+            if level < 0:
+                proof.append(folded)
+                continue
+            tile_level, k = divmod(level, TILE_HEIGHT)
+            width, blob = blobs[(tile_level, index >> (tile_level * TILE_HEIGHT + TILE_HEIGHT))]
+            offset = ((index >> level) ^ 1) & ((1 << (TILE_HEIGHT - k)) - 1)
+            base = _FULL_OFFSETS[k] if width == TILE_WIDTH else level_offset(width, k) * HASH_SIZE
+            pos = base + offset * HASH_SIZE
+            proof.append(blob[pos : pos + HASH_SIZE])
         return proof
