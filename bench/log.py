@@ -14,6 +14,10 @@ every number measured in this run on this machine.
   ``prove_inclusion`` on both trees.
 - ingest: signed JSON lines/s through parse + key check + Ed25519 verify + append, with a
   process per core; vs bare ``cryptography`` Ed25519 verification on every core.
+- sequenced ingest (PostgreSQL, ``--no-sequencer`` skips it): the same signed lines through
+  4 worker processes, each verifying its own 256-line requests, and the one elected
+  sequencer (``bench/sequencer.py``'s measurement); vs bare verification on every core
+  measured right after it, with the p50/p99 acknowledgement of a request.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--quick", action="store_true", help="small sizes, fewer proofs")
+    parser.add_argument("--no-sequencer", action="store_true", help="skip the PostgreSQL run")
     args = parser.parse_args()
     sizes = [20_000, 100_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     proofs = 2_000 if args.quick else 10_000
@@ -166,6 +171,24 @@ def main() -> None:
     line(f"signed ingest ours, {os.cpu_count()} cores (entries/s)", "{ingest_ours:,.0f}")
     line(f"bare Ed25519 verify, {os.cpu_count()} cores (/s)", "{verify_bare:,.0f}")
     line("  ratio ingest / bare verify (>= 70%)", "{r4:.0%}")
+    if not args.no_sequencer:
+        sequenced()
+    print(f"(load average {os.getloadavg()[0]:.1f})")
+
+
+def sequenced() -> None:
+    """Signed ingest through 4 workers and the sequencer, beside bare verification."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sequencer import measure_ingest
+
+    print("measuring signed ingest through 4 workers and the sequencer...", file=sys.stderr)
+    run, verify = measure_ingest(workers=4, requests=40, lines=256)
+    rate_ = run.entries / run.seconds
+    print(f"{'signed ingest, 4 workers + sequencer, PostgreSQL (entries/s)':<62}{rate_:>12,.0f}")
+    print(f"{'bare Ed25519 verify, measured right after (/s)':<62}{verify:>12,.0f}")
+    print(f"{'  ratio sequenced ingest / bare verify (>= 70%)':<62}{rate_ / verify:>12.0%}")
+    print(f"{'  acknowledgement of a 256-line request p50 / p99 (ms)':<62}", end="")
+    print(f"{run.p50_ms:>6,.0f} / {run.p99_ms:,.0f}  (p99 target <= 250)")
 
 
 if __name__ == "__main__":

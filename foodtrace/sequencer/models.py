@@ -5,10 +5,18 @@ The sequencer runs their registered projections itself (:func:`foodtrace.record.
 project`), so a refusal (custody, duplicates) is stored on the row and reaches the
 submitting worker as the same problem. A row's outcome is written in the transaction that
 appends its entries, so a group is either pending or integrated, never half-written.
+
+Two shapes of ``leaves``: a JSON array of leaf data (a registered group, projected by the
+sequencer), or a JSON object ``{"plain": [leaf data…], "metas": [[type, author, key,
+issued_at]…]}``: signed entries a worker checked and verified for bulk ingest
+(:class:`~foodtrace.store.ingest.Ingestor`), appended without projections as a single
+process would, each its own group.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, DateTime, Integer, SmallInteger, String, Text
@@ -17,6 +25,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from foodtrace.store.base import Base
 
 PENDING, INTEGRATED, REFUSED = 0, 1, 2
+
+
+def plain_leaves(datas: Sequence[bytes], metas: Sequence[Sequence[str]]) -> str:
+    """The ``leaves`` of a queued bulk-ingest group (checked, verified, never projected)."""
+    return json.dumps(
+        {"plain": [d.decode() for d in datas], "metas": [list(m) for m in metas]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def is_plain(leaves: str) -> bool:
+    return leaves.startswith("{")
 
 
 class QueuedGroup(Base):

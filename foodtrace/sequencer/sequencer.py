@@ -19,17 +19,19 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from foodtrace.config import Settings
 from foodtrace.record import registry
 from foodtrace.sequencer.election import SEQUENCER_LOCK_KEY, SEQUENCER_ROLE, Election, Fenced
-from foodtrace.sequencer.models import INTEGRATED, PENDING, REFUSED
+from foodtrace.sequencer.models import INTEGRATED, PENDING, REFUSED, is_plain
 from foodtrace.sequencer.refusal import EntryRefused, refusal_json
 from foodtrace.store import db
-from foodtrace.store.log import GroupResult, MerkleLog, Projector, Record
+from foodtrace.store.log import GroupResult, Leaves, MerkleLog, Meta, Projector, Record
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.entry import Entry
 
@@ -37,9 +39,18 @@ log_ = logging.getLogger(__name__)
 
 CHANNEL = "foodtrace_sequenced"
 """``NOTIFY`` channel: a batch was integrated (workers re-read their rows)."""
+QUEUED_CHANNEL = "foodtrace_queued"
+"""``NOTIFY`` channel: a worker queued a group (the idle sequencer wakes up)."""
 BATCH_MAX_GROUPS = 256
-IDLE_WAIT_S = 0.002
+IDLE_POLL_S = 0.1
+"""An idle sequencer waits for a worker's ``NOTIFY``, but re-reads the queue at least this
+often (a notification lost while its listening connection reconnected)."""
 RETRY_WAIT_S = 0.2
+
+
+def conninfo(url: str) -> str:
+    """A libpq URL for psycopg from a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def registered_projector() -> Projector:
@@ -55,6 +66,16 @@ def registered_projector() -> Projector:
             raise EntryRefused(i, exc.status, exc.problems) from exc
 
     return project
+
+
+def group_of(leaves_json: str) -> tuple[list[Record], list[Projector]] | Leaves:
+    """What a queued row integrates as: a registered group with its projector, or the
+    checked leaves of a bulk ingest (:func:`~foodtrace.sequencer.models.plain_leaves`)."""
+    if is_plain(leaves_json):
+        data = json.loads(leaves_json)
+        metas: list[Meta] = [(m[0], m[1], m[2], m[3]) for m in data["metas"]]
+        return Leaves.of([d.encode() for d in data["plain"]], metas)
+    return records_of(leaves_json), [registered_projector()]
 
 
 def records_of(leaves_json: str) -> list[Record]:
@@ -82,6 +103,7 @@ class Sequencer:
         self._conn: Connection | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listener: psycopg.Connection[Any] | None = None
         registry.load_types()
 
     # -- one round ---------------------------------------------------------------------------
@@ -100,7 +122,7 @@ class Sequencer:
         if not rows:
             return 0
         ids = [int(r[0]) for r in rows]
-        groups = [(records_of(r[1]), [registered_projector()]) for r in rows]
+        groups = [group_of(r[1]) for r in rows]
 
         def before_commit(c: Connection, results: list[GroupResult]) -> None:
             c.exec_driver_sql(
@@ -139,6 +161,7 @@ class Sequencer:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._listen()
             try:
                 n = self.step()
             except Fenced as exc:
@@ -158,13 +181,45 @@ class Sequencer:
             if n is None:
                 self._stop.wait(RETRY_WAIT_S)
             elif n == 0:
-                self._stop.wait(IDLE_WAIT_S)
+                self._idle()
+
+    def _listen(self) -> None:
+        """Keep a connection listening for queued groups (before reading the queue, so a
+        group queued after the read still wakes the next wait)."""
+        if self._listener is not None and not self._listener.closed:
+            return
+        try:
+            self._listener = psycopg.connect(conninfo(self.url), autocommit=True)
+            self._listener.execute(f"LISTEN {QUEUED_CHANNEL}")
+        except psycopg.Error as exc:
+            log_.warning("sequencer cannot listen: %s", exc.__class__.__name__)
+            self._close_listener()
+
+    def _idle(self) -> None:
+        """Wait for a worker's ``NOTIFY`` (at most :data:`IDLE_POLL_S`)."""
+        listener = self._listener
+        if listener is None:
+            self._stop.wait(IDLE_POLL_S)
+            return
+        try:
+            for _ in listener.notifies(timeout=IDLE_POLL_S, stop_after=1):
+                pass
+        except psycopg.Error as exc:
+            log_.warning("sequencer stopped listening: %s", exc.__class__.__name__)
+            self._close_listener()
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):  # a broken connection is being discarded
+                listener.close()
 
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self._close_listener()
         self._drop()
         self.log.close()
 

@@ -8,7 +8,7 @@ failing projector rejects its own group and nothing else. Several writers (proce
 database serialise on a lock and re-read the tree's right edge when someone else appended.
 
 Reads never recompute subtrees: proofs and roots come from stored tiles
-(:mod:`foodtrace.trace.layout`), one query per proof.
+(:mod:`foodtrace.trace.layout`), one query per proof (:mod:`foodtrace.store.proofs`).
 """
 
 from __future__ import annotations
@@ -33,12 +33,14 @@ from sqlalchemy.orm import Session
 from foodtrace.config import Settings
 from foodtrace.observe import metrics
 from foodtrace.store import db
+from foodtrace.store.proofs import TileReader
+from foodtrace.store.tilecache import TileCache
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys, layout
 from foodtrace.trace.bundle import ProofBundle
 from foodtrace.trace.checkpoint import Checkpoint, sign_checkpoint, verifier_key
 from foodtrace.trace.entry import Entry
-from foodtrace.trace.merkle import EMPTY_ROOT, Node, consistency_proof, inclusion_proof
+from foodtrace.trace.merkle import EMPTY_ROOT, Node, consistency_proof
 from foodtrace.trace.merkle import perfect_nodes as _perfect_nodes
 
 if TYPE_CHECKING:
@@ -52,7 +54,6 @@ _log = logging.getLogger(__name__)
 
 WRITER_LOCK_KEY = 0x46545F4C4F47  # "FT_LOG": PostgreSQL advisory lock serialising writers
 ROWS_PER_INSERT = 500
-UPPER_TILE_CACHE = 4096
 WAL_CHECKPOINT_EVERY_S = 0.5
 
 
@@ -187,7 +188,9 @@ class MerkleLog:
         self._local = threading.local()
         self._raw: list[Any] = []
         self._raw_lock = threading.Lock()
-        self._upper: dict[layout.TileId, tuple[int, bytes]] = {}
+        self.tiles = TileCache()
+        """Upper tiles read for proofs (:mod:`foodtrace.store.tilecache`)."""
+        self._tile_reader = TileReader(self._query, self.tiles)
         self._known_size = 0
         self._closed = threading.Event()
         self._dirty = threading.Event()
@@ -355,18 +358,28 @@ class MerkleLog:
     def integrate(
         self,
         conn: Connection,
-        groups: Sequence[tuple[Group, Sequence[Projector]]],
+        groups: Sequence[tuple[Group, Sequence[Projector]] | Leaves],
         before_commit: Callable[[Connection, list[GroupResult]], None],
     ) -> list[GroupResult]:
         """Append ``groups`` in one transaction on the caller's connection, now, and return
-        per group its indices or the exception that rejected it. ``before_commit`` runs last
-        inside that transaction with those results: the sequencer records outcomes and checks
-        its fencing token there, so both commit with the entries or not at all (it raises
-        to roll everything back)."""
-        future: Future[list[GroupResult]] = Future()
-        pending = _Pending([(_as_records(g), tuple(p)) for g, p in groups], future)
-        self._commit(conn, [pending], lambda c, res: before_commit(c, res[0]))  # type: ignore[arg-type]
-        return future.result()
+        per group its indices or the exception that rejected it. A group is either entries
+        with their projectors (all-or-nothing) or :class:`Leaves` (already checked entries
+        nothing can reject, inserted in bulk). ``before_commit`` runs last inside that
+        transaction with those results: the sequencer records outcomes and checks its fencing
+        token there, so both commit with the entries or not at all (it raises to roll
+        everything back)."""
+        batch: list[_Pending] = []
+        for g in groups:
+            if isinstance(g, Leaves):
+                batch.append(_Pending([], Future(), g))
+            else:
+                batch.append(_Pending([(_as_records(g[0]), tuple(g[1]))], Future()))
+
+        def flat(results: list[list[GroupResult] | range]) -> list[GroupResult]:
+            return [r if isinstance(r, range) else r[0] for r in results]
+
+        self._commit(conn, batch, lambda c, res: before_commit(c, flat(res)))
+        return flat([item.future.result() for item in batch])
 
     def _commit(
         self,
@@ -481,10 +494,15 @@ class MerkleLog:
     def _insert(self, conn: Connection, records: Sequence[Record], start: int) -> None:
         if not records:
             return
+        if not self.sqlite:
+            columns = list(zip(*records, strict=True))
+            del columns[1]  # the leaf hashes are not stored
+            _insert_columns(conn, range(start, start + len(records)), *columns)
+            return
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         one = "(?,?,?,?,?,?)"
         head = "INSERT INTO entries (leaf_index, data, type, author, key_id, issued_at) VALUES "
-        full_sql = self._sql(head + ",".join([one] * ROWS_PER_INSERT))
+        full_sql = head + ",".join([one] * ROWS_PER_INSERT)
         for offset in range(0, len(records), ROWS_PER_INSERT):
             chunk = records[offset : offset + ROWS_PER_INSERT]
             params: list[Any] = []
@@ -492,27 +510,28 @@ class MerkleLog:
             for r in chunk:
                 params += (i, r.data, r.type, r.author, r.key, r.issued_at)
                 i += 1
-            sql = (
-                full_sql
-                if len(chunk) == ROWS_PER_INSERT
-                else self._sql(head + ",".join([one] * len(chunk)))
-            )
+            sql = full_sql if len(chunk) == ROWS_PER_INSERT else head + ",".join([one] * len(chunk))
             cur.execute(sql, params)
         cur.close()
 
     def _insert_leaves(self, conn: Connection, leaves: Leaves, start: int) -> None:
         """Insert columns with multi-row statements whose parameters are built by slice
-        assignment (C loops), not a Python loop per entry."""
+        assignment (C loops), not a Python loop per entry; on PostgreSQL one statement of
+        six arrays."""
         n = len(leaves.datas)
         if not n:
             return
         shared = _is_meta(leaves.metas)
+        if not self.sqlite:
+            meta = [[m] * n for m in leaves.metas] if shared else zip(*leaves.metas, strict=True)
+            _insert_columns(conn, range(start, start + n), leaves.datas, *meta)
+            return
         if not shared:
             columns = list(zip(*leaves.metas, strict=True))
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         one = "(?,?,?,?,?,?)"
         head = "INSERT INTO entries (leaf_index, data, type, author, key_id, issued_at) VALUES "
-        full_sql = self._sql(head + ",".join([one] * ROWS_PER_INSERT))
+        full_sql = head + ",".join([one] * ROWS_PER_INSERT)
         for offset in range(0, n, ROWS_PER_INSERT):
             m = min(ROWS_PER_INSERT, n - offset)
             params: list[Any] = [None] * (6 * m)
@@ -523,7 +542,7 @@ class MerkleLog:
                     params[2 + c :: 6] = [leaves.metas[c]] * m
                 else:
                     params[2 + c :: 6] = columns[c][offset : offset + m]
-            sql = full_sql if m == ROWS_PER_INSERT else self._sql(head + ",".join([one] * m))
+            sql = full_sql if m == ROWS_PER_INSERT else head + ",".join([one] * m)
             cur.execute(sql, params)
         cur.close()
 
@@ -614,37 +633,9 @@ class MerkleLog:
         return size
 
     def read_nodes(self, nodes: Sequence[Node]) -> list[bytes]:
-        """Stored hashes of perfect subtrees, in one query (a :data:`merkle.NodeReader`)."""
-        located = [layout.locate(n) for n in nodes]
-        tiles: dict[layout.TileId, tuple[int, bytes]] = {}
-        missing: list[layout.TileId] = []
-        for tile, _, _ in located:
-            if tile in tiles:
-                continue
-            cached = self._upper.get(tile)
-            if cached is not None:
-                tiles[tile] = cached
-            elif tile not in missing:
-                missing.append(tile)
-        if missing:
-            where = " OR ".join(["(level = ? AND idx = ?)"] * len(missing))
-            params = [x for t in missing for x in t]
-            for level, idx, width, blob in self._query(
-                f"SELECT level, idx, width, hashes FROM tiles WHERE {where}", params
-            ):
-                tiles[(level, idx)] = (width, bytes(blob))
-                if level > 0 and width == layout.TILE_WIDTH:
-                    if len(self._upper) >= UPPER_TILE_CACHE:
-                        self._upper.clear()
-                    self._upper[(level, idx)] = (width, bytes(blob))
-        out: list[bytes] = []
-        for node, (tile, k, offset) in zip(nodes, located, strict=True):
-            width, blob = tiles.get(tile, (0, b""))
-            try:
-                out.append(layout.hash_in_tile(blob, width, k, offset))
-            except KeyError:
-                raise LookupError(f"node {node} is not stored: the log is smaller") from None
-        return out
+        """Stored hashes of perfect subtrees, in one query (a :data:`merkle.NodeReader`);
+        the tiles above the bottom level come from :attr:`tiles`."""
+        return self._tile_reader.read(nodes)
 
     def leaf_hash(self, index: int) -> bytes:
         self._check_index(index)
@@ -679,7 +670,7 @@ class MerkleLog:
         return acc
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
-        return inclusion_proof(index, self._check_size(size), self.read_nodes)
+        return self._tile_reader.inclusion_proof(index, self._check_size(size))
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         return consistency_proof(size1, self._check_size(size2), self.read_nodes)
@@ -772,6 +763,21 @@ class MerkleLog:
         from foodtrace.store.audit import audit
 
         return audit(self)
+
+
+_INSERT_COLUMNS = (
+    "INSERT INTO entries (leaf_index, data, type, author, key_id, issued_at) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::text[], %s::text[], %s::text[], "
+    "%s::text[])"
+)
+
+
+def _insert_columns(conn: Connection, indices: range, *columns: Sequence[Any]) -> None:
+    """PostgreSQL: insert entries given in columns with one statement of six arrays (a
+    multi-row VALUES of thousands of placeholders is re-parsed by the driver every time)."""
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cur.execute(_INSERT_COLUMNS, [list(indices), *(list(c) for c in columns)])
+    cur.close()
 
 
 def _checkpoint(row: Sequence[Any]) -> SignedCheckpoint:
