@@ -5,6 +5,7 @@ touched: other engineers' tests run on it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -91,8 +92,6 @@ def private_cluster() -> Iterator[Cluster]:
         )  # fmt: skip
         yield cluster
     finally:
-        try:
+        with contextlib.suppress(AssertionError):  # not running (a failed start)
             cluster.stop("immediate")
-        except AssertionError:
-            pass  # not running (a failed start): nothing to stop
         shutil.rmtree(folder, ignore_errors=True)

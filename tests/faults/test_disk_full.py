@@ -103,6 +103,7 @@ def test_postgresql_disk_full_and_lost_connections_are_problems_not_500() -> Non
     dropped = PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
     after_drop = storage_problem(dropped)
     assert after_drop is not None and after_drop.status == 503
-    assert storage_problem(PendingRollbackError("This Session's transaction has been rolled back")) is None
+    session_bug = PendingRollbackError("This Session's transaction has been rolled back")
+    assert storage_problem(session_bug) is None  # a session misused after an error: a bug
     assert storage_problem(psycopg.errors.UniqueViolation("dup")) is None  # a bug stays a 500
     assert storage_problem(ValueError("x")) is None

@@ -1,0 +1,443 @@
+"""A province's dataset as real signed log entries with their projections, deterministic
+from a seed.
+
+Run: ``nice -n 19 .venv/bin/python bench/dataset.py --events 1000000 --parties 10000
+--lots 100000 --db URL --out DIR [--seed 7] [--check 2000]``; or import :func:`generate`.
+
+What is written, in log order: the regulator (``init_regulator``); one ``party.register``
+per party, signed by the regulator, with the party's own Ed25519 key (derived from the seed)
+and GLN: farms (producer), processors, wholesalers (logistics), retailers, restaurants and
+labs; a ``prefix.assign`` of each producer's and processor's GS1 company prefix; a
+``licence.issue`` per business (食品生产许可证 SC… for processors, 食品经营许可证 JY… for
+retailers and restaurants); then the supply chain of ``bench/trace_graph.py`` (farms
+commission lots and ship them to processors, transformations with fan-in, commingling,
+SSCC packing, wholesalers distributing to shops) as ``epcis.event`` entries, each signed by
+its author's key, with the CBV 2.0 hash id and ``recordTime`` capture adds.
+
+The fast path is the normal write path minus HTTP and the per-request checks: groups of one
+signed entry go to ``MerkleLog.integrate`` (the sequencer's call: entries, tiles and every
+registered projector in one transaction per chunk, a savepoint per group), so the tables
+are by construction the ones the live write path fills; a refusal (custody, conflicts)
+stops the run. ``--check N`` replays the provenance projection of the whole log
+(``provenance.rebuild``) on a copy and compares, and audits the log. Both are the issue's
+"rebuild-from-log equals the bulk-written tables; audit clean", on the dataset itself when
+it is small, on a sample when it is not. ``DIR/province.json`` names the parties (id, kind,
+GLN), some lots and merchant codes, the seed and the timings, for ``bench/load.py``.
+
+Not generated yet: health certificates and lab reports (labs are registered, with keys, but
+sign nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from epcis_bulk import EpcisRows  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from stdnum.cn import uscc  # noqa: E402
+from trace_graph import (  # noqa: E402
+    T0,
+    BulkProjection,
+    Generator,
+    Sizes,
+    bulk_load,
+    party_gln,
+    party_id,
+)
+
+from foodtrace.config import Settings  # noqa: E402
+from foodtrace.party.models import Party as PartyRow  # noqa: E402
+from foodtrace.party.service import init_regulator  # noqa: E402
+from foodtrace.record import registry  # noqa: E402
+from foodtrace.store import db  # noqa: E402
+from foodtrace.store.log import MerkleLog  # noqa: E402
+from foodtrace.trace import entry as entry_mod  # noqa: E402
+from foodtrace.trace import keys  # noqa: E402
+from foodtrace.trace.entry import Entry  # noqa: E402
+from foodtrace.trace.epcis import hashing  # noqa: E402
+
+REGULATOR = "gov-province"
+CHUNK = 2_000  # groups per transaction through the projectors
+BULK_CHUNK = 20_000  # events per transaction on the fast path
+SHARES = {  # of --parties
+    "farm": 0.40,
+    "processor": 0.10,
+    "distributor": 0.05,
+    "retailer": 0.25,
+    "restaurant": 0.18,
+    "lab": 0.02,
+}
+KINDS = {
+    "farm": "producer",
+    "processor": "processor",
+    "distributor": "logistics",
+    "retailer": "retailer",
+    "restaurant": "restaurant",
+    "lab": "lab",
+}
+NAMES = {
+    "farm": "农业合作社",
+    "processor": "食品加工有限公司",
+    "distributor": "农产品批发市场经营部",
+    "retailer": "生鲜超市",
+    "restaurant": "餐饮店",
+    "lab": "食品检验检测中心",
+}
+REGIONS = ("杭州市西湖区", "宁波市鄞州区", "温州市鹿城区", "嘉兴市南湖区", "绍兴市越城区")
+
+
+@dataclass(frozen=True)
+class Party:
+    party_id: str
+    kind: str  # the generator's kind (farm, processor, distributor, retailer, restaurant, lab)
+    number: int  # the party's serial, unique across kinds (credit code, licence number)
+    gln: str
+
+
+@dataclass(frozen=True)
+class Province:
+    parties: list[Party]
+    sizes: Sizes  # the generator's (restaurants count as retailers there: they receive)
+    seed: int
+
+    def key(self, party: str) -> Ed25519PrivateKey:
+        """The party's signing key, from the seed: the same dataset every time."""
+        return Ed25519PrivateKey.from_private_bytes(
+            hashlib.sha256(f"foodtrace-province/{self.seed}/{party}".encode()).digest()
+        )
+
+
+def province(parties: int, events: int, seed: int) -> Province:
+    """The parties of a province of about ``parties`` parties, sized for ``events``."""
+    count = {kind: max(3, round(parties * share)) for kind, share in SHARES.items()}
+    base = Sizes.for_events(events)
+    count["farm"] = max(count["farm"], base.farms)
+    count["processor"] = max(count["processor"], base.processors)
+    out: list[Party] = []
+    for kind, n in count.items():
+        for i in range(n):
+            if kind == "restaurant":  # the generator's retailer numbers after the shops
+                pid, gln = (
+                    party_id("retailer", count["retailer"] + i),
+                    party_gln("retailer", count["retailer"] + i),
+                )
+            elif kind == "lab":
+                pid, gln = f"lab-{i:05d}", party_gln("retailer", 90_000_000 + i)
+            else:
+                pid, gln = party_id(kind, i), party_gln(kind, i)
+            out.append(Party(pid, kind, len(out) + 1, gln))
+    sizes = Sizes(
+        count["farm"],
+        count["processor"],
+        count["distributor"],
+        count["retailer"] + count["restaurant"],
+    )
+    return Province(out, sizes, seed)
+
+
+def _credit_code(n: int) -> str:
+    base = f"91330{n:07d}MA2C4"[:17]
+    return base + uscc.calc_check_digit(base)
+
+
+def _licence_number(prefix: str, n: int) -> str:
+    return f"{prefix}{n:014d}"
+
+
+def prefix_of(kind: str, i: int) -> str:
+    """The GS1 company prefix assigned to producer/processor ``i`` (its GTINs lie under it:
+    ``trace_graph`` names them ``0`` + ``690``/``691`` + the 9-digit party number)."""
+    return f"{'690' if kind == 'farm' else '691'}{i:09d}"
+
+
+def _iso(t: Any) -> str:
+    return str(t.isoformat().replace("+00:00", "Z"))
+
+
+def master_entries(p: Province, regulator: Ed25519PrivateKey) -> Iterator[Entry]:
+    """Parties, their prefixes and licences, signed by the regulator before any event."""
+    at = _iso(T0 - timedelta(days=30))
+    rng = random.Random(p.seed)
+    for party in p.parties:
+        body: dict[str, Any] = {
+            "party_id": party.party_id,
+            "name": f"{rng.choice(REGIONS)[:3]}{party.number}号{NAMES[party.kind]}",
+            "kind": KINDS[party.kind],
+            "credit_code": _credit_code(party.number),
+            "gln": party.gln,
+            "region": rng.choice(REGIONS),
+            "public_keys": [keys.public_to_b64(p.key(party.party_id).public_key())],
+        }
+        yield _sign(regulator, "party.register", REGULATOR, body, at)
+    for party in p.parties:
+        if party.kind in ("farm", "processor"):
+            i = int(party.party_id.rsplit("-", 1)[1])
+            body = {"party_id": party.party_id, "prefix": prefix_of(party.kind, i)}
+            yield _sign(regulator, "prefix.assign", REGULATOR, body, at)
+    for party in p.parties:
+        lic = {"processor": ("SC", "food_production", "肉制品、速冻食品生产")}.get(
+            party.kind,
+            ("JY", "food_business", "食品销售、热食类食品制售")
+            if party.kind in ("retailer", "restaurant")
+            else None,
+        )
+        if lic is None:
+            continue
+        prefix, kind, scope = lic
+        body = {
+            "number": _licence_number(prefix, 10_000_000_000_000 + party.number),
+            "kind": kind,
+            "holder": party.party_id,
+            "scope": scope,
+            "issuer": "浙江省市场监督管理局",
+            "valid_from": "2025-01-01",
+            "valid_until": "2030-01-01",
+        }
+        yield _sign(regulator, "licence.issue", REGULATOR, body, at)
+
+
+def event_entries(p: Province, events: int, lots: int) -> Iterator[Entry]:
+    """The supply chain's events as signed ``epcis.event`` entries, as capture stores them."""
+    gen = Generator(events, p.seed)
+    gen.sizes = p.sizes
+    signers: dict[str, Ed25519PrivateKey] = {}
+    while True:
+        for author, event in gen:
+            hash_id = hashing.event_hash_id(event)
+            stored = {**event, "eventID": hash_id, "recordTime": event["eventTime"]}
+            key = signers.get(author) or signers.setdefault(author, p.key(author))
+            body = {"event": stored, "hash_id": hash_id}
+            yield _sign(key, "epcis.event", author, body, event["eventTime"])
+        if gen.lots >= lots:
+            return
+        gen.target += 1_000  # more events until there are enough lots
+
+
+def _sign(key: Ed25519PrivateKey, type: str, author: str, body: Any, at: str) -> Entry:
+    return entry_mod.sign(key, type=type, author=author, body=body, issued_at=at)
+
+
+@dataclass
+class Written:
+    entries: int = 0
+    events: int = 0
+    seconds: float = 0.0
+
+
+def write(log: MerkleLog, entries: Iterator[Entry], written: Written, what: str) -> None:
+    """Integrate ``entries`` as one-entry groups, CHUNK groups a transaction, through every
+    registered projector; any refusal stops the run (the generator broke a rule)."""
+    registry.load_types()
+    t0 = time.perf_counter()
+    conn = db.writer_engine(log.engine).connect()
+    try:
+        chunk: list[Entry] = []
+        for e in entries:
+            chunk.append(e)
+            if len(chunk) >= CHUNK:
+                _integrate(log, conn, chunk)
+                written.entries += len(chunk)
+                written.events += sum(x.type == "epcis.event" for x in chunk)
+                chunk = []
+                if written.entries % (CHUNK * 25) == 0:
+                    rate = written.entries / (time.perf_counter() - t0 + written.seconds)
+                    print(f"  {what}: {written.entries:,} entries ({rate:,.0f}/s)", flush=True)
+        if chunk:
+            _integrate(log, conn, chunk)
+            written.entries += len(chunk)
+            written.events += sum(x.type == "epcis.event" for x in chunk)
+    finally:
+        conn.close()
+    written.seconds += time.perf_counter() - t0
+
+
+def write_events(log: MerkleLog, entries: Iterator[Entry], written: Written, url: str) -> None:
+    """The fast path for the events: the signed entries through ``MerkleLog.integrate``
+    (leaves, tiles) with no projector, the EPCIS tables' rows built in memory
+    (``epcis_bulk``) and inserted in the same transaction, the provenance tables projected
+    in memory (``trace_graph.BulkProjection``) and loaded at the end (``trace.bulk_load``)."""
+    with Session(log.engine) as session:
+        glns = dict(session.execute(select(PartyRow.gln, PartyRow.party_id)).tuples().all())
+    provenance = BulkProjection(glns)
+    epcis = EpcisRows()
+    t0 = time.perf_counter()
+    conn = db.writer_engine(log.engine).connect()
+    try:
+        chunk: list[Entry] = []
+        for e in entries:
+            chunk.append(e)
+            if len(chunk) >= BULK_CHUNK:
+                _bulk(log, conn, chunk, provenance, epcis)
+                written.entries += len(chunk)
+                written.events += len(chunk)
+                chunk = []
+                rate = written.entries / (time.perf_counter() - t0)
+                print(f"  events: {written.entries:,} ({rate:,.0f}/s)", flush=True)
+        if chunk:
+            _bulk(log, conn, chunk, provenance, epcis)
+            written.entries += len(chunk)
+            written.events += len(chunk)
+    finally:
+        conn.close()
+    t1 = time.perf_counter()
+    bulk_load(db.make_engine(url), provenance)
+    print(f"  provenance tables loaded in {time.perf_counter() - t1:.1f} s", flush=True)
+    written.seconds += time.perf_counter() - t0
+
+
+def _bulk(
+    log: MerkleLog, conn: Any, chunk: list[Entry], provenance: BulkProjection, epcis: EpcisRows
+) -> None:
+    def project(c: Any, results: list[Any]) -> None:
+        for e, r in zip(chunk, results, strict=True):
+            index = r[0]
+            epcis.project(index, e)
+            provenance.project(index, e.author, e.body["event"])
+        epcis.flush(c)
+
+    log.integrate(conn, [([e], []) for e in chunk], project)
+
+
+def _integrate(log: MerkleLog, conn: Any, chunk: list[Entry]) -> None:
+    groups = [([e], [registry.project]) for e in chunk]
+    results = log.integrate(conn, groups, lambda _conn, _results: None)
+    for e, r in zip(chunk, results, strict=True):
+        if isinstance(r, BaseException):
+            raise SystemExit(f"the generated {e.type} by {e.author} was refused: {r}")
+
+
+def generate(
+    url: str,
+    out: Path,
+    *,
+    events: int,
+    parties: int,
+    lots: int,
+    seed: int = 7,
+    live: bool = False,
+) -> dict[str, Any]:
+    """Write the province into the empty database at ``url``; returns (and writes to
+    ``out/province.json``) what was made and how long it took. ``live``: the events through
+    every registered projector too (slow: the reference of ``--check``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    db.migrate(url, "heads")
+    settings = Settings(
+        data_dir=out / "var",
+        database_url=url,
+        log_origin="province.foodtrace/log",
+        log_key_file=out / "log.key",
+    )
+    p = province(parties, events, seed)
+    t0 = time.perf_counter()
+    with MerkleLog(url, settings=settings, migrate=False) as log:
+        boot = init_regulator(
+            log,
+            party_id=REGULATOR,
+            name="浙江省市场监督管理局",
+            credit_code=_credit_code(0),
+            key_file=out / "regulator.key",
+        )
+        regulator = keys.read_private(boot.key_file)
+        master, chain = Written(), Written()
+        write(log, master_entries(p, regulator), master, "parties, prefixes, licences")
+        if live:
+            write(log, event_entries(p, events, lots), chain, "events")
+        else:
+            write_events(log, event_entries(p, events, lots), chain, url)
+        size = log.size()
+        log.issue_checkpoint()
+    with db.make_engine(url).connect() as conn:
+        from sqlalchemy import text
+
+        lot_count = conn.execute(
+            text("SELECT count(*) FROM lineage_nodes WHERE kind = 'lot'")
+        ).scalar_one()
+        sample = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT canonical FROM lineage_nodes WHERE kind = 'lot' ORDER BY id LIMIT 5")
+            )
+        ]
+    summary = {
+        "seed": seed,
+        "url": db.redacted(url),
+        "log_size": size,
+        "events": chain.events,
+        "lots": int(lot_count),
+        "parties": len(p.parties) + 1,
+        "kinds": {k: sum(x.kind == k for x in p.parties) for k in SHARES},
+        "regulator": {"party_id": REGULATOR, "token": boot.token},
+        "master_seconds": round(master.seconds, 1),
+        "events_seconds": round(chain.seconds, 1),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "sample_lots": sample,
+        "party_list": [[x.party_id, x.kind, x.gln] for x in p.parties],
+    }
+    (out / "province.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    return summary
+
+
+def check(url: str, out: Path) -> None:
+    """Rebuild the provenance projection from the log on a copy of the tables and compare
+    with the written ones; audit the log. Raises SystemExit on any difference."""
+    from foodtrace.provenance import rebuild
+
+    settings = Settings(
+        data_dir=out / "var", database_url=url, log_origin="province.foodtrace/log",
+        log_key_file=out / "log.key",
+    )  # fmt: skip
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        before = rebuild.contents(session)
+    with Session(engine) as session, session.begin():
+        replayed = rebuild.rebuild(session)
+        after = rebuild.contents(session)
+        session.rollback()  # compare only: leave the written tables as they were
+    for table in before:
+        if before[table] != after[table]:
+            raise SystemExit(f"check: the rebuilt {table} differs from the written one")
+    with MerkleLog(url, settings=settings, migrate=False) as log:
+        report = log.audit()
+    if not report.ok:
+        raise SystemExit(f"check: audit found {report.problems[:3]}")
+    counts = ", ".join(f"{t} {len(r)}" for t, r in before.items())
+    print(f"check: rebuild from {replayed:,} log entries == written tables ({counts}); audit ok")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--parties", type=int, default=10_000)
+    ap.add_argument("--lots", type=int, default=100_000)
+    ap.add_argument("--db", required=True, help="an empty database URL")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--check", action="store_true", help="rebuild-from-log compare and audit")
+    a = ap.parse_args()
+    s = generate(a.db, a.out, events=a.events, parties=a.parties, lots=a.lots, seed=a.seed)
+    shown = {k: v for k, v in s.items() if k not in ("party_list", "regulator")}
+    print(json.dumps(shown, ensure_ascii=False))
+    if a.check:
+        t = time.perf_counter()
+        check(a.db, a.out)
+        print(f"check took {time.perf_counter() - t:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
