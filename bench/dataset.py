@@ -324,6 +324,26 @@ def _integrate(log: MerkleLog, conn: Any, chunk: list[Entry]) -> None:
             raise SystemExit(f"the generated {e.type} by {e.author} was refused: {r}")
 
 
+def restart_sequences(url: str) -> None:
+    """On PostgreSQL, move every ``id`` sequence past the ids the fast path wrote itself, or
+    the next live insert (a capture during ``bench/load.py``) collides with them."""
+    from foodtrace.store.base import Base
+
+    engine = db.make_engine(url)
+    if db.is_sqlite(engine):
+        return  # SQLite takes max(rowid) + 1
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            if "id" not in table.c:
+                continue
+            seq = conn.exec_driver_sql(
+                "SELECT pg_get_serial_sequence(%s, 'id')", (table.name,)
+            ).scalar()
+            if seq:
+                top = f"COALESCE((SELECT max(id) FROM {table.name}), 0) + 1"
+                conn.exec_driver_sql(f"SELECT setval('{seq}', {top}, false)")
+
+
 def generate(
     url: str,
     out: Path,
@@ -364,6 +384,7 @@ def generate(
             write_events(log, event_entries(p, events, lots), chain, url)
         size = log.size()
         log.issue_checkpoint()
+    restart_sequences(url)
     with db.make_engine(url).connect() as conn:
         from sqlalchemy import text
 
