@@ -137,7 +137,7 @@ def _free_port() -> int:
 
 
 def _farm_gtin(farm: str) -> str:
-    from dataset import prefix_of
+    from province import prefix_of
     from stdnum import ean
 
     body = "0" + prefix_of("farm", int(farm.rsplit("-", 1)[1]))
