@@ -33,8 +33,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402
+from load_serve import environment, free_port, start, stop, uvicorn  # noqa: E402
 
 PORT = 0  # free loopback ports, chosen when the run starts
 PORT_CONST = 0
@@ -128,83 +127,12 @@ def _path(url: str, base: str) -> str:
     return url[len(base.rstrip("/")) :]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _farm_gtin(farm: str) -> str:
     from province import prefix_of
     from stdnum import ean
 
     body = "0" + prefix_of("farm", int(farm.rsplit("-", 1)[1]))
     return body + ean.calc_check_digit(body)
-
-
-# --- serving -----------------------------------------------------------------------------
-
-
-def constant_app():  # type: ignore[no-untyped-def]
-    """uvicorn factory: the framework's ceiling, one route returning a constant."""
-    from fastapi import FastAPI
-
-    app = FastAPI()
-
-    @app.get("/constant")
-    def constant() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app
-
-
-def _env(url: str, out: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
-        "FOODTRACE_DATABASE_URL": url,
-        "FOODTRACE_DATA_DIR": str(out / "var"),
-        "FOODTRACE_LOG_KEY_FILE": str(out / "log.key"),
-        "FOODTRACE_LOG_ORIGIN": "province.foodtrace/log",
-        "FOODTRACE_SEQUENCER": "candidate",
-        "FOODTRACE_PUBLIC_BASE_URL": f"http://127.0.0.1:{PORT}",
-    }
-
-
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as f:
-        return subprocess.Popen(
-            args, env=env, stdout=f, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def uvicorn(factory: str, port: int, workers: int, env: dict[str, str], log: Path) -> Any:
-    args = [sys.executable, "-m", "uvicorn", "--factory", factory, "--workers", str(workers)]
-    args += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
-    proc = start(args, env, log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{factory} exited: see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"{factory} did not start: see {log}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 # --- load --------------------------------------------------------------------------------
@@ -387,12 +315,12 @@ def main() -> None:
         print(f"prepared: {lots} lot codes, {shops} merchant codes")
         return
     global PORT, PORT_CONST
-    PORT, PORT_CONST = _free_port(), _free_port()
-    env = _env(a.db, a.out)
+    PORT, PORT_CONST = free_port(), free_port()
+    env = environment(a.db, a.out, PORT)
     logs = a.out / "load-logs"
     logs.mkdir(exist_ok=True)
     print(f"load average before: {os.getloadavg()}", flush=True)
-    const = uvicorn("load:constant_app", PORT_CONST, a.workers, env, logs / "constant.log")
+    const = uvicorn("load_serve:constant_app", PORT_CONST, a.workers, env, logs / "constant.log")
     try:
         base = f"http://127.0.0.1:{PORT_CONST}"
         ref, ref_errors = asyncio.run(constant_rate(base, 20, a.clients))
