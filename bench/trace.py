@@ -48,20 +48,18 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from sqlalchemy import Engine, insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
-from trace_graph import BulkProjection, Generator, Sizes, party_gln, party_id  # noqa: E402
+from trace_graph import (  # noqa: E402
+    BulkProjection,
+    Generator,
+    Sizes,
+    bulk_load,
+    party_gln,
+    party_id,
+)
 from trace_naive import naive_reach, naive_trace, start_node  # noqa: E402
 
 from foodtrace.party.models import Party  # noqa: E402
 from foodtrace.provenance import projection, rebuild, service  # noqa: E402
-from foodtrace.provenance.models import (  # noqa: E402
-    Containment,
-    CustodyHold,
-    CustodyTransit,
-    LineageEdge,
-    LineageNode,
-    NodeActivity,
-    TraceNode,
-)
 from foodtrace.store.db import make_engine, migrate  # noqa: E402
 from foodtrace.trace import entry as entry_mod  # noqa: E402
 from foodtrace.trace import lineage  # noqa: E402
@@ -108,22 +106,6 @@ def add_parties(engine: Engine, sizes: Sizes) -> None:
     with engine.begin() as conn:
         for i in range(0, len(rows), CHUNK):
             conn.execute(insert(Party), rows[i : i + CHUNK])
-
-
-def bulk_load(engine: Engine, bulk: BulkProjection) -> None:
-    with engine.begin() as conn:
-        for model, rows in (
-            (LineageNode, bulk.node_rows),
-            (LineageEdge, bulk.edges),
-            (NodeActivity, bulk.activities),
-            (CustodyHold, bulk.holds),
-            (CustodyTransit, bulk.transits),
-            (Containment, bulk.containment),
-            (TraceNode, bulk.trace_node_rows()),
-        ):
-            for i in range(0, len(rows), CHUNK):
-                conn.execute(insert(model), rows[i : i + CHUNK])
-        conn.execute(text("ANALYZE"))
 
 
 def project_live(engine: Engine, stream: list[tuple[str, dict[str, Any]]]) -> None:

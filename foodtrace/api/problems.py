@@ -34,7 +34,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from starlette.exceptions import HTTPException
 
 from foodtrace.trace.errors import EntryError, VerificationError
@@ -277,6 +277,10 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 _PG_DISK_FULL = "53100"
 _SQLITE_FULL = 13  # SQLITE_FULL: the disk, or the database's max_page_count, is full
 RETRY_AFTER_S = "1"
+# What SQLAlchemy says when a connection that dropped inside a transaction is used again
+# before that transaction was rolled back (the log writer's batch after a lost server): the
+# transaction never committed, so it is an outage like the disconnect itself, not a bug.
+_INVALIDATED = "Can't reconnect until invalid transaction is rolled back"
 
 
 def storage_problem(exc: BaseException) -> Problem | None:
@@ -289,6 +293,8 @@ def storage_problem(exc: BaseException) -> Problem | None:
     invalidated = False
     if isinstance(exc, DBAPIError):
         cause, invalidated = exc.orig, exc.connection_invalidated
+    elif isinstance(exc, PendingRollbackError):
+        invalidated = str(exc).startswith(_INVALIDATED)
     if isinstance(cause, sqlite3.Error) and getattr(cause, "sqlite_errorcode", None) == (
         _SQLITE_FULL
     ):
@@ -349,7 +355,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EntryError, _on_entry_error)
     app.add_exception_handler(VerificationError, _on_verification)
     app.add_exception_handler(HTTPException, _on_http)
-    for database_error in (DBAPIError, sqlite3.Error, psycopg.Error):
+    for database_error in (DBAPIError, PendingRollbackError, sqlite3.Error, psycopg.Error):
         app.add_exception_handler(database_error, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
 

@@ -17,25 +17,53 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from anvil import DEV_KEYS, HARDFORK, _free_port, _wait_ready, anvil_binary, run_anvil
 from fastapi.testclient import TestClient
 from faultharness import wait
-from seqharness import bootstrap, settings_for
+from seqharness import Regulator, bootstrap, settings_for
 
 from foodtrace.api.app import create_app
 from foodtrace.ledger.anchorer import journal
 from foodtrace.ledger.commands import audit_against_chain
 from foodtrace.observe.health import CHAIN_PROBE_TTL_S
+from foodtrace.store.log import MerkleLog
 
 WRITES_WHILE_DOWN = 6
 
 
-def test_writes_go_on_while_the_chain_is_down_and_anchors_catch_up(
-    pg_url: str, tmp_path: Path
-) -> None:
+@dataclass
+class Anchored:
+    """The app (anchorer running, every entry anchored on the node at ``port``) under a test
+    client, and what both tests ask of it."""
+
+    http: TestClient
+    log: MerkleLog
+    app: Any
+    reg: Regulator
+    port: int
+    state: Path
+
+    def anchored(self) -> int:
+        entries = journal(self.log.engine)
+        return max((a.tree_size for d, a in entries if a.status == "final"), default=0)
+
+    def register(self, n: int) -> None:
+        e = self.reg.party(n)
+        r = self.http.post(
+            "/api/v1/parties",
+            json={"entry": e.unsigned() | {"sig": e.sig}},
+            headers={"Authorization": f"Bearer {self.reg.token}"},
+        )
+        assert r.status_code == 201, r.text
+
+
+@pytest.fixture
+def chain_app(pg_url: str, tmp_path: Path) -> Iterator[Anchored]:
     reg = bootstrap(pg_url, tmp_path)
     port, state = _free_port(), tmp_path / "anvil-state.json"
     key_file = tmp_path / "chain.key"
@@ -52,51 +80,44 @@ def test_writes_go_on_while_the_chain_is_down_and_anchors_catch_up(
         anchor_backoff_max_seconds=0.5,
     )
     app = create_app(settings, run_anchorer=True)
-    log = app.state.log
-    headers = {"Authorization": f"Bearer {reg.token}"}
-
-    def anchored() -> int:
-        return max((a.tree_size for d, a in journal(log.engine) if a.status == "final"), default=0)
-
     with TestClient(app, raise_server_exceptions=False) as http:
+        yield Anchored(http, app.state.log, app, reg, port, state)
 
-        def register(n: int) -> None:
-            e = reg.party(n)
-            r = http.post(
-                "/api/v1/parties", json={"entry": e.unsigned() | {"sig": e.sig}}, headers=headers
-            )
-            assert r.status_code == 201, r.text
 
-        def health() -> dict[str, Any]:
-            r = http.get("/healthz")
-            assert r.status_code == 200, r.text
-            return dict(r.json())
+def test_writes_go_on_while_the_chain_is_down_and_anchors_catch_up(chain_app: Anchored) -> None:
+    c = chain_app
+    log, anchored, register = c.log, c.anchored, c.register
 
-        with run_anvil(state, port):
-            register(1)
-            wait(lambda: anchored() == log.size(), "the first anchor", 60)
-            wait(lambda: health()["anchor_lag"]["entries"] == 0, "no lag", CHAIN_PROBE_TTL_S + 5)
-            assert health()["chain"]["reachable"] is True
-        # the node is down
-        lags = []
-        for n in range(2, 2 + WRITES_WHILE_DOWN):
-            register(n)
-            lags.append(health()["anchor_lag"]["entries"])
-        assert lags == sorted(lags) and lags[-1] > lags[0] > 0, lags  # the lag grows
-        wait(lambda: health()["chain"]["reachable"] is False, "healthz to see the chain down", 15)
-        down = health()
-        assert down["status"] == "degraded" and down["database"]["reachable"] is True
-        assert down["anchor_lag"]["entries"] == log.size() - anchored()
-        assert app.state.anchorer.failures > 0  # it tried, backed off, and lives on
-        behind = log.size()
-        with run_anvil(state, port):  # back, from its state file, where it was
-            wait(lambda: anchored() == behind, "anchoring to catch up", 60)
-            register(99)
-            wait(lambda: anchored() == log.size(), "the next anchor", 60)
-            wait(lambda: health()["chain"]["reachable"] is True, "healthz", 15)
-            assert health()["anchor_lag"]["entries"] == 0
-            report = audit_against_chain(log)
-            assert report.ok, report.problems[:3]
+    def health() -> dict[str, Any]:
+        r = c.http.get("/healthz")
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    with run_anvil(c.state, c.port):
+        register(1)
+        wait(lambda: anchored() == log.size(), "the first anchor", 60)
+        wait(lambda: health()["anchor_lag"]["entries"] == 0, "no lag", CHAIN_PROBE_TTL_S + 5)
+        assert health()["chain"]["reachable"] is True
+    # the node is down
+    lags = []
+    for n in range(2, 2 + WRITES_WHILE_DOWN):
+        register(n)
+        lags.append(health()["anchor_lag"]["entries"])
+    assert lags == sorted(lags) and lags[-1] > lags[0] > 0, lags  # the lag grows
+    wait(lambda: health()["chain"]["reachable"] is False, "healthz to see the chain down", 15)
+    down = health()
+    assert down["status"] == "degraded" and down["database"]["reachable"] is True
+    assert down["anchor_lag"]["entries"] == log.size() - anchored()
+    assert c.app.state.anchorer.failures > 0  # it tried, backed off, and lives on
+    behind = log.size()
+    with run_anvil(c.state, c.port):  # back, from its state file, where it was
+        wait(lambda: anchored() == behind, "anchoring to catch up", 60)
+        register(99)
+        wait(lambda: anchored() == log.size(), "the next anchor", 60)
+        wait(lambda: health()["chain"]["reachable"] is True, "healthz", 15)
+        assert health()["anchor_lag"]["entries"] == 0
+        report = audit_against_chain(log)
+        assert report.ok, report.problems[:3]
 
 
 @contextmanager
@@ -117,51 +138,22 @@ def hard_killed_anvil(state: Path, port: int, log_file: Path) -> Iterator[str]:
 
 
 def test_chain_node_killed_9_comes_back_from_its_last_dump_and_anchors_catch_up(
-    pg_url: str, tmp_path: Path
+    chain_app: Anchored, tmp_path: Path
 ) -> None:
-    reg = bootstrap(pg_url, tmp_path)
-    port, state = _free_port(), tmp_path / "anvil-state.json"
-    key_file = tmp_path / "chain.key"
-    key_file.write_text(DEV_KEYS[0] + "\n")
-    settings = settings_for(
-        pg_url,
-        tmp_path,
-        chain_url=f"http://127.0.0.1:{port}",
-        chain_key_file=key_file,
-        anchor_every_entries=1,
-        anchor_align_bits=0,
-        anchor_confirmations=0,
-        anchor_poll_seconds=0.05,
-        anchor_backoff_max_seconds=0.5,
-    )
-    app = create_app(settings, run_anchorer=True)
-    log = app.state.log
-    headers = {"Authorization": f"Bearer {reg.token}"}
-
-    def anchored() -> int:
-        return max((a.tree_size for d, a in journal(log.engine) if a.status == "final"), default=0)
-
-    with TestClient(app, raise_server_exceptions=False) as http:
-
-        def register(n: int) -> None:
-            e = reg.party(n)
-            r = http.post(
-                "/api/v1/parties", json={"entry": e.unsigned() | {"sig": e.sig}}, headers=headers
-            )
-            assert r.status_code == 201, r.text
-
-        anvil_log = tmp_path / "anvil.log"
-        with hard_killed_anvil(state, port, anvil_log):
-            register(1)
-            wait(lambda: anchored() == log.size(), "the first anchor", 60)
-            time.sleep(2.5)  # in a periodic dump
-            register(2)
-            wait(lambda: anchored() == log.size(), "the second anchor", 60)
-        # killed -9 right after the second anchor: its last dump probably lacks it
-        register(3)
-        with hard_killed_anvil(state, port, anvil_log):
-            wait(lambda: anchored() == log.size(), "anchoring to catch up", 60)
-            report = audit_against_chain(log)
-            assert report.ok, report.problems[:3]
-        rows = [(a.tree_size, a.status, a.submissions) for d, a in journal(log.engine)]
-        print(f"journal after the kill -9: {rows}")
+    c = chain_app
+    log, anchored, register = c.log, c.anchored, c.register
+    anvil_log = tmp_path / "anvil.log"
+    with hard_killed_anvil(c.state, c.port, anvil_log):
+        register(1)
+        wait(lambda: anchored() == log.size(), "the first anchor", 60)
+        time.sleep(2.5)  # in a periodic dump
+        register(2)
+        wait(lambda: anchored() == log.size(), "the second anchor", 60)
+    # killed -9 right after the second anchor: its last dump probably lacks it
+    register(3)
+    with hard_killed_anvil(c.state, c.port, anvil_log):
+        wait(lambda: anchored() == log.size(), "anchoring to catch up", 60)
+        report = audit_against_chain(log)
+        assert report.ok, report.problems[:3]
+    rows = [(a.tree_size, a.status, a.submissions) for d, a in journal(log.engine)]
+    print(f"journal after the kill -9: {rows}")

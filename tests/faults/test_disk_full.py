@@ -19,6 +19,7 @@ import psycopg
 from fastapi.testclient import TestClient
 from seqharness import bootstrap, settings_for
 from sqlalchemy import event, text
+from sqlalchemy.exc import PendingRollbackError
 
 from foodtrace.api.app import create_app
 from foodtrace.api.problems import storage_problem
@@ -98,5 +99,11 @@ def test_postgresql_disk_full_and_lost_connections_are_problems_not_500() -> Non
     assert full is not None and full.status == 507
     gone = storage_problem(psycopg.OperationalError("server closed the connection"))
     assert gone is not None and gone.status == 503 and gone.headers["Retry-After"]
+    # the log writer's batch on a connection that dropped mid-transaction (never committed)
+    dropped = PendingRollbackError("Can't reconnect until invalid transaction is rolled back.")
+    after_drop = storage_problem(dropped)
+    assert after_drop is not None and after_drop.status == 503
+    session_bug = PendingRollbackError("This Session's transaction has been rolled back")
+    assert storage_problem(session_bug) is None  # a session misused after an error: a bug
     assert storage_problem(psycopg.errors.UniqueViolation("dup")) is None  # a bug stays a 500
     assert storage_problem(ValueError("x")) is None
