@@ -434,6 +434,12 @@ class MerkleLog:
                                     # does on SQLITE_FULL): the rest of the batch would run
                                     # in autocommit, half-written. Fail the batch whole.
                                     raise
+                                if conn.invalidated:
+                                    # The server went away mid-batch (a restart): nothing of
+                                    # the transaction survives, so no group may be told it
+                                    # was stored, nor another one be tried on this
+                                    # connection. Fail the batch whole, an outage (503).
+                                    raise
                                 item_results.append(exc)
                                 continue
                             inserted += len(records)
