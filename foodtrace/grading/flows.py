@@ -26,10 +26,11 @@ from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.grading import indicators as ind
 from foodtrace.grading import inputs, policyfile
+from foodtrace.grading.current import latest_computed
 from foodtrace.grading.models import ComputedGrade, GradingState
 from foodtrace.grading.policy import Decision, Indicator, Policy
 from foodtrace.grading.schemas import RecomputeOut
-from foodtrace.grading.service import GRADE_TYPE, latest_computed
+from foodtrace.grading.service import GRADE_TYPE
 from foodtrace.record.service import submit
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod

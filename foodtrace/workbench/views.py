@@ -169,8 +169,9 @@ def router(_: Settings) -> APIRouter:
             return to_login()
         with sessions(request)() as db:
             mine = access.my_grids(db, v.principal)
-            everything = alerts.list_alerts(db, settings_of(request), now())  # gathered once
-            listed = [(g, [a for a in everything if a.grid_id == g.grid_id]) for g in mine]
+            ids = [g.grid_id for g in mine]  # gathered once, for my grids' businesses only
+            found = alerts.list_alerts(db, settings_of(request), now(), grid_ids=ids)
+            listed = [(g, [a for a in found if a.grid_id == g.grid_id]) for g in mine]
         return page(request, v, "alerts.html", grids=listed)
 
     @r.get(
@@ -184,11 +185,9 @@ def router(_: Settings) -> APIRouter:
             return to_login()
         today = local_day()
         with sessions(request)() as db:
-            mine = {g.grid_id for g in access.my_grids(db, v.principal)}
+            ids = grids.members_of(db, [g.grid_id for g in access.my_grids(db, v.principal)])
             due = [
-                item
-                for item in schedule(db, today)
-                if item.status != "scheduled" and _grid_of(db, item.party_id) in mine
+                item for item in schedule(db, today, party_ids=ids) if item.status != "scheduled"
             ]
             published = draws.list_draws(db)[:5]
         return page(request, v, "schedule.html", due=due, draws=published, today=today)
@@ -373,11 +372,3 @@ def router(_: Settings) -> APIRouter:
         )
 
     return r
-
-
-# --- reads shared by the pages -------------------------------------------------------------
-
-
-def _grid_of(db: Any, party_id: str) -> str | None:
-    grid = grids.grid_of(db, party_id)
-    return grid.grid_id if grid is not None else None
