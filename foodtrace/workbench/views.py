@@ -145,6 +145,10 @@ def router(_: Settings) -> APIRouter:
         form = await request.form(max_files=0, max_fields=2)
         if not csrf_ok(request, v, form):
             return csrf_refused(request, v)
+        key = access.secret(settings_of(request))
+        s = wb.read_session(key, request.cookies.get(access.SESSION_COOKIE), now())
+        if s is not None:
+            await run_in_threadpool(access.end_session, sessions(request), s, now())
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(access.SESSION_COOKIE, path=PREFIX)
         return response
