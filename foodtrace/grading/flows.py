@@ -95,7 +95,7 @@ def compute(
     """Every business's indicators and grade, and whether it differs from its last one."""
     since = ind.window_start(as_of, policy.window_months)
     gathered = inputs.gather(session, since, only)
-    previous = latest_computed(session)
+    previous = latest_computed(session, list(gathered) if only is not None else None)
     out = []
     for party_id, party_inputs in gathered.items():
         values, decision = ind.grade(policy, party_inputs, as_of)

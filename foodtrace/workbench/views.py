@@ -40,6 +40,7 @@ from foodtrace.workbench.web import (
     now,
     page,
     secure,
+    signed_in_form,
     text_fields,
     to_login,
     visitor,
@@ -253,14 +254,10 @@ def router(_: Settings) -> APIRouter:
     async def answer(
         request: Request, tracking_number: Annotated[str, Path(max_length=24)]
     ) -> Response:
-        v = visitor(request)
-        if v.principal is None:
-            return to_login()
-        form = await request.form(max_files=0, max_fields=4)
-        if not csrf_ok(request, v, form):
-            return csrf_refused(request, v)
-        fields = text_fields(form)
-        principal = v.principal
+        signed = await signed_in_form(request, max_fields=4)
+        if isinstance(signed, Response):
+            return signed
+        v, principal, fields = signed
         return await run_in_threadpool(
             complaint_forms.answer, request, v, principal, tracking_number, fields
         )
@@ -275,14 +272,12 @@ def router(_: Settings) -> APIRouter:
     async def confirm_complaint(
         request: Request, tracking_number: Annotated[str, Path(max_length=24)]
     ) -> Response:
-        v = visitor(request)
-        if v.principal is None:
-            return to_login()
-        form = await request.form(max_files=0, max_fields=2)
-        if not csrf_ok(request, v, form):
-            return csrf_refused(request, v)
+        signed = await signed_in_form(request, max_fields=2)
+        if isinstance(signed, Response):
+            return signed
+        v, principal, _ = signed
         return await run_in_threadpool(
-            complaint_forms.confirm, request, v, v.principal, tracking_number
+            complaint_forms.confirm, request, v, principal, tracking_number
         )
 
     @r.get(
