@@ -117,14 +117,19 @@ def members_of(session: Session, grid_ids: Collection[str]) -> list[str]:
 
 def list_grids(session: Session, *, person: str | None = None) -> list[GridOut]:
     """Every grid, or those ``person`` is officer, grid worker or station head of."""
-    counts = dict(
-        session.execute(select(GridMember.grid_id, func.count()).group_by(GridMember.grid_id)).all()
-    )
     query = select(Grid).order_by(Grid.grid_id)
     if person is not None:
         query = query.where(
             (Grid.officer == person) | (Grid.grid_worker == person) | (Grid.station_head == person)
         )
+    found = list(session.scalars(query))
+    counts = dict(  # counted for the grids listed only (a person's one or two)
+        session.execute(
+            select(GridMember.grid_id, func.count())
+            .where(GridMember.grid_id.in_([g.grid_id for g in found]))
+            .group_by(GridMember.grid_id)
+        ).all()
+    )
     return [
         GridOut(
             grid_id=g.grid_id,
@@ -136,7 +141,7 @@ def list_grids(session: Session, *, person: str | None = None) -> list[GridOut]:
             businesses=counts.get(g.grid_id, 0),
             entry_index=g.entry_index,
         )
-        for g in session.scalars(query)
+        for g in found
     ]
 
 

@@ -12,9 +12,13 @@ from foodtrace.api.problems import Problem
 from foodtrace.auth.models import Principal, Role
 from foodtrace.grading import indicators as ind
 from foodtrace.grading import policyfile
+from foodtrace.grading.current import current
 from foodtrace.grading.flows import grade_body, local_day
 from foodtrace.grading.policy import INDICATORS
+from foodtrace.grading.schemas import GradeKind
+from foodtrace.grading.service import current_grades
 from foodtrace.record.service import submit
+from foodtrace.store.db import session_factory
 from foodtrace.trace import entry as entry_mod
 
 TODAY = local_day()
@@ -241,6 +245,37 @@ def test_hand_typed_grades_stay_as_history(env: Env) -> None:
     _recompute(env)
     kinds = [(g["kind"], g["policy_version"]) for g in _grades(env, shop.party_id)]
     assert kinds == [("computed", "2026.1"), ("set", None)]
+
+
+def test_current_grades_picked_in_sql_agree_with_the_full_read(env: Env) -> None:
+    """The narrow read (:mod:`foodtrace.grading.current`) against the reference that reads
+    every grade row: typed only, typed not yet in effect, computed over typed, ungraded."""
+    typed, future, computed = (_licensed_shop(env, n) for n in (6, 7, 8))
+    ungraded = env.add_party("restaurant")
+    for shop, grade, on in ((typed, "C", TODAY), (future, "A", TODAY + timedelta(days=9))):
+        body = {
+            "party_id": shop.party_id,
+            "grade": grade,
+            "effective_on": on.isoformat(),
+            "reason": "季度评定",
+        }
+        assert env.regulator.post("/api/v1/grades", "grade.set", body).status_code == 201
+    _recompute(env)
+    with session_factory(env.log.engine)() as session:
+        reference = current_grades(session, TODAY)
+        everyone = current(session, TODAY)
+        some = current(session, TODAY, [typed.party_id, computed.party_id, ungraded.party_id])
+    heads = {
+        p: (g.entry_index, g.kind, g.grade, g.effective_on, g.policy_version)
+        for p, g in reference.items()
+    }
+    assert {
+        p: (g.entry_index, g.kind, g.grade, g.effective_on, g.policy_version)
+        for p, g in everyone.items()
+    } == heads
+    assert set(some) == {typed.party_id, computed.party_id}  # the ungraded one has none
+    assert all(some[p] == everyone[p] for p in some)
+    assert heads[computed.party_id][1] is GradeKind.COMPUTED
 
 
 def test_substantiated_complaint_costs_points(env: Env) -> None:
