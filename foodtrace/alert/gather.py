@@ -40,37 +40,41 @@ from foodtrace.scan.service import suspects
 from foodtrace.store.authors import utc
 
 TEMPERATURE_TYPES = ("Temperature", "gs1:Temperature")
+Parties = list[str] | None
+"""The businesses to read alerts for (sorted, unique), or None for all."""
 
 
-def _licences(session: Session, today_: datetime) -> Iterable[Alert | None]:
+def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Alert | None]:
     today = local_day(today_)
-    for number, holder, until in session.execute(
-        select(Licence.number, Licence.holder, Licence.valid_until).where(
-            Licence.revoked_on.is_(None)
-        )
-    ):
+    licences = select(Licence.number, Licence.holder, Licence.valid_until).where(
+        Licence.revoked_on.is_(None)
+    )
+    if only is not None:
+        licences = licences.where(Licence.holder.in_(only))
+    for number, holder, until in session.execute(licences):
         yield expiry((Kind.LICENCE_EXPIRING, Kind.LICENCE_EXPIRED), holder, number, until, today)
-    for number, employer, until in session.execute(
-        select(
-            HealthCertificate.certificate_number,
-            HealthCertificate.employer,
-            HealthCertificate.valid_until,
-        )
-    ):
+    h = HealthCertificate
+    certificates = select(h.certificate_number, h.employer, h.valid_until)
+    if only is not None:
+        certificates = certificates.where(h.employer.in_(only))
+    for number, employer, until in session.execute(certificates):
         yield expiry(
             (Kind.CERTIFICATE_EXPIRING, Kind.CERTIFICATE_EXPIRED), employer, number, until, today
         )
 
 
-def _temperatures(session: Session, now: datetime) -> Iterable[Alert | None]:
-    cfg = ResolverSettings()
+def _temperatures(session: Session, now: datetime, only: Parties) -> Iterable[Alert | None]:
     e, s = EpcisEvent, EpcisSensorReading
-    rows = session.execute(
+    query = (
         select(e.author, e.event_id, e.event_time, s.value, s.uom, s.type)
         .join(s, s.event_pk == e.id)
         .where(e.event_time >= now - TEMPERATURE_WINDOW, s.value.is_not(None))
     )
-    for author, event_id, at, value, uom, kind in rows:
+    if only is not None:
+        query = query.where(e.author.in_(only))
+    cfg: ResolverSettings | None = None  # read from the environment only if there are readings
+    for author, event_id, at, value, uom, kind in session.execute(query):
+        cfg = cfg or ResolverSettings()
         if kind.rsplit("-", 1)[-1].rsplit("/", 1)[-1].removeprefix("gs1:") != "Temperature":
             continue
         if value is None or uom not in (None, "CEL"):
@@ -80,10 +84,16 @@ def _temperatures(session: Session, now: datetime) -> Iterable[Alert | None]:
             yield Alert(Kind.TEMPERATURE_EXCURSION, author, event_id or "", why, utc(at))
 
 
-def _clones(session: Session) -> Iterable[Alert]:
-    producers = dict(session.execute(select(Product.gtin, Product.producer)).all())
-    merchants = _merchant_ids(session)
-    for s in suspects(session):
+def _clones(session: Session, only: Parties) -> Iterable[Alert]:
+    found = suspects(session)
+    if not found:
+        return
+    products = select(Product.gtin, Product.producer)
+    if only is not None:
+        products = products.where(Product.producer.in_(only))
+    producers = dict(session.execute(products).all())
+    merchants = _merchant_ids(session, only)
+    for s in found:
         # code_text is the merchant id, or the GS1 element string "(01)<GTIN>(10|21)…"
         if s.code_text.startswith("(01)"):
             party = producers.get(s.code_text[4:18])
@@ -92,19 +102,25 @@ def _clones(session: Session) -> Iterable[Alert]:
         yield Alert(Kind.CLONE_SUSPECT, party, s.code_text, s.reason or "", s.flagged_at)
 
 
-def _merchant_ids(session: Session) -> dict[str, str]:
+def _merchant_ids(session: Session, only: Parties) -> dict[str, str]:
     """Party id by party id and by 统一社会信用代码 (a merchant code may name either)."""
     out: dict[str, str] = {}
-    for pid, code in session.execute(select(Party.party_id, Party.credit_code)):
+    query = select(Party.party_id, Party.credit_code)
+    if only is not None:
+        query = query.where(Party.party_id.in_(only))
+    for pid, code in session.execute(query):
         out[pid] = pid
         if code:
             out[code] = pid
     return out
 
 
-def _complaints(session: Session, now: datetime, clocks: Clocks) -> Iterable[Alert]:
-    merchants = _merchant_ids(session)
-    for row in session.scalars(select(Complaint).where(Complaint.feedback_at.is_(None))):
+def _complaints(session: Session, now: datetime, clocks: Clocks, only: Parties) -> Iterable[Alert]:
+    merchants = _merchant_ids(session, only)
+    query = select(Complaint).where(Complaint.feedback_at.is_(None))
+    if only is not None:  # a complaint names its merchant by party id or by credit code
+        query = query.where(Complaint.merchant_id.in_(list(merchants)))
+    for row in session.scalars(query):
         received = utc(row.received_at)
         assert received is not None
         d = deadlines(
@@ -130,8 +146,8 @@ def _complaints(session: Session, now: datetime, clocks: Clocks) -> Iterable[Ale
         )
 
 
-def _inspections(session: Session, now: datetime) -> Iterable[Alert]:
-    for item in schedule(session, local_day(now)):
+def _inspections(session: Session, now: datetime, only: Parties) -> Iterable[Alert]:
+    for item in schedule(session, local_day(now), party_ids=only):
         if item.status == DueStatus.OVERDUE:
             kind, detail = Kind.INSPECTION_OVERDUE, f"{item.days_overdue} days overdue"
         elif item.status == DueStatus.DUE:
@@ -141,7 +157,7 @@ def _inspections(session: Session, now: datetime) -> Iterable[Alert]:
         if item.reinspection:
             detail += " (re-inspection of a failed visit)"
         yield Alert(kind, item.party_id, item.party_id, detail, item.due_on)
-    for visit in unacknowledged(session):
+    for visit in unacknowledged(session, party_ids=only):
         yield Alert(
             Kind.INSPECTION_UNACKNOWLEDGED,
             visit.party_id,
@@ -152,7 +168,7 @@ def _inspections(session: Session, now: datetime) -> Iterable[Alert]:
         )
 
 
-def _recalls(session: Session, now: datetime, settings: Settings) -> Iterable[Alert]:
+def _recalls(session: Session, now: datetime, settings: Settings, only: Parties) -> Iterable[Alert]:
     for case in list_cases(session, now, calendar(settings), open_only=True, limit=1000):
         for p in case.parties:
             if p.start_overdue or p.done_overdue:
@@ -167,16 +183,24 @@ def _recalls(session: Session, now: datetime, settings: Settings) -> Iterable[Al
                 )
 
 
-def alerts(session: Session, settings: Settings, now: datetime) -> list[Alert]:
-    """Every alert at ``now``, ordered by kind then business."""
+def alerts(
+    session: Session, settings: Settings, now: datetime, party_ids: Iterable[str] | None = None
+) -> list[Alert]:
+    """Every alert at ``now``, ordered by kind then business; ``party_ids``: only those
+    businesses' (each source is queried for them only, so a grid's alerts cost a grid's
+    rows, not the district's)."""
+    only = None if party_ids is None else sorted(set(party_ids))
     found: list[Alert | None] = [
-        *_licences(session, now),
-        *_temperatures(session, now),
-        *_clones(session),
-        *_complaints(session, now, Clocks.of(settings)),
-        *_inspections(session, now),
-        *_recalls(session, now, settings),
+        *_licences(session, now, only),
+        *_temperatures(session, now, only),
+        *_clones(session, only),
+        *_complaints(session, now, Clocks.of(settings), only),
+        *_inspections(session, now, only),
+        *_recalls(session, now, settings, only),
     ]
+    if only is not None:  # a source may name no business (an unknown merchant, a GTIN)
+        kept = set(only)
+        found = [a for a in found if a is not None and a.party_id in kept]
     order = {k: i for i, k in enumerate(Kind)}
     return sorted(
         (a for a in found if a is not None),

@@ -10,7 +10,7 @@ and steps at ``GET /api/v1/parties/{party_id}/alerts``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from foodtrace.auth.models import Principal, Role
 from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.grid.models import GridMember
+from foodtrace.grid.service import members_of
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, missing, register_type
 from foodtrace.record.service import submit
@@ -59,8 +60,11 @@ register_type(
 )
 
 
-def _grids(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(GridMember.party_id, GridMember.grid_id)).all())
+def _grids(session: Session, party_ids: Collection[str] | None) -> dict[str, str]:
+    query = select(GridMember.party_id, GridMember.grid_id)
+    if party_ids is not None:
+        query = query.where(GridMember.party_id.in_(list(party_ids)))
+    return dict(session.execute(query).all())
 
 
 def _out(a: Alert, grids: dict[str, str]) -> AlertOut:
@@ -80,18 +84,22 @@ def list_alerts(
     now: datetime,
     *,
     grid_id: str | None = None,
+    grid_ids: Collection[str] | None = None,
     party_id: str | None = None,
     kinds: set[Kind] | None = None,
 ) -> list[AlertOut]:
-    """Every open alert, or those of one grid's businesses, one business, some kinds."""
-    grids = _grids(session)
+    """Every open alert, or those of one grid's (or some grids') businesses, one business,
+    some kinds. A grid or a business narrows every source's query, not the answer only."""
+    wanted = set(grid_ids or ()) | ({grid_id} if grid_id is not None else set())
+    parties: list[str] | None = None
+    if wanted or grid_ids is not None:
+        parties = members_of(session, wanted)
+    if party_id is not None:
+        parties = [party_id] if parties is None or party_id in parties else []
+    grids = _grids(session, parties)
     out = []
-    for a in gather.alerts(session, settings, now):
+    for a in gather.alerts(session, settings, now, parties):
         if kinds is not None and a.kind not in kinds:
-            continue
-        if party_id is not None and a.party_id != party_id:
-            continue
-        if grid_id is not None and (a.party_id is None or grids.get(a.party_id) != grid_id):
             continue
         out.append(_out(a, grids))
     return out

@@ -26,10 +26,11 @@ from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.grading import indicators as ind
 from foodtrace.grading import inputs, policyfile
+from foodtrace.grading.current import latest_computed
 from foodtrace.grading.models import ComputedGrade, GradingState
 from foodtrace.grading.policy import Decision, Indicator, Policy
 from foodtrace.grading.schemas import RecomputeOut
-from foodtrace.grading.service import GRADE_TYPE, latest_computed
+from foodtrace.grading.service import GRADE_TYPE
 from foodtrace.record.service import submit
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
@@ -94,7 +95,7 @@ def compute(
     """Every business's indicators and grade, and whether it differs from its last one."""
     since = ind.window_start(as_of, policy.window_months)
     gathered = inputs.gather(session, since, only)
-    previous = latest_computed(session)
+    previous = latest_computed(session, list(gathered) if only is not None else None)
     out = []
     for party_id, party_inputs in gathered.items():
         values, decision = ind.grade(policy, party_inputs, as_of)

@@ -36,6 +36,10 @@ from foodtrace.store.authors import utc
 RECALLED = "recalled"
 
 
+Only = list[str] | None
+"""The businesses to read inputs for, or None for every one."""
+
+
 def businesses(session: Session, only: Iterable[str] | None = None) -> list[str]:
     """Party ids of every supply-chain business (the kinds that write as producers), sorted:
     regulators, inspectors and labs are not graded."""
@@ -51,43 +55,57 @@ def _start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def gather_licences(session: Session) -> dict[str, list[LicenceFact]]:
+def _of(column: Any, only: Only) -> list[Any]:
+    """The WHERE clause keeping ``only``'s rows (none when every party is wanted)."""
+    return [column.in_(only)] if only is not None else []
+
+
+def gather_licences(session: Session, only: Only = None) -> dict[str, list[LicenceFact]]:
     out: dict[str, list[LicenceFact]] = defaultdict(list)
     for holder, vf, vu, rev in session.execute(
-        select(Licence.holder, Licence.valid_from, Licence.valid_until, Licence.revoked_on)
+        select(Licence.holder, Licence.valid_from, Licence.valid_until, Licence.revoked_on).where(
+            *_of(Licence.holder, only)
+        )
     ):
         out[holder].append(LicenceFact(vf, vu, rev))
     return out
 
 
-def gather_certificates(session: Session) -> dict[str, list[CertificateFact]]:
+def gather_certificates(session: Session, only: Only = None) -> dict[str, list[CertificateFact]]:
     out: dict[str, list[CertificateFact]] = defaultdict(list)
     for employer, vf, vu in session.execute(
         select(
             HealthCertificate.employer, HealthCertificate.valid_from, HealthCertificate.valid_until
-        )
+        ).where(*_of(HealthCertificate.employer, only))
     ):
         out[employer].append(CertificateFact(vf, vu))
     return out
 
 
-def gather_inspections(session: Session, since: date) -> dict[str, list[tuple[date, str]]]:
+def gather_inspections(
+    session: Session, since: date, only: Only = None
+) -> dict[str, list[tuple[date, str]]]:
     out: dict[str, list[tuple[date, str]]] = defaultdict(list)
     for party_id, on, result in session.execute(
         select(Inspection.party_id, Inspection.inspected_on, Inspection.result).where(
-            Inspection.inspected_on >= since
+            Inspection.inspected_on >= since, *_of(Inspection.party_id, only)
         )
     ):
         out[party_id].append((on, result))
     return out
 
 
-def gather_failed_reports(session: Session, since: date) -> dict[str, list[date]]:
+def gather_failed_reports(
+    session: Session, since: date, only: Only = None
+) -> dict[str, list[date]]:
     """Failed reports about the party itself, or about a lot it recorded an event for."""
     about_party = select(
         Report.subject_party.label("party"), Report.report_number, Report.tested_on
     ).where(
-        Report.conclusion == "fail", Report.tested_on >= since, Report.subject_party.is_not(None)
+        Report.conclusion == "fail",
+        Report.tested_on >= since,
+        Report.subject_party.is_not(None),
+        *_of(Report.subject_party, only),
     )
     about_lot = (
         select(EpcisEvent.author.label("party"), Report.report_number, Report.tested_on)
@@ -98,7 +116,9 @@ def gather_failed_reports(session: Session, since: date) -> dict[str, list[date]
             ),
         )
         .join(EpcisEvent, EpcisEvent.id == EpcisEventEpc.event_pk)
-        .where(Report.conclusion == "fail", Report.tested_on >= since)
+        .where(
+            Report.conclusion == "fail", Report.tested_on >= since, *_of(EpcisEvent.author, only)
+        )
     )
     out: dict[str, list[date]] = defaultdict(list)
     rows: Any = session.execute(union(about_party, about_lot))
@@ -107,11 +127,13 @@ def gather_failed_reports(session: Session, since: date) -> dict[str, list[date]
     return out
 
 
-def gather_complaints(session: Session, since: date) -> dict[str, list[date]]:
+def gather_complaints(session: Session, since: date, only: Only = None) -> dict[str, list[date]]:
     out: dict[str, list[date]] = defaultdict(list)
     for party_id, on in session.execute(
         select(ComplaintFinding.party_id, ComplaintFinding.found_on).where(
-            ComplaintFinding.substantiated.is_(True), ComplaintFinding.found_on >= since
+            ComplaintFinding.substantiated.is_(True),
+            ComplaintFinding.found_on >= since,
+            *_of(ComplaintFinding.party_id, only),
         )
     ):
         out[party_id].append(on)
@@ -119,7 +141,7 @@ def gather_complaints(session: Session, since: date) -> dict[str, list[date]]:
 
 
 def recalled_lots(
-    session: Session, since: date, author: str | None = None
+    session: Session, since: date, author: str | None = None, only: Only = None
 ) -> dict[str, list[date]]:
     """Per party, the lots (GTIN + lot) it recorded events for that an EPCIS event with
     disposition ``recalled`` names, each with the day of the first such event.
@@ -143,6 +165,7 @@ def recalled_lots(
             recall_event.event_time >= _start(since),
             recall_epc.lot.is_not(None),
             *([held_event.author == author] if author is not None else []),
+            *_of(held_event.author, only),
         )
         .group_by(held_event.author, recall_epc.gtin, recall_epc.lot)
     )
@@ -154,7 +177,9 @@ def recalled_lots(
     return out
 
 
-def gather_trace_events(session: Session, since: date) -> dict[str, list[TraceEventFact]]:
+def gather_trace_events(
+    session: Session, since: date, only: Only = None
+) -> dict[str, list[TraceEventFact]]:
     e = EpcisEvent
 
     def party(direction: str) -> Exists:
@@ -172,7 +197,7 @@ def gather_trace_events(session: Session, since: date) -> dict[str, list[TraceEv
             exists().where(EpcisEventEpc.event_pk == e.id),
             party("source"),
             party("destination"),
-        ).where(e.event_time >= _start(since), e.declares_error.is_(False))
+        ).where(e.event_time >= _start(since), e.declares_error.is_(False), *_of(e.author, only))
     )
     out: dict[str, list[TraceEventFact]] = defaultdict(list)
     for author, et, rt, step, where, what, src, dst in rows:
@@ -186,12 +211,14 @@ def gather_trace_events(session: Session, since: date) -> dict[str, list[TraceEv
     return out
 
 
-def gather_penalties(session: Session, since: date) -> dict[str, list[PenaltyFact]]:
+def gather_penalties(
+    session: Session, since: date, only: Only = None
+) -> dict[str, list[PenaltyFact]]:
     out: dict[str, list[PenaltyFact]] = defaultdict(list)
     for party_id, on, severity, repaired in session.execute(
         select(
             Penalty.party_id, Penalty.decided_on, Penalty.severity, Penalty.repaired_entry_index
-        ).where(Penalty.decided_on >= since)
+        ).where(Penalty.decided_on >= since, *_of(Penalty.party_id, only))
     ):
         out[party_id].append(PenaltyFact(on, severity == "serious", repaired is not None))
     return out
@@ -200,16 +227,19 @@ def gather_penalties(session: Session, since: date) -> dict[str, list[PenaltyFac
 def gather(
     session: Session, since: date, only: Iterable[str] | None = None
 ) -> dict[str, PartyInputs]:
-    """Every business's inputs from ``since`` on (the start of the policy window)."""
+    """Every business's inputs from ``since`` on (the start of the policy window); with
+    ``only``, those businesses' (each table read for them only: a regrade on write of one
+    shop reads that shop's rows, not the district's)."""
     parties = businesses(session, only)
-    licences = gather_licences(session)
-    certificates = gather_certificates(session)
-    inspections = gather_inspections(session, since)
-    reports = gather_failed_reports(session, since)
-    complaints = gather_complaints(session, since)
-    recalls = recalled_lots(session, since)
-    trace = gather_trace_events(session, since)
-    penalties = gather_penalties(session, since)
+    ids = parties if only is not None else None
+    licences = gather_licences(session, ids)
+    certificates = gather_certificates(session, ids)
+    inspections = gather_inspections(session, since, ids)
+    reports = gather_failed_reports(session, since, ids)
+    complaints = gather_complaints(session, since, ids)
+    recalls = recalled_lots(session, since, only=ids)
+    trace = gather_trace_events(session, since, ids)
+    penalties = gather_penalties(session, since, ids)
     return {
         p: PartyInputs(
             licences=licences.get(p, []),

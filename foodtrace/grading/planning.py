@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foodtrace.grading import policyfile
+from foodtrace.grading.current import current
 from foodtrace.grading.schedule import DueStatus, due, with_reinspection
 from foodtrace.grading.schemas import ScheduleOut
-from foodtrace.grading.service import current_grades
 from foodtrace.inspection import rules
 from foodtrace.inspection.models import Inspection
 from foodtrace.inspection.schemas import InspectionResult
@@ -19,32 +21,51 @@ from foodtrace.party.models import Party
 ORDER = {DueStatus.OVERDUE: 0, DueStatus.DUE: 1, DueStatus.SCHEDULED: 2}
 
 
+def last_visits(
+    session: Session, today: date, party_ids: Collection[str] | None = None
+) -> list[tuple[str, date, str, Any]]:
+    """Each business's last visit by ``today`` (party, day, result, corrective actions): the
+    latest day, and of one day the latest entry; picked in SQL by a window function."""
+    i = Inspection
+    rank = (
+        func.row_number()
+        .over(partition_by=i.party_id, order_by=(i.inspected_on.desc(), i.entry_index.desc()))
+        .label("rank")
+    )
+    ranked = select(i.party_id, i.inspected_on, i.result, i.corrective_actions, rank).where(
+        i.inspected_on <= today
+    )
+    if party_ids is not None:
+        ranked = ranked.where(i.party_id.in_(list(party_ids)))
+    sub = ranked.subquery()
+    picked = select(sub.c.party_id, sub.c.inspected_on, sub.c.result, sub.c.corrective_actions)
+    return [(p, on, r, a) for p, on, r, a in session.execute(picked.where(sub.c.rank == 1))]
+
+
 def schedule(
-    session: Session, today: date, *, party_id: str | None = None, status: DueStatus | None = None
+    session: Session,
+    today: date,
+    *,
+    party_id: str | None = None,
+    party_ids: Collection[str] | None = None,
+    status: DueStatus | None = None,
 ) -> list[ScheduleOut]:
     """Most overdue first, then by due day. Frequencies come from the policy the grade was
-    computed under (the current policy for hand-typed grades)."""
-    grades = current_grades(session, today)
-    if party_id is not None:
-        grades = {p: g for p, g in grades.items() if p == party_id}
+    computed under (the current policy for hand-typed grades). ``party_id``/``party_ids``:
+    only those businesses (a grid's), each table read for them only."""
+    ids = [party_id] if party_id is not None else party_ids
+    grades = current(session, today, ids)
     last: dict[str, date] = {}
     reinspect: dict[str, date | None] = {}
-    visits = session.execute(
-        select(
-            Inspection.party_id,
-            Inspection.inspected_on,
-            Inspection.result,
-            Inspection.corrective_actions,
-        )
-        .where(Inspection.inspected_on <= today)
-        .order_by(Inspection.inspected_on, Inspection.entry_index)
-    )
-    for pid, on, result, actions in visits:  # the last visit of each party wins
+    for pid, on, result, actions in last_visits(session, today, ids):
         last[pid] = on
         reinspect[pid] = rules.reinspection_due(
             InspectionResult(result), on, (date.fromisoformat(a["deadline"]) for a in actions or [])
         )
-    names = dict(session.execute(select(Party.party_id, Party.name)).all())
+    names_query = select(Party.party_id, Party.name)
+    if ids is not None:
+        names_query = names_query.where(Party.party_id.in_(list(grades)))
+    names = dict(session.execute(names_query).all())
     out = []
     for pid, g in grades.items():
         policy = policyfile.load(g.policy_version or policyfile.CURRENT)

@@ -23,6 +23,7 @@ from foodtrace.auth.models import Role
 from foodtrace.complaint.models import Complaint
 from foodtrace.complaint.service import find_merchant
 from foodtrace.grading import policyfile
+from foodtrace.grading.current import latest_computed
 from foodtrace.grading.models import ComplaintFinding, ComputedGrade, Penalty, RepairApplication
 from foodtrace.grading.policy import PolicyError, decide, indicators_from_json, rescore_problems
 from foodtrace.grading.schemas import (
@@ -306,14 +307,6 @@ def party_grades(
     ).all()
     out = [_computed_out(r) for r in computed] + [_set_out(r) for r in typed]
     return sorted(out, key=lambda g: g.entry_index, reverse=True)[:limit]
-
-
-def latest_computed(session: Session) -> dict[str, ComputedGrade]:
-    """The newest computed grade of every party that has one (one query)."""
-    out: dict[str, ComputedGrade] = {}
-    for row in session.scalars(select(ComputedGrade).order_by(ComputedGrade.entry_index)):
-        out[row.party_id] = row
-    return out
 
 
 def current_grades(session: Session, today: date) -> dict[str, GradeRecordOut]:

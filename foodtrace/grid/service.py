@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth import Role
-from foodtrace.grading.service import current_grades
+from foodtrace.grading.current import current
+from foodtrace.grading.planning import last_visits
 from foodtrace.grid.models import Grid, GridMember
 from foodtrace.grid.schemas import AssignBody, GridBody, GridBusinessOut, GridOut
-from foodtrace.inspection.models import Inspection
 from foodtrace.inspection.rules import dynamic_face
 from foodtrace.inspection.schemas import InspectionResult
 from foodtrace.party.models import Party
@@ -103,16 +104,32 @@ def members(session: Session, grid_id: str) -> list[str]:
     )
 
 
+def members_of(session: Session, grid_ids: Collection[str]) -> list[str]:
+    """The businesses of these grids (one query)."""
+    return list(
+        session.scalars(
+            select(GridMember.party_id)
+            .where(GridMember.grid_id.in_(list(grid_ids)))
+            .order_by(GridMember.party_id)
+        )
+    )
+
+
 def list_grids(session: Session, *, person: str | None = None) -> list[GridOut]:
     """Every grid, or those ``person`` is officer, grid worker or station head of."""
-    counts = dict(
-        session.execute(select(GridMember.grid_id, func.count()).group_by(GridMember.grid_id)).all()
-    )
     query = select(Grid).order_by(Grid.grid_id)
     if person is not None:
         query = query.where(
             (Grid.officer == person) | (Grid.grid_worker == person) | (Grid.station_head == person)
         )
+    found = list(session.scalars(query))
+    counts = dict(  # counted for the grids listed only (a person's one or two)
+        session.execute(
+            select(GridMember.grid_id, func.count())
+            .where(GridMember.grid_id.in_([g.grid_id for g in found]))
+            .group_by(GridMember.grid_id)
+        ).all()
+    )
     return [
         GridOut(
             grid_id=g.grid_id,
@@ -124,7 +141,7 @@ def list_grids(session: Session, *, person: str | None = None) -> list[GridOut]:
             businesses=counts.get(g.grid_id, 0),
             entry_index=g.entry_index,
         )
-        for g in session.scalars(query)
+        for g in found
     ]
 
 
@@ -136,25 +153,24 @@ def businesses(session: Session, grid_id: str, today: date) -> list[GridBusiness
     """A grid's businesses with their current grade and latest visit's face (the
     inspector's "my grid" list)."""
     ids = members(session, grid_id)
-    grades = current_grades(session, today)
-    last: dict[str, tuple[date, str]] = {}
-    for pid, on, result in session.execute(
-        select(Inspection.party_id, Inspection.inspected_on, Inspection.result)
-        .where(Inspection.party_id.in_(ids), Inspection.inspected_on <= today)
-        .order_by(Inspection.inspected_on, Inspection.entry_index)
-    ):
-        last[pid] = (on, result)
-    parties = {p.party_id: p for p in session.scalars(select(Party).where(Party.party_id.in_(ids)))}
+    grades = current(session, today, ids)
+    last = {pid: (on, result) for pid, on, result, _ in last_visits(session, today, ids)}
+    parties = {
+        pid: (name, kind)
+        for pid, name, kind in session.execute(
+            select(Party.party_id, Party.name, Party.kind).where(Party.party_id.in_(ids))
+        )
+    }
     out = []
     for pid in ids:
-        p = parties[pid]
+        name, kind = parties[pid]
         g = grades.get(pid)
         visit = last.get(pid)
         out.append(
             GridBusinessOut(
                 party_id=pid,
-                name=p.name,
-                kind=p.kind,
+                name=name,
+                kind=kind,
                 grade=g.grade.value if g is not None else None,
                 face=dynamic_face(InspectionResult(visit[1])).value if visit else None,
                 last_inspected_on=visit[0] if visit else None,

@@ -2,7 +2,8 @@
 
 The session cookie (:mod:`foodtrace.workbench.session`) names the API token the party
 logged in with; every request checks that token is still live, so revoking or expiring it
-ends the session too. Only inspectors and regulators log in. An inspector acts on the
+ends the session too, and that the session was not logged out (its nonce is not among the
+ended sessions). Only inspectors and regulators log in. An inspector acts on the
 businesses of the grids it is officer, grid worker or station head of; a regulator on all.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Final
 
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Principal, Role
@@ -23,8 +25,10 @@ from foodtrace.auth.service import aware, get_token
 from foodtrace.config import Settings
 from foodtrace.grid import service as grids
 from foodtrace.grid.schemas import GridOut
+from foodtrace.store.db import begin_write
 from foodtrace.store.log import load_or_create_key
 from foodtrace.workbench import session as wbsession
+from foodtrace.workbench.models import EndedSession
 
 WORKBENCH_ROLES: Final = frozenset({Role.INSPECTOR, Role.REGULATOR})
 SESSION_COOKIE: Final = "ft_wb"
@@ -57,8 +61,21 @@ def principal_of(
             return None
         if row.party_id != s.party_id or row.role != s.role:
             return None
+        if db.get(EndedSession, s.nonce) is not None:  # logged out: a copied cookie is dead
+            return None
     role = Role(s.role)
     return Principal(s.party_id, role, s.token_id) if role in WORKBENCH_ROLES else None
+
+
+def end_session(sessions: Callable[[], Session], s: wbsession.Session, now: datetime) -> None:
+    """Log out: record the session's nonce as ended (pruning those past their expiry), so
+    the cookie, or any copy of it, no longer opens a session."""
+    with sessions() as db, db.begin():
+        begin_write(db)
+        db.execute(delete(EndedSession).where(EndedSession.expires_at <= now))
+        if db.get(EndedSession, s.nonce) is None:
+            expires = datetime.fromtimestamp(s.expires_at, UTC)
+            db.add(EndedSession(nonce=s.nonce, expires_at=expires, ended_at=now))
 
 
 def my_grids(db: Session, principal: Principal) -> list[GridOut]:

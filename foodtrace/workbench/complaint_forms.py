@@ -13,6 +13,7 @@ from foodtrace.api.problems import FieldProblem, Problem
 from foodtrace.auth.models import Principal
 from foodtrace.complaint import owners
 from foodtrace.complaint import service as complaints
+from foodtrace.complaint.bulk import complaints_by_number
 from foodtrace.complaint.owner_schemas import Capacity
 from foodtrace.complaint.schemas import Stage
 from foodtrace.record.registry import ProjectionError
@@ -31,7 +32,8 @@ def routed(request: Request, principal: Principal) -> list[tuple[Any, Any]]:
     with sessions(request)() as db:
         mine = [g.grid_id for g in access.my_grids(db, principal)]
         routed = owners.owned(db, owners.Clocks.of(settings_of(request)), at, grid_ids=mine)
-        return [(o, complaints.get_complaint(db, o.tracking_number)) for o in routed]
+        found = complaints_by_number(db, [o.tracking_number for o in routed], at)
+        return [(o, found.get(o.tracking_number)) for o in routed]
 
 
 def route_in_scope(request: Request, principal: Principal, tracking_number: str) -> Any:

@@ -40,6 +40,7 @@ from foodtrace.workbench.web import (
     now,
     page,
     secure,
+    signed_in_form,
     text_fields,
     to_login,
     visitor,
@@ -145,6 +146,10 @@ def router(_: Settings) -> APIRouter:
         form = await request.form(max_files=0, max_fields=2)
         if not csrf_ok(request, v, form):
             return csrf_refused(request, v)
+        key = access.secret(settings_of(request))
+        s = wb.read_session(key, request.cookies.get(access.SESSION_COOKIE), now())
+        if s is not None:
+            await run_in_threadpool(access.end_session, sessions(request), s, now())
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         response.delete_cookie(access.SESSION_COOKIE, path=PREFIX)
         return response
@@ -169,8 +174,9 @@ def router(_: Settings) -> APIRouter:
             return to_login()
         with sessions(request)() as db:
             mine = access.my_grids(db, v.principal)
-            everything = alerts.list_alerts(db, settings_of(request), now())  # gathered once
-            listed = [(g, [a for a in everything if a.grid_id == g.grid_id]) for g in mine]
+            ids = [g.grid_id for g in mine]  # gathered once, for my grids' businesses only
+            found = alerts.list_alerts(db, settings_of(request), now(), grid_ids=ids)
+            listed = [(g, [a for a in found if a.grid_id == g.grid_id]) for g in mine]
         return page(request, v, "alerts.html", grids=listed)
 
     @r.get(
@@ -184,11 +190,9 @@ def router(_: Settings) -> APIRouter:
             return to_login()
         today = local_day()
         with sessions(request)() as db:
-            mine = {g.grid_id for g in access.my_grids(db, v.principal)}
+            ids = grids.members_of(db, [g.grid_id for g in access.my_grids(db, v.principal)])
             due = [
-                item
-                for item in schedule(db, today)
-                if item.status != "scheduled" and _grid_of(db, item.party_id) in mine
+                item for item in schedule(db, today, party_ids=ids) if item.status != "scheduled"
             ]
             published = draws.list_draws(db)[:5]
         return page(request, v, "schedule.html", due=due, draws=published, today=today)
@@ -250,14 +254,10 @@ def router(_: Settings) -> APIRouter:
     async def answer(
         request: Request, tracking_number: Annotated[str, Path(max_length=24)]
     ) -> Response:
-        v = visitor(request)
-        if v.principal is None:
-            return to_login()
-        form = await request.form(max_files=0, max_fields=4)
-        if not csrf_ok(request, v, form):
-            return csrf_refused(request, v)
-        fields = text_fields(form)
-        principal = v.principal
+        signed = await signed_in_form(request, max_fields=4)
+        if isinstance(signed, Response):
+            return signed
+        v, principal, fields = signed
         return await run_in_threadpool(
             complaint_forms.answer, request, v, principal, tracking_number, fields
         )
@@ -272,14 +272,12 @@ def router(_: Settings) -> APIRouter:
     async def confirm_complaint(
         request: Request, tracking_number: Annotated[str, Path(max_length=24)]
     ) -> Response:
-        v = visitor(request)
-        if v.principal is None:
-            return to_login()
-        form = await request.form(max_files=0, max_fields=2)
-        if not csrf_ok(request, v, form):
-            return csrf_refused(request, v)
+        signed = await signed_in_form(request, max_fields=2)
+        if isinstance(signed, Response):
+            return signed
+        v, principal, _ = signed
         return await run_in_threadpool(
-            complaint_forms.confirm, request, v, v.principal, tracking_number
+            complaint_forms.confirm, request, v, principal, tracking_number
         )
 
     @r.get(
@@ -373,11 +371,3 @@ def router(_: Settings) -> APIRouter:
         )
 
     return r
-
-
-# --- reads shared by the pages -------------------------------------------------------------
-
-
-def _grid_of(db: Any, party_id: str) -> str | None:
-    grid = grids.grid_of(db, party_id)
-    return grid.grid_id if grid is not None else None

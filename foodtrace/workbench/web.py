@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from foodtrace.auth.models import Principal
@@ -93,3 +94,19 @@ def csrf_refused(request: Request, v: Visitor) -> Response:
         title="请求被拒绝",
         detail="表单已过期或来源不明(CSRF 校验失败),请刷新页面后重试。",
     )
+
+
+async def signed_in_form(
+    request: Request, *, max_fields: int
+) -> tuple[Visitor, Principal, dict[str, str]] | Response:
+    """The preamble of a logged-in text form (no files): the visitor, who must be logged in
+    (else to the login page), the form read with at most ``max_fields`` fields and its CSRF
+    token checked (else 403, nothing else read); then the visitor, its principal and the
+    form's text fields. The session check reads the database, so it runs in the thread pool."""
+    v = await run_in_threadpool(visitor, request)
+    if v.principal is None:
+        return to_login()
+    form = await request.form(max_files=0, max_fields=max_fields)
+    if not csrf_ok(request, v, form):
+        return csrf_refused(request, v)
+    return v, v.principal, text_fields(form)

@@ -105,6 +105,8 @@ def test_alerts_of_every_source_per_grid(env: Env) -> None:
 
     r = env.client.get(f"/api/v1/alerts?grid_id={g.grid_id}", headers=g.worker.headers)
     assert {a["party_id"] for a in r.json()} == {shop.party_id}
+    # the grid's sources, queried for its businesses only, give the district's answer filtered
+    assert r.json() == [a for a in everything if a["grid_id"] == g.grid_id]
     assert all(a["grid_id"] == g.grid_id for a in r.json())
     r = env.client.get(
         "/api/v1/alerts",

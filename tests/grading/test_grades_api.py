@@ -12,9 +12,13 @@ from foodtrace.api.problems import Problem
 from foodtrace.auth.models import Principal, Role
 from foodtrace.grading import indicators as ind
 from foodtrace.grading import policyfile
+from foodtrace.grading.current import current
 from foodtrace.grading.flows import grade_body, local_day
 from foodtrace.grading.policy import INDICATORS
+from foodtrace.grading.schemas import GradeKind
+from foodtrace.grading.service import current_grades
 from foodtrace.record.service import submit
+from foodtrace.store.db import session_factory
 from foodtrace.trace import entry as entry_mod
 
 TODAY = local_day()
@@ -241,6 +245,43 @@ def test_hand_typed_grades_stay_as_history(env: Env) -> None:
     _recompute(env)
     kinds = [(g["kind"], g["policy_version"]) for g in _grades(env, shop.party_id)]
     assert kinds == [("computed", "2026.1"), ("set", None)]
+
+
+def _heads(grades: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    return {
+        p: (g.entry_index, g.kind, g.grade, g.effective_on, g.policy_version)
+        for p, g in grades.items()
+    }
+
+
+def test_current_grades_picked_in_sql_agree_with_the_full_read(env: Env) -> None:
+    """The narrow read (:mod:`foodtrace.grading.current`) against the reference that reads
+    every grade row: hand-typed only, typed but not yet in effect, ungraded; then computed
+    over typed."""
+    typed, future, ungraded = (env.add_party("restaurant") for _ in range(3))
+    for shop, grade, on in ((typed, "C", TODAY), (future, "A", TODAY + timedelta(days=9))):
+        body = {
+            "party_id": shop.party_id,
+            "grade": grade,
+            "effective_on": on.isoformat(),
+            "reason": "季度评定",
+        }
+        assert env.regulator.post("/api/v1/grades", "grade.set", body).status_code == 201
+    wanted = [typed.party_id, future.party_id, ungraded.party_id]
+    for stage in ("typed", "computed"):
+        with session_factory(env.log.engine)() as session:
+            reference = _heads(current_grades(session, TODAY))
+            everyone = current(session, TODAY)
+            some = current(session, TODAY, wanted)
+        assert _heads(everyone) == reference, stage
+        assert _heads(some) == {p: reference[p] for p in wanted if p in reference}, stage
+        if stage == "typed":
+            assert some[typed.party_id].kind is GradeKind.SET
+            assert future.party_id not in some  # its grade is not in effect yet
+            assert ungraded.party_id not in some
+            _recompute(env)
+        else:
+            assert some[typed.party_id].kind is GradeKind.COMPUTED
 
 
 def test_substantiated_complaint_costs_points(env: Env) -> None:

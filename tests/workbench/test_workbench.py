@@ -40,6 +40,26 @@ def test_login_takes_only_live_inspector_or_regulator_tokens(env: Env) -> None:
     assert bench.get("/workbench/").status_code == 303
 
 
+def test_logout_ends_the_session_on_the_server(env: Env) -> None:
+    """A copy of the cookie taken before logout is refused after it; another session of the
+    same token (another phone) is not ended with it."""
+    g = make_grid(env)
+    bench, other = Bench(env), Bench(env)
+    assert bench.login(g.officer.token).status_code == 303
+    assert other.login(g.officer.token).status_code == 303
+    copied = bench.client.cookies[SESSION_COOKIE]
+    thief = Bench(env)
+    thief.client.cookies.set(SESSION_COOKIE, copied, path="/workbench")
+    assert thief.get("/workbench/").status_code == 200  # the copy works while logged in
+    assert bench.post("/workbench/logout", {}).status_code == 303
+    assert thief.get("/workbench/").status_code == 303  # and not after logout
+    thief.client.cookies.set(SESSION_COOKIE, copied, path="/workbench")
+    assert thief.get("/workbench/alerts").status_code == 303
+    r = thief.client.post("/workbench/logout", data={"csrf": "x"})
+    assert r.status_code == 403  # nor can it be used to post
+    assert other.get("/workbench/").status_code == 200
+
+
 def test_a_forged_or_revoked_session_is_no_session(env: Env) -> None:
     g = make_grid(env)
     bench = Bench(env)
