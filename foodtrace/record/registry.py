@@ -141,4 +141,4 @@ def project(session: Session, index: int, entry: Entry) -> None:
     from foodtrace.resolver.pageviews import entry_subjects, mark_stale
 
     about = [s.canonical for s in subjects]
-    mark_stale(session, entry_subjects(entry.author, entry.body, about))
+    mark_stale(session, entry_subjects(entry.body, about))

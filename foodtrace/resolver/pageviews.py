@@ -51,7 +51,8 @@ STORED_MODES: Final = ("json", "html")
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9:._-]{5,127}")
 _DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOT_URI: Final = re.compile(r"/01/(\d{14})/10/([^/?#\s]+)")
-_GTIN_URI: Final = re.compile(r"/01/(\d{14})")
+_GTIN_URI: Final = re.compile(r"/01/(\d{14})(?!/(?:10|21)/)")  # the product, not a lot of it
+_GTIN: Final = re.compile(r"\d{14}")
 _GLN_URI: Final = re.compile(r"/414/(\d{13})")
 _GTIN_KEYS: Final = ("gtin", "subject_gtin")
 _LOT_KEYS: Final = ("lot", "lot_code", "subject_lot")
@@ -130,7 +131,7 @@ def _text_subjects(text: str, out: set[str]) -> None:
         out.add(f"lot:{g}/{lot}")
     out.update(f"id:{g}" for g in _GTIN_URI.findall(text))
     out.update(f"id:{gln}" for gln in _GLN_URI.findall(text))
-    if _ID.fullmatch(text) and not _DAY.match(text):
+    if _ID.fullmatch(text) and not _DAY.match(text) and not _GTIN.fullmatch(text):
         out.add(f"id:{text}")
 
 
@@ -145,6 +146,8 @@ def _walk(value: Any, out: set[str], depth: int = 0) -> None:
         lot = next((value[k] for k in _LOT_KEYS if isinstance(value.get(k), str)), None)
         if gtin and lot:
             out.add(f"lot:{gtin}/{lot}")
+        elif gtin:  # the product itself (its name shows on every page of its lots)
+            out.add(f"id:{gtin}")
         for v in value.values():
             _walk(v, out, depth + 1)
     elif isinstance(value, list | tuple):
@@ -152,17 +155,17 @@ def _walk(value: Any, out: set[str], depth: int = 0) -> None:
             _walk(v, out, depth + 1)
 
 
-def entry_subjects(author: str, body: Mapping[str, Any], about: Iterable[str] = ()) -> set[str]:
-    """The subjects an entry names: its author, the ids, GLNs, GTINs and lots in its body
-    (plain strings, GS1 Digital Link URIs, ``gtin`` + ``lot`` pairs) and the canonical
-    subjects its type declares it is ``about``. Over-inclusive on purpose: a needless stale
-    mark costs a rebuild, a missing one would serve an old page."""
+def entry_subjects(body: Mapping[str, Any], about: Iterable[str] = ()) -> set[str]:
+    """The subjects an entry names: the ids, GLNs, products and lots in its body (plain
+    strings, GS1 Digital Link URIs, ``gtin`` + ``lot`` pairs; a product's GTIN only where
+    the body names the product, not a lot of it) and the canonical subjects its type
+    declares it is ``about``. Not its author: a producer's every event would otherwise
+    mark every page showing the producer. Over-inclusive otherwise: a needless stale mark
+    costs a rebuild, a missing one would serve an old page."""
     out: set[str] = set()
     _walk(body, out)
     for text in about:
         _text_subjects(text, out)
-    if author:
-        out.add(f"id:{author}"[:SUBJECT_MAX])
     return {s[:SUBJECT_MAX] for s in out}
 
 
@@ -178,7 +181,9 @@ def page_subjects(page_key: str, records: Iterable[str]) -> set[str]:
         except ValueError:
             continue
         if isinstance(entry, dict):
-            out |= entry_subjects(str(entry.get("author", "")), entry.get("body") or {})
+            out |= entry_subjects(entry.get("body") or {})
+            if entry.get("author"):  # its name shows: an entry about the author changes it
+                out.add(f"id:{entry['author']}"[:SUBJECT_MAX])
     return out
 
 

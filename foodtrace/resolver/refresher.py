@@ -177,8 +177,11 @@ class PageRefresher:
                     ):
                         session.commit()
                         done += 1
-                except (IntegrityError, OperationalError):  # another worker, or a busy db
+                except IntegrityError:  # another worker stored it first
                     session.rollback()
+                except OperationalError:  # a busy database (SQLite's one writer): next round
+                    session.rollback()
+                    self.request(page_key, mode, url)
         return done
 
 
