@@ -245,16 +245,21 @@ def store(
     )
 
 
-def due(session: Session, now: Current, limit: int) -> list[tuple[str, str, str]]:
-    """Stored pages that cannot be served as they are: (page key, mode, code URL)."""
+def due(
+    session: Session, now: Current, limit: int, *, stale_only: bool = False
+) -> list[tuple[str, str, str]]:
+    """Stored pages that cannot be served as they are: (page key, mode, code URL). With
+    ``stale_only``, only those marked stale (an indexed lookup; the others can only appear
+    when ``now`` changes, and finding them reads the whole table)."""
+    outdated = (
+        (PageView.stale.is_(True))
+        | (PageView.day != now.day)
+        | (PageView.anchor != now.anchor)
+        | (PageView.floating.is_(True) & (PageView.built_size != now.size))
+    )
     rows = session.execute(
         select(PageView.page_key, PageView.mode, PageView.code_url)
-        .where(
-            (PageView.stale.is_(True))
-            | (PageView.day != now.day)
-            | (PageView.anchor != now.anchor)
-            | (PageView.floating.is_(True) & (PageView.built_size != now.size))
-        )
+        .where(PageView.stale.is_(True) if stale_only else outdated)
         .limit(limit)
     )
     return [(k, m, u) for k, m, u in rows]

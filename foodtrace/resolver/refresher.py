@@ -126,6 +126,9 @@ class PageRefresher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The checkpoint, anchor and day every stored page was last checked against: while
+        # they stay, only rows marked stale can need a rebuild.
+        self._settled: Current | None = None
 
     def request(self, page_key: str, mode: str, url: str) -> None:
         with self._lock:
@@ -163,11 +166,12 @@ class PageRefresher:
             if len(work) < BATCH:
                 now = current(session, latest)
                 known = {k for k, _ in work}
-                work += [
-                    ((k, m), u)
-                    for k, m, u in pageviews.due(session, now, BATCH - len(work))
-                    if (k, m) not in known
-                ]
+                room = BATCH - len(work)
+                settled = now == self._settled
+                found = pageviews.due(session, now, room, stale_only=settled)
+                if not settled and len(found) < room:
+                    self._settled = now  # all outdated rows are in this round
+                work += [((k, m), u) for k, m, u in found if (k, m) not in known]
         done = 0
         for (page_key, mode), url in work:
             with self._sessions() as session:
