@@ -302,7 +302,7 @@ def fill_read_model(data_dir: Path, files: dict[str, Path], lots: int) -> dict[s
     with MerkleLog(settings=settings, migrate=False) as log:
         sessions = session_factory(log.engine)
         with sessions() as session:
-            have = set(session.execute(select(PageView.page_key, PageView.mode)).tuples())
+            have = {(k, m) for k, m in session.execute(select(PageView.page_key, PageView.mode))}
         for which, wanted in STORED.items():
             paths = drawn[which].read_text().split()
             work = [

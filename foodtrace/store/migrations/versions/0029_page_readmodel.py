@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.Column("page_key", sa.String(300), nullable=False),
         sa.PrimaryKeyConstraint("subject", "page_key", name=op.f("pk_page_view_subjects")),
     )
-    op.create_index(
-        op.f("ix_page_view_subjects_page_key"), "page_view_subjects", ["page_key"]
-    )
+    op.create_index(op.f("ix_page_view_subjects_page_key"), "page_view_subjects", ["page_key"])
 
 
 def downgrade() -> None:
