@@ -114,7 +114,7 @@ def anchor_tag(anchor: AnchorInfo | None) -> str:
     )[:KEY_MAX]
 
 
-def usable(row: PageView, now: Current) -> bool:
+def usable(row: PageView | StoredPage, now: Current) -> bool:
     """Whether ``row`` answers as a build would now (see the module docstring)."""
     if row.stale or row.day != now.day or row.anchor != now.anchor:
         return False
@@ -205,8 +205,35 @@ def mark_stale(session: Session, subjects: Iterable[str]) -> None:
     )
 
 
-def read(session: Session, page_key: str, mode: str) -> PageView | None:
-    return session.get(PageView, (page_key, mode))
+@dataclass(frozen=True)
+class StoredPage:
+    """A ``page_views`` row as a scan reads it (plain columns: no ORM object per scan)."""
+
+    body: bytes
+    split: int | None
+    latest_from: str
+    built_size: int
+    anchor: str
+    day: str
+    floating: bool
+    stale: bool
+
+
+_READ: Final = select(
+    PageView.body,
+    PageView.split,
+    PageView.latest_from,
+    PageView.built_size,
+    PageView.anchor,
+    PageView.day,
+    PageView.floating,
+    PageView.stale,
+)
+
+
+def read(session: Session, page_key: str, mode: str) -> StoredPage | None:
+    row = session.execute(_READ.where(PageView.page_key == page_key, PageView.mode == mode)).first()
+    return None if row is None else StoredPage(bytes(row[0]), *row[1:])
 
 
 def store(

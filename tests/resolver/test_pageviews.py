@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from foodtrace.api.app import create_app
 from foodtrace.auth.models import Role
+from foodtrace.ledger.anchors import latest_anchor
 from foodtrace.record import registry
 from foodtrace.resolver import pageviews, refresher
 from foodtrace.resolver.pageviews import (
@@ -146,6 +147,16 @@ def test_a_row_is_served_only_while_it_says_what_a_build_would() -> None:
     assert not usable(row, now)
 
 
+def test_the_anchor_a_row_is_checked_against_is_the_builders(
+    seeded: Seeded, client: TestClient
+) -> None:
+    with client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        anchor = latest_anchor(session)
+        assert anchor is not None, "the demo is anchored"
+        latest = client.app.state.log.latest_checkpoint()  # type: ignore[attr-defined]
+        assert refresher.current(session, latest).anchor == pageviews.anchor_tag(anchor)
+
+
 def test_a_scan_miss_is_stored_and_then_served_byte_for_byte(
     seeded: Seeded, client: TestClient
 ) -> None:
@@ -238,7 +249,7 @@ def test_a_tampered_stored_page_is_served_as_stored_so_the_badge_sees_it(
     store_requested(client, ("html",), url)
     engine = client.app.state.engine  # type: ignore[attr-defined]
     with Session(engine) as session:
-        row = pageviews.read(session, key, "html")
+        row = session.get(PageView, (key, "html"))
         assert row is not None and pageviews.usable(
             row,
             refresher.current(session, client.app.state.log.latest_checkpoint()),  # type: ignore[attr-defined]
