@@ -1,5 +1,6 @@
 """One cold resolver page build in-process, timed and optionally profiled: what the resolver's
-JSON answer for a code costs without HTTP, the page microcache or the scan count.
+JSON answer for a code costs without HTTP, the page microcache, the page read model or the
+scan count (what a stored page saves, and what the read model's refresher spends per page).
 
 Run: ``.venv/bin/python bench/page_build.py lot|merchant [--builds 100] [--events 1000000]
 [--profile]`` after ``bench/resolve.py`` has seeded ``var/bench/resolve-<events>/`` (its demo
@@ -29,11 +30,8 @@ def main() -> None:
     from sqlalchemy import event
 
     from foodtrace.demo import demo_settings
-    from foodtrace.ledger.anchors import latest_anchor
-    from foodtrace.resolver import evidence, views
-    from foodtrace.resolver.badge import proofs
+    from foodtrace.resolver import refresher
     from foodtrace.resolver.codes import authority_keys, check_code
-    from foodtrace.resolver.rendering import plain
     from foodtrace.store.db import session_factory
     from foodtrace.store.log import MerkleLog
 
@@ -50,34 +48,15 @@ def main() -> None:
     sessions = session_factory(log.engine)
 
     def build() -> bytes:
-        """The JSON answer's page, evidence and proofs, as the resolver's view builds them."""
+        """The JSON answer's page, evidence and proofs, as the resolver builds them (the
+        route and the page read model share foodtrace.resolver.refresher.build)."""
         code = check_code(url, authority_keys(settings))
         with sessions() as session:
-            page, _ = views._page(session, code, (0.0, 8.0))
-            assert page is not None, url
-            records = page.get("records", [])
-            unprovable = evidence.platform_signed(session, records, settings.platform_author)
-            verifiable = [i for i in records if i not in unprovable]
-            keys = evidence.author_keys(session, verifiable)
-            latest = log.latest_checkpoint()
-            proved = proofs(
-                log,
-                session,
-                [*verifiable, *evidence.evidence_indices(keys)],
-                latest_anchor(session),
-                "",
-                latest,
-                views.witnessing(settings, log),
+            built, _ = refresher.build(
+                session, log, settings, code, "json", (0.0, 8.0), log.latest_checkpoint()
             )
-            out: dict[str, Any] = {
-                **plain({k: v for k, v in page.items() if k != "records"}),
-                "proofs": proved,
-                "author_keys": [k.to_json() for k in keys],
-            }
-            if latest is not None:
-                sizes = [int(s) for s in proved["checkpoints"]]
-                out["latest"] = evidence.latest(log, latest, latest.note, sizes)
-            return views._json(out)
+            assert built is not None, url
+            return built.body
 
     for _ in range(3):
         build()

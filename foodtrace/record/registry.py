@@ -130,11 +130,15 @@ def project(session: Session, index: int, entry: Entry) -> None:
     """The dispatching projector handed to :meth:`MerkleLog.append`: the custody check of
     the entry's subjects, then its type's projector."""
     t = spec(entry.type)
-    if t.about is not None:
-        subjects = t.about(entry.body)
-        if subjects:
-            # Imported here: the provenance projection imports this module.
-            from foodtrace.provenance.guard import check_record
+    subjects = t.about(entry.body) if t.about is not None else []
+    if subjects:
+        # Imported here: the provenance projection imports this module.
+        from foodtrace.provenance.guard import check_record
 
-            check_record(session, entry, subjects)
+        check_record(session, entry, subjects)
     t.project(session, index, entry)
+    # The stored pages showing what this entry names are stale from its commit on.
+    from foodtrace.resolver.pageviews import entry_subjects, mark_stale
+
+    about = [s.canonical for s in subjects]
+    mark_stale(session, entry_subjects(entry.body, about))

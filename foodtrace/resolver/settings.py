@@ -24,3 +24,8 @@ class ResolverSettings(BaseSettings):
     resolve_build_threads: int = 1
     # Page builds waiting for a builder thread; more are answered 503 + Retry-After.
     resolve_build_queue: int = RESOLVE_BUILD_QUEUE
+    # Merchant and lot pages are served from the page read model (foodtrace.resolver.pageviews)
+    # when their stored row is current; false builds every page (the microcache still applies).
+    page_views: bool = True
+    # The read model's refresher stores missed pages and rebuilds stale ones this often.
+    page_refresh_seconds: float = 1.0

@@ -35,20 +35,14 @@ from sqlalchemy.orm import Session
 from foodtrace.api.limits import busy, busy_response
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.config import Settings
-from foodtrace.ledger.anchors import latest_anchor
-from foodtrace.recall import banner as recall_banner
-from foodtrace.resolver import codes, evidence, scans
-from foodtrace.resolver.badge import Witnessing, proofs
+from foodtrace.resolver import codes, linkset, pages, pageviews, refresher, scans
 from foodtrace.resolver.cache import MicroCache
 from foodtrace.resolver.codes import CodeRejected, authority_keys, check_code
-from foodtrace.resolver.display import complaint_categories, today_cst
-from foodtrace.resolver.lot import lot_page, product_page
-from foodtrace.resolver.merchant import merchant_page
+from foodtrace.resolver.refresher import PageRefresher, stored_kind
 from foodtrace.resolver.rendering import (
     LINKSET_TYPE,
     STATIC_FILES,
     STATIC_PREFIX,
-    json_script,
     negotiate,
     plain,
     static_data,
@@ -57,9 +51,8 @@ from foodtrace.resolver.rendering import (
 )
 from foodtrace.resolver.settings import ResolverSettings
 from foodtrace.scan.buffer import ScanBuffer, ScanBufferFull
-from foodtrace.trace.codes import Code, CodeKind, Lot, Merchant, Serial
+from foodtrace.trace.codes import Code, CodeKind
 
-GS1: Final = "https://gs1.org/voc/"
 # The only query parameters a code's page depends on (the signature, GS1 linkType): the
 # microcache key names these and nothing else, so ?x=random cannot fill it.
 PAGE_PARAMS: Final = ("s", "linkType")
@@ -125,53 +118,6 @@ def _rejected(request: Request, mode: str, r: CodeRejected) -> Response:
     return HTMLResponse(html, status_code=r.status)
 
 
-def _links(base: str, code: Code) -> dict[str, list[dict[str, str]]]:
-    """GS1 Digital Link link types for this code (RFC 9264 linkset target objects)."""
-    s = code.subject
-    here = f"{base}{s.path()}"
-    page = {"href": here, "title": "食安码信息页", "type": "text/html", "hreflang": "zh-CN"}
-    links: dict[str, list[dict[str, str]]] = {f"{GS1}defaultLink": [page], f"{GS1}pip": [page]}
-    if isinstance(s, Merchant):
-        p = f"{base}/api/v1/parties/{s.merchant_id}"
-        links[f"{GS1}certificationInfo"] = [
-            {"href": f"{p}/licences", "title": "许可证", "type": "application/json"},
-            {"href": f"{p}/reports", "title": "检验报告", "type": "application/json"},
-            {"href": f"{base}/api/v1/parties/{s.merchant_id}/inspections", "title": "监督检查"},
-        ]
-    else:
-        gtin = s.gtin
-        if isinstance(s, Lot):
-            lot = s.lot
-            links[f"{GS1}traceability"] = [
-                {"href": here + "?linkType=gs1:traceability", "title": "溯源", "type": "text/html"}
-            ]
-            links[f"{GS1}epcis"] = [
-                {
-                    "href": f"{base}/epcis/events?MATCH_anyEPCClass=https://id.gs1.org/01/{gtin}/10/{lot}",
-                    "title": "EPCIS 事件",
-                    "type": "application/json",
-                }
-            ]
-            links[f"{GS1}certificationInfo"] = [
-                {
-                    "href": f"{base}/api/v1/lots/{gtin}/{lot}/reports",
-                    "title": "检验报告",
-                    "type": "application/json",
-                }
-            ]
-            links[f"{GS1}recallStatus"] = [
-                {
-                    "href": f"{base}/epcis/events?EQ_disposition=recalled",
-                    "title": "召回状态",
-                    "type": "application/json",
-                }
-            ]
-        links[f"{GS1}masterData"] = [
-            {"href": f"{base}/api/v1/products/{gtin}", "type": "application/json"}
-        ]
-    return links
-
-
 @dataclasses.dataclass(frozen=True)
 class Resolved:
     """A resolved page as every scanner of the code gets it (what the microcache holds).
@@ -197,24 +143,32 @@ def _respond(built: Resolved | Response, session: Session, buffer: ScanBuffer | 
     return built.response(session, buffer) if isinstance(built, Resolved) else built
 
 
-def _json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
 def router(settings: Settings) -> APIRouter:
     tuning = ResolverSettings()
     range_c = (tuning.cold_chain_min_c, tuning.cold_chain_max_c)
-    pages: MicroCache[Resolved] = MicroCache(tuning.resolve_cache_seconds)
+    page_cache: MicroCache[Resolved] = MicroCache(tuning.resolve_cache_seconds)
     counting = scans.ScanCounting(settings)
+    # The page read model (resolver.pageviews); not with witnesses, whose cosignatures
+    # change a page's notes without any entry or checkpoint to mark it stale.
+    read_model: PageRefresher | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal read_model
         buffer = ScanBuffer(app.state.engine, counting.thresholds, tuning.scan_flush_seconds)
         app.state.scan_buffer = buffer.start()
-        app.state.page_cache = pages  # for /metrics-style inspection and tests
+        app.state.page_cache = page_cache  # for /metrics-style inspection and tests
+        if tuning.page_views and not pages.witnessing(settings, app.state.log):
+            read_model = PageRefresher(
+                app.state.sessions, app.state.log, settings, range_c, tuning.page_refresh_seconds
+            ).start()
+        app.state.page_refresher = read_model
         try:
             yield
         finally:
+            if read_model is not None:
+                await anyio.to_thread.run_sync(read_model.close)
+                read_model = None
             app.state.scan_buffer = None
             await anyio.to_thread.run_sync(buffer.close)
             builders.shutdown(wait=False)
@@ -245,7 +199,7 @@ def router(settings: Settings) -> APIRouter:
         scan = counting.of(request)
         buffer: ScanBuffer | None = getattr(request.app.state, "scan_buffer", None)
         try:
-            if pages.enabled and buffer is not None:
+            if page_cache.enabled and buffer is not None:
                 hit = _from_cache(request, buffer, mode, url, scan)
                 if hit is not None:
                     return hit
@@ -268,7 +222,7 @@ def router(settings: Settings) -> APIRouter:
     ) -> Response | None:
         latest = request.app.state.log.latest_checkpoint()
         key = (_cache_url(request, settings), mode, latest.size if latest is not None else 0)
-        found = pages.lookup(key)
+        found = page_cache.lookup(key)
         if found is None:  # only URLs whose code verified are ever stored
             return None
         hit, fresh = found
@@ -302,7 +256,7 @@ def router(settings: Settings) -> APIRouter:
         with request.app.state.sessions() as session:
             latest = request.app.state.log.latest_checkpoint()
             key = (_cache_url(request, settings), mode, latest.size if latest is not None else 0)
-            hit = pages.get(key)  # built while this request waited for a builder
+            hit = page_cache.get(key)  # built while this request waited for a builder
             if hit is not None:
                 scans.count_scan(session, buffer, hit.code_key, scan)
                 response = hit.response(session, buffer)
@@ -336,11 +290,19 @@ def router(settings: Settings) -> APIRouter:
         if scan is not None:
             scans.count_scan(session, buffer, code_key, scan)
         if mode == "linkset":
-            body = {"linkset": [{"anchor": f"{base}{code.subject.path()}", **_links(base, code)}]}
-            resolved = Resolved(code_key, _json(body), LINKSET_TYPE)
-            pages.put(key, resolved)
+            body = {
+                "linkset": [{"anchor": f"{base}{code.subject.path()}", **linkset.links(base, code)}]
+            }
+            resolved = Resolved(code_key, pages.encode(body), LINKSET_TYPE)
+            page_cache.put(key, resolved)
             return resolved
-        page, template = _page(session, code, range_c)
+        stored = read_model is not None and stored_kind(code, mode) and latest is not None
+        if stored:
+            served = _stored(request, session, code, mode, url, latest, key)
+            if served is not None:
+                return served
+        shows_scans = code.kind is CodeKind.SERIAL  # only a serial's page shows its count
+        page, template = pages.page_data(session, code, range_c)
         if page is None:
             return _rejected(
                 request,
@@ -353,79 +315,48 @@ def router(settings: Settings) -> APIRouter:
                     "path",
                 ),
             )
+        log = request.app.state.log
         if mode == "json":
-            records = page.get("records", [])
-            # The scanner's evidence in this one answer: the records' proofs, and the
-            # authors' key registrations and revocations with theirs (resolver.evidence).
-            unprovable = evidence.platform_signed(session, records, settings.platform_author)
-            verifiable = [i for i in records if i not in unprovable]
-            author_keys = evidence.author_keys(session, verifiable)
-            proved = proofs(
-                request.app.state.log,
-                session,
-                [*verifiable, *evidence.evidence_indices(author_keys)],
-                latest_anchor(session),
-                settings.chain_public_url,
-                latest,
-                witnessing(settings, request.app.state.log),
-                chain_embedded=not settings.chain_url,
-            )
-            out = {
-                "kind": code.kind.value,
-                "code": code.human_text,
-                **plain({k: v for k, v in page.items() if k != "records"}),
-                "records": [{"index": i, "url": f"/api/v1/records/{i}"} for i in records],
-                "proofs": proved,
-                "author_keys": [k.to_json() for k in author_keys],
-                "platform_signed": sorted(unprovable),
-                "latest": None
-                if latest is None
-                else evidence.latest(
-                    request.app.state.log,
-                    latest,
-                    proved["checkpoints"].get(str(latest.size))
-                    or _cosigned(settings, request.app.state.log, latest.note),
-                    [int(size) for size in proved["checkpoints"]],
-                ),
-            }
-            resolved = Resolved(code_key, _json(out), "application/json", scans=True)
-            pages.put(key, resolved)
-            return resolved
-        anchor = latest_anchor(session)
-        bundle = proofs(
-            request.app.state.log,
-            session,
-            page.get("records", []),
-            anchor,
-            settings.chain_public_url,
-            latest,
-            witnessing(settings, request.app.state.log),
-            chain_embedded=not settings.chain_url,
-        )
-        shows_scans = code.kind is CodeKind.SERIAL  # only a serial's page shows its count
-        html = (
-            templates()
-            .get_template(template)
-            .render(
-                **page,
-                scan=scans.scan_view(session, buffer, code_key, counting.thresholds)
+            built = pages.build_json(session, log, settings, code, page, latest)
+            resolved = Resolved(code_key, built.body, built.media_type, scans=True)
+        else:
+            scan_status = (
+                scans.scan_view(session, buffer, code_key, counting.thresholds)
                 if shows_scans
-                else None,
-                code=code,
-                proofs=json_script(bundle),
-                anchor=anchor,
-                today=today_cst(),
-                complaint_categories=complaint_categories(),
+                else None
             )
-        )
-        resolved = Resolved(
-            code_key,
-            html.encode(),
-            "text/html; charset=utf-8",
-            (("Vary", "Accept"), ("Cache-Control", "no-store")),
-        )
+            built = pages.build_html(
+                session, log, settings, code, page, template, latest, scan_status
+            )
+            resolved = Resolved(code_key, built.body, built.media_type, pages.HTML_HEADERS)
         if not shows_scans:
-            pages.put(key, resolved)
+            page_cache.put(key, resolved)
+        return resolved
+
+    def _stored(
+        request: Request,
+        session: Session,
+        code: Code,
+        mode: str,
+        url: str,
+        latest: Any,
+        key: tuple[str, str, int],
+    ) -> Resolved | None:
+        """The page from the read model if its row can be served now (one row read and the
+        latest anchor); otherwise None, and the refresher is asked to store it."""
+        assert read_model is not None
+        page_key = code.subject.path()
+        row = pageviews.read(session, page_key, mode)
+        if row is None or not pageviews.usable(row, refresher.current(session, latest)):
+            read_model.request(page_key, mode, url)
+            return None
+        body = refresher.answer(row, latest, request.app.state.log, settings)
+        code_key = codes.code_key(code.subject)
+        if mode == "json":
+            resolved = Resolved(code_key, body, "application/json", scans=True)
+        else:
+            resolved = Resolved(code_key, body, pages.HTML_TYPE, pages.HTML_HEADERS)
+        page_cache.put(key, resolved)
         return resolved
 
     summary = "Resolve a 食安码 (HTML, JSON or GS1 linkset by Accept)"
@@ -448,58 +379,3 @@ def router(settings: Settings) -> APIRouter:
         )
 
     return r
-
-
-def _cosigned(settings: Settings, log: Any, note: str) -> str:
-    """``note`` with the cosignatures the log collected for it (as the page's notes)."""
-    witnesses = witnessing(settings, log)
-    return note if witnesses is None else witnesses.cosigned(note)
-
-
-def witnessing(settings: Settings, log: Any) -> Witnessing | None:
-    """The page's witness keys and quorum, and the cosignatures the log collected."""
-    from foodtrace.witness.collect import cosigned_note, largest_cosigned, parse_endpoints
-
-    endpoints = parse_endpoints(settings.witnesses)
-    if not endpoints:
-        return None
-    names = [ep.name for ep in endpoints]
-    return Witnessing(
-        tuple(ep.vkey for ep in endpoints),
-        settings.witnesses_required,
-        lambda note: cosigned_note(log.engine, note, names),
-        lambda: largest_cosigned(log.engine, names),
-    )
-
-
-def _page(
-    session: Any, code: Code, range_c: tuple[float, float]
-) -> tuple[dict[str, Any] | None, str]:
-    s = code.subject
-    if code.kind is CodeKind.MERCHANT:
-        assert isinstance(s, Merchant)
-        m = merchant_page(session, s.merchant_id, today_cst())
-        if m is None:
-            return None, "merchant.html"
-        cases = recall_banner.merchant_cases(session, s.merchant_id)
-        records = sorted({*m.records, *recall_banner.records(cases)})
-        return {"merchant": m, "recall_cases": cases, "records": records}, "merchant.html"
-    if isinstance(s, Lot):
-        lot = lot_page(session, s.gtin, s.lot, range_c)
-        if lot is None:
-            return None, "lot.html"
-        cases = recall_banner.lot_cases(session, s.gtin, s.lot)
-        records = sorted({*lot.records, *recall_banner.records(cases)})
-        return {"lot": lot, "recall_cases": cases, "records": records}, "lot.html"
-    assert isinstance(s, Serial)
-    found = product_page(session, s.gtin)
-    if found is None:
-        return None, "serial.html"
-    name, producer, records = found
-    return {
-        "product": name,
-        "producer": producer,
-        "serial": s.serial,
-        "gtin": s.gtin,
-        "records": records,
-    }, "serial.html"

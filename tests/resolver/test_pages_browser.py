@@ -51,9 +51,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     port = free_port()
     summary = prepare(data_dir, port)
     urls = {path.stem: url for path, url in summary.qr}
-    # No page microcache here: the tamper tests change the database and reload at once.
+    # No page microcache and no page read model here: the tamper tests change the database's
+    # rows behind the projectors' back and reload at once (tests/resolver/test_pageviews.py
+    # tampers a stored page instead).
     with pytest.MonkeyPatch.context() as env:
         env.setenv("FOODTRACE_RESOLVE_CACHE_SECONDS", "0")
+        env.setenv("FOODTRACE_PAGE_VIEWS", "false")
         app = create_app(demo_settings(data_dir, port))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -131,6 +131,8 @@ def serve(
         "FOODTRACE_DATABASE_URL": "",
         "FOODTRACE_CHAIN_URL": rpc,
         "FOODTRACE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # The tamper tests edit rows behind the projectors' back: pages are built per scan.
+        "FOODTRACE_PAGE_VIEWS": "false",
         **(extra_env or {}),
     }
     log = data_dir.parent / f"server-{port}.log"  # a file: a pipe nobody drains can fill
