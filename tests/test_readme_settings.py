@@ -1,4 +1,5 @@
-"""The README's settings table names every setting and nothing else."""
+"""The README's settings tables name every setting (the shared Settings and the resolver's)
+and nothing else."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import re
 from pathlib import Path
 
 from foodtrace.config import Settings
+from foodtrace.resolver.settings import ResolverSettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 ROW = re.compile(r"^\| `FOODTRACE_([A-Z0-9_]+)` \|", re.MULTILINE)
+
+
+FIELDS = {**Settings.model_fields, **ResolverSettings.model_fields}
 
 
 def table() -> str:
@@ -20,7 +25,7 @@ def table() -> str:
 def test_every_setting_has_a_row_and_every_row_a_setting() -> None:
     rows = [name.lower() for name in ROW.findall(table())]
     assert len(rows) == len(set(rows)), "a setting is listed twice"
-    fields = set(Settings.model_fields)
+    fields = set(FIELDS)
     assert sorted(fields - set(rows)) == [], "settings missing from the README table"
     assert sorted(set(rows) - fields) == [], "README rows naming no setting"
 
@@ -35,7 +40,7 @@ def test_defaults_in_the_table_match_the_class() -> None:
             defaults[m.group(1).lower()] = m.group(2)
     assert len(defaults) > 30
     for name, shown in defaults.items():
-        value = Settings.model_fields[name].default
+        value = FIELDS[name].default
         if value is None or value == "":
             continue
         if isinstance(value, bool):

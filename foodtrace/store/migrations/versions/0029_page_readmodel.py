@@ -1,7 +1,7 @@
 """The page read model: merchant and lot pages stored encoded, and the subjects they show.
 
 Revision ID: 0029_page_readmodel
-Revises: 0018_trace_read
+Revises: 0025_workbench_session
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0029_page_readmodel"
-down_revision = "0018_trace_read"
+down_revision = "0025_workbench_session"
 branch_labels = None
 depends_on = None
 
