@@ -9,7 +9,7 @@ The demo chain (``foodtrace.demo``) is seeded once under ``var/bench/capture-pag
 --latency`` on the demo's lot page (HTML: the heaviest page, with its proofs) and merchant
 JSON, in ``--rounds`` rounds (default 3) of: a 2 s warm-up, idle, then while a second
 process posts, back to back, documents of ``--events`` (default the limit, 10,000) distinct
-ObjectEvents with the farm's token. Both
+ObjectEvents over ``--lots`` fresh lots (default 100) with the farm's token. Both
 phases run in the same process against the same server; the table prints, per round, each
 page's idle p99 (the reference), its p99 under load and their ratio, then the median round's
 ratio (target: at most 2). The poster starts before the loaded phase; after it, the poster
@@ -92,9 +92,10 @@ def serve() -> subprocess.Popen[bytes]:
     raise RuntimeError("the server did not start")
 
 
-def document(n: int, gtin: str) -> bytes:
-    """An EPCISDocument of ``n`` distinct ObjectEvents (observations of a fresh lot)."""
-    lot = f"https://id.gs1.org/01/{gtin}/10/B{uuid.uuid4().hex[:12]}"
+def document(n: int, gtin: str, lots: int = 1) -> bytes:
+    """An EPCISDocument of ``n`` distinct ObjectEvents: observations of ``lots`` fresh
+    lots, in turn."""
+    names = [f"https://id.gs1.org/01/{gtin}/10/B{uuid.uuid4().hex[:12]}" for _ in range(lots)]
     t0 = datetime.now(UTC) - timedelta(days=1)
     events = [
         {
@@ -104,7 +105,7 @@ def document(n: int, gtin: str) -> bytes:
             "eventTimeZoneOffset": "+08:00",
             "action": "OBSERVE",
             "bizStep": "inspecting",
-            "quantityList": [{"epcClass": lot, "quantity": i + 1, "uom": "KGM"}],
+            "quantityList": [{"epcClass": names[i % lots], "quantity": i + 1, "uom": "KGM"}],
         }
         for i in range(n)
     ]
@@ -132,10 +133,12 @@ def post(body: bytes, token: str) -> tuple[int, dict[str, Any]]:
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def poster(token: str, gtin: str, events: int, stop: Any, done: Any, failed: Any) -> None:
+def poster(
+    token: str, gtin: str, events: int, lots: int, stop: Any, done: Any, failed: Any
+) -> None:
     """Post maximal documents back to back until ``stop`` is set (a separate process)."""
     while not stop.is_set():
-        body = document(events, gtin)
+        body = document(events, gtin, lots)
         status, job = post(body, token)
         if status == 202 and job.get("success"):
             done.value += 1
@@ -164,7 +167,7 @@ def loaded_round(
     stop, done, failed = multiprocessing.Event(), multiprocessing.Value("i", 0), None
     failed = multiprocessing.Value("i", 0)
     load = multiprocessing.Process(
-        target=poster, args=(token, gtin, args.events, stop, done, failed)
+        target=poster, args=(token, gtin, args.events, args.lots, stop, done, failed)
     )
     load.start()
     time.sleep(3.0)  # the first document is built and sent; the server is working on it
@@ -184,6 +187,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lots", type=int, default=100, help="lots a document's events name")
     args = parser.parse_args()
 
     urls, token = seed()
@@ -239,7 +243,8 @@ def report(
         print(f"{'median':<7}{name:<16}{'':>28}{median:>7.2f}×  target ≤ {TARGET_RATIO:g}×: "
               f"{'met' if good else 'NOT met'}")  # fmt: skip
     print(f"\n{len(rounds)} rounds, each: 2 s warm-up, {args.duration} s idle and "
-          f"{args.duration} s loaded per page, a capture of {args.events:,} events in flight "
+          f"{args.duration} s loaded per page, a capture of {args.events:,} events "
+          f"({args.lots} lots) in flight "
           f"throughout the loaded phase; {args.connections} page connections, "
           "one uvicorn worker")  # fmt: skip
     if failed:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from foodtrace import __version__
 from foodtrace.api.headers import SecurityHeaders
-from foodtrace.api.limits import BodySizeLimit
+from foodtrace.api.limits import BodySizeLimit, ReadsInFlight
 from foodtrace.api.problems import install_problem_handlers, problem_responses
 from foodtrace.config import MAX_REQUEST_BYTES, Settings
 from foodtrace.observe import views as observe_views
@@ -120,6 +120,7 @@ def create_app(
     app.state.witnesses = witnesses
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
+    app.add_middleware(ReadsInFlight)  # captures' projection gives way to pages
     app.add_middleware(
         SecurityHeaders,
         public_base_url=settings.public_base_url,

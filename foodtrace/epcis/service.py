@@ -15,6 +15,7 @@ signature verifies are checked by the one write path (:mod:`foodtrace.record.ser
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from foodtrace.api.limits import give_way
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import MAX_ENTRY_BYTES
@@ -346,7 +348,19 @@ def refusal(found: Sequence[FieldProblem]) -> Problem:
 
 
 def project_event(session: Session, index: int, entry: Entry) -> None:
-    """Index one ``epcis.event`` entry; a second copy of a stored event is a conflict."""
+    """Index one ``epcis.event`` entry; a second copy of a stored event is a conflict.
+
+    A document's events are projected one after another in the log's writer, in this
+    interpreter: after each, the writer gives way to pages being answered meanwhile
+    (:func:`foodtrace.api.limits.give_way`)."""
+    started = time.perf_counter()
+    try:
+        _project_event(session, index, entry)
+    finally:
+        give_way(time.perf_counter() - started)
+
+
+def _project_event(session: Session, index: int, entry: Entry) -> None:
     event = dict(entry.body["event"])
     hash_id = str(entry.body["hash_id"])
     declares_error = "errorDeclaration" in event
