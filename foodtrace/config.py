@@ -72,6 +72,7 @@ SCAN_BUFFER_MAX = 50_000
 MAX_EVENTS_PER_DOCUMENT = 10_000
 CAPTURE_CONCURRENCY = 1
 CAPTURE_QUEUE = 4
+CAPTURE_PROCESSES = 1
 GIL_SWITCH_INTERVAL_S = 0.0005
 # Page builds waiting for a builder thread, per worker; past this: 503 + Retry-After.
 RESOLVE_BUILD_QUEUE = 64
@@ -150,6 +151,10 @@ class Settings(BaseSettings):
     gil_switch_interval_s: float = GIL_SWITCH_INTERVAL_S
     capture_concurrency: int = CAPTURE_CONCURRENCY
     capture_queue: int = CAPTURE_QUEUE
+    # Processes (per worker, started on the first capture) that parse, validate and sign
+    # capture documents, so that CPU work leaves the interpreter serving pages; 0: do it on
+    # the capture's own worker thread.
+    capture_processes: int = CAPTURE_PROCESSES
     # EPCIS subscriptions: how often the delivery worker polls, and whether webhooks may
     # target loopback addresses (tests, single-machine setups; never private networks).
     subscription_poll_seconds: float = SUBSCRIPTION_POLL_SECONDS

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from foodtrace import __version__
 from foodtrace.api.headers import SecurityHeaders
-from foodtrace.api.limits import BodySizeLimit
+from foodtrace.api.limits import BodySizeLimit, ReadsInFlight
+from foodtrace.api.links import linked_openapi
 from foodtrace.api.problems import install_problem_handlers, problem_responses
 from foodtrace.config import MAX_REQUEST_BYTES, Settings
 from foodtrace.observe import views as observe_views
@@ -120,6 +121,7 @@ def create_app(
     app.state.witnesses = witnesses
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
+    app.add_middleware(ReadsInFlight)  # captures' projection gives way to pages
     app.add_middleware(
         SecurityHeaders,
         public_base_url=settings.public_base_url,
@@ -129,6 +131,7 @@ def create_app(
     app.include_router(observe_views.router(ChainProbe(settings, anchorer)))
     for factory in (*area_routers(), *routers):
         app.include_router(factory(settings), responses=problem_responses())
+    app.openapi = linked_openapi(app.openapi)  # type: ignore[method-assign]
     return app
 
 

@@ -10,7 +10,8 @@ ever passed on.
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
+from typing import Any, Final
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -161,3 +162,43 @@ class Gate:
     @property
     def admitted(self) -> int:
         return self._admitted
+
+
+# --- reads before bulk writes ----------------------------------------------------------------
+
+READS_IN_FLIGHT = ("GET", "HEAD")
+MAX_YIELD_S: Final = 0.02
+"""The longest a bulk write steps aside at once, whatever its last step cost."""
+
+
+class ReadsInFlight:
+    """ASGI middleware counting this process's GET and HEAD requests being answered, so a
+    bulk write on a worker thread can give way to them (:func:`give_way`)."""
+
+    count = 0
+    _lock = threading.Lock()
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in READS_IN_FLIGHT:
+            await self.app(scope, receive, send)
+            return
+        cls = type(self)
+        with cls._lock:
+            cls.count += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            with cls._lock:
+                cls.count -= 1
+
+
+def give_way(spent_s: float) -> None:
+    """Called by a bulk write between its steps (a capture's projection, per event): while
+    pages are being answered in this process, sleep as long as the last step took (at most
+    :data:`MAX_YIELD_S`), so the write holds the GIL at most half the time pages need it
+    and never stops (a step always follows the sleep)."""
+    if ReadsInFlight.count > 0 and spent_s > 0:
+        time.sleep(min(spent_s, MAX_YIELD_S))

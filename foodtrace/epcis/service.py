@@ -15,19 +15,21 @@ signature verifies are checked by the one write path (:mod:`foodtrace.record.ser
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from foodtrace.api.limits import give_way
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.auth.models import Principal, Role
-from foodtrace.config import MAX_ENTRY_BYTES, Settings
+from foodtrace.config import MAX_ENTRY_BYTES
 from foodtrace.epcis.index.project import index_event
 from foodtrace.epcis.models import (
     CaptureJob,
@@ -39,7 +41,7 @@ from foodtrace.epcis.models import (
 from foodtrace.masterdata import service as masterdata
 from foodtrace.provenance import projection as provenance
 from foodtrace.record import registry
-from foodtrace.record.service import custodial_signer, submit
+from foodtrace.record.service import submit
 from foodtrace.store.db import begin_write
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.entry import Entry, now_rfc3339
@@ -51,6 +53,9 @@ WRITER_ROLES: Final = frozenset({Role.PRODUCER, Role.INSPECTOR, Role.REGULATOR})
 sampling, regulators recalls (disposition ``recalled``). Labs write test reports instead."""
 HASH_ID_PATTERN: Final = r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$"
 ENTRY_OVERHEAD_BYTES: Final = 1024  # envelope, hash id and signature around the event
+
+if TYPE_CHECKING:
+    from foodtrace.epcis.preparation import PreparedCapture
 
 SessionFactory = Callable[[], Session]
 
@@ -150,9 +155,12 @@ def document_problems(document: object) -> list[FieldProblem]:
     return found
 
 
-def already_stored(session: Session, prepared: Sequence[PreparedEvent]) -> list[FieldProblem]:
-    """Events of ``prepared`` the store already holds, each named with its entry index."""
-    ids = {p.hash_id for p in prepared}
+def already_stored(
+    session: Session, pointers: Sequence[str], keys: Sequence[tuple[str, bool]]
+) -> list[FieldProblem]:
+    """Events (``(hash id, declares error)`` at each pointer) the store already holds, each
+    named with its entry index."""
+    ids = {h for h, _ in keys}
     rows = session.execute(
         select(EpcisEvent.hash_id, EpcisEvent.declares_error, EpcisEvent.entry_index).where(
             EpcisEvent.hash_id.in_(ids)
@@ -160,9 +168,9 @@ def already_stored(session: Session, prepared: Sequence[PreparedEvent]) -> list[
     ).all()
     stored = {(h, bool(d)): i for h, d, i in rows}
     return [
-        FieldProblem(p.pointer, duplicate_detail(p.hash_id, p.declares_error, index))
-        for p in prepared
-        if (index := stored.get((p.hash_id, p.declares_error))) is not None
+        FieldProblem(at, duplicate_detail(h, d, index))
+        for at, (h, d) in zip(pointers, keys, strict=False)
+        if (index := stored.get((h, d))) is not None
     ]
 
 
@@ -231,14 +239,14 @@ def capture(
     log: MerkleLog,
     sessions: SessionFactory,
     principal: Principal,
-    document: dict[str, Any],
+    prepared: PreparedCapture,
     *,
-    settings: Settings | None = None,
+    key_problem: Problem | None = None,
 ) -> CaptureJob:
-    """Capture a document that passed :func:`document_problems`, synchronously: every
-    event signed with the caller's server-held key and appended as one atomic group. The
-    returned job says what was stored or exactly why nothing was."""
-    prepared = prepare(document, now_rfc3339())
+    """Capture a document :func:`foodtrace.epcis.preparation.prepare_capture` prepared
+    (and signed with the caller's server-held key, unless ``key_problem`` says why there is
+    none): appended as one atomic group. The returned job says what was stored or exactly
+    why nothing was."""
     job_id = str(uuid.uuid4())
     with sessions() as session, session.begin():
         begin_write(session)
@@ -247,28 +255,32 @@ def capture(
                 id=job_id,
                 party_id=principal.party_id,
                 status="accepted",
-                document_id=document.get("id") if isinstance(document.get("id"), str) else None,
-                event_count=len(prepared),
+                document_id=prepared.document_id,
+                event_count=prepared.event_count,
                 entry_indices="[]",
-                event_ids=json.dumps([p.event_id for p in prepared]),
+                event_ids=json.dumps(prepared.event_ids),
                 errors="[]",
                 created_at=datetime.now(UTC),
             )
         )
     with sessions() as session:
-        duplicates = already_stored(session, prepared)
-        if duplicates:
-            return _finish(sessions, job_id, "failed", errors=duplicates)
-        header = masterdata.header_entries(document)  # signed with the events, one group
-        try:
-            sign = custodial_signer(session, principal.party_id, settings=settings)
-            entries = [sign(ENTRY_TYPE, p.body()) for p in prepared]
-            entries += [sign(t, body) for _, t, body in header]
-        except Problem as exc:  # no server-held key that may sign now
-            reason = FieldProblem("/", exc.detail or exc.title)
-            return _finish(sessions, job_id, "failed", errors=[reason])
-    pointers = [p.pointer for p in prepared] + [at for at, _, _ in header]
-    return _append(log, sessions, principal, job_id, pointers, len(prepared), entries)
+        duplicates = already_stored(session, prepared.pointers, prepared.event_keys)
+    if duplicates:
+        return _finish(sessions, job_id, "failed", errors=duplicates)
+    if key_problem is not None:  # no server-held key that may sign now
+        reason = FieldProblem("/", key_problem.detail or key_problem.title)
+        return _finish(sessions, job_id, "failed", errors=[reason])
+    entries = prepared.entries()
+    return _append(
+        log,
+        sessions,
+        principal,
+        job_id,
+        prepared.pointers,
+        prepared.event_count,
+        entries,
+        bodies_checked=prepared.bodies_checked,
+    )
 
 
 def _append(
@@ -279,11 +291,20 @@ def _append(
     pointers: Sequence[str],
     events_count: int,
     entries: Sequence[Entry],
+    *,
+    bodies_checked: bool = False,
 ) -> CaptureJob:
     """Append the group; the job lists the events' entry indices (master data entries of
     the header follow them in the same group)."""
     try:
-        refs = submit(log, sessions, principal, entries, where=pointers.__getitem__)
+        refs = submit(
+            log,
+            sessions,
+            principal,
+            entries,
+            where=pointers.__getitem__,
+            bodies_checked=bodies_checked,
+        )
     except Problem as exc:
         errors = [FieldProblem(_in_document(e.pointer, pointers), e.detail) for e in exc.errors]
         if exc.status == 403:  # custody: refused outright, leaving no trace, not a failed job
@@ -327,7 +348,19 @@ def refusal(found: Sequence[FieldProblem]) -> Problem:
 
 
 def project_event(session: Session, index: int, entry: Entry) -> None:
-    """Index one ``epcis.event`` entry; a second copy of a stored event is a conflict."""
+    """Index one ``epcis.event`` entry; a second copy of a stored event is a conflict.
+
+    A document's events are projected one after another in the log's writer, in this
+    interpreter: after each, the writer gives way to pages being answered meanwhile
+    (:func:`foodtrace.api.limits.give_way`)."""
+    started = time.perf_counter()
+    try:
+        _project_event(session, index, entry)
+    finally:
+        give_way(time.perf_counter() - started)
+
+
+def _project_event(session: Session, index: int, entry: Entry) -> None:
     event = dict(entry.body["event"])
     hash_id = str(entry.body["hash_id"])
     declares_error = "errorDeclaration" in event

@@ -7,9 +7,9 @@ to the log (or refused), and its job already says which. EPCIS clients that poll
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
+from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -17,17 +17,16 @@ from fastapi.responses import JSONResponse, Response
 from foodtrace.api.app import SessionDep
 from foodtrace.api.limits import busy_response
 from foodtrace.api.paging import INT, TIME, PageDep, paged_responses
-from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses
 from foodtrace.auth.deps import PrincipalDep, require_roles
 from foodtrace.auth.models import Principal, Role
 from foodtrace.config import Settings
-from foodtrace.epcis import documents, limits, query, responses, service
+from foodtrace.epcis import documents, limits, pool, query, responses, service
 from foodtrace.epcis.models import CaptureJob
+from foodtrace.epcis.preparation import JSON_TYPES, Refusal
 from foodtrace.epcis.subscription import views as subscription_views
 from foodtrace.masterdata import service as masterdata
-from foodtrace.record.service import record_proof
-
-JSON_TYPES = ("application/json", "application/ld+json")
+from foodtrace.record.service import custodial_private_key, record_proof
 
 
 def _header_refusals(
@@ -132,9 +131,10 @@ def router(settings: Settings) -> APIRouter:
         },
     )
     async def capture(request: Request, principal: Writer) -> JSONResponse:
-        # Only reading the body happens on the event loop. Parsing, validating, signing and
-        # waiting for the log's commit run on a worker thread, one document at a time (a
-        # few more wait; past that 503), so pages on this worker go on meanwhile.
+        # Only reading the body happens on the event loop. Parsing, validating and signing
+        # run in a capture process, the database work and waiting for the log's commit on a
+        # worker thread, one document at a time (a few more wait; past that 503), so pages
+        # on this worker go on meanwhile.
         content_type = request.headers.get("content-type", "")
         gate.admit()
         try:
@@ -258,42 +258,44 @@ def router(settings: Settings) -> APIRouter:
 
 
 def _capture(request: Request, principal: Principal, content_type: str, raw: bytes) -> CaptureJob:
-    """The capture itself (on a worker thread): refused before heavy work if it has too
-    many events, then validated, checked against master data and captured."""
+    """The capture itself (on a worker thread). The document is parsed, refused (too many
+    events before anything else, then every problem) or prepared and signed in a capture
+    process; this thread checks master data, duplicates and custody and appends."""
     settings = request.app.state.settings
-    document = _json_body(content_type, raw)
-    too_many = limits.too_many_events(document, settings.max_events_per_document)
-    if too_many is not None:
-        raise too_many
-    found = service.document_problems(document)
-    if found:
-        raise service.refusal(found)
-    assert isinstance(document, dict)
-    forbidden = _header_refusals(request, principal, document)
+    key, key_problem = _signing_key(request, principal)
+    prepared = pool.prepare(
+        settings.capture_processes,
+        raw,
+        content_type,
+        settings.max_events_per_document,
+        principal.party_id,
+        key,
+    )
+    if isinstance(prepared, Refusal):
+        raise prepared.problem()
+    forbidden = _header_refusals(request, principal, prepared.header)
     if forbidden:
         raise masterdata.forbidden(forbidden)
     return service.capture(
-        request.app.state.log, request.app.state.sessions, principal, document, settings=settings
+        request.app.state.log,
+        request.app.state.sessions,
+        principal,
+        prepared,
+        key_problem=key_problem,
     )
 
 
-def _json_body(content_type: str, raw: bytes) -> object:
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media not in JSON_TYPES:
-        raise Problem(
-            415,
-            "Unsupported Media Type",
-            f"expected {' or '.join(JSON_TYPES)}, got {media or 'no Content-Type'}",
-            problem_type("unsupported-media-type"),
-            [FieldProblem("/header/content-type", f"expected one of {', '.join(JSON_TYPES)}")],
-        )
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(
-            400,
-            "Malformed JSON",
-            "The request body is not valid JSON.",
-            problem_type("malformed-json"),
-            [FieldProblem("/body", f"expected valid JSON: {exc}")],
-        ) from exc
+def _signing_key(request: Request, principal: Principal) -> tuple[bytes | None, Problem | None]:
+    """The caller's server-held key as raw bytes for the capture process, or why there is
+    none (the capture then fails as a job, once the document proved valid)."""
+    with request.app.state.sessions() as session:
+        try:
+            key = custodial_private_key(
+                session, principal.party_id, settings=request.app.state.settings
+            )
+        except Problem as exc:
+            return None, exc
+    raw = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return raw, None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -114,11 +115,14 @@ def check(
     where: Where = entries_pointer,
     now: datetime | None = None,
     principals: Sequence[Principal] | None = None,
+    bodies_checked: bool = False,
 ) -> tuple[list[FieldProblem], list[FieldProblem]]:
     """``(forbidden, invalid)``: every problem with every entry, none written.
 
     ``principals`` (one per entry) checks a group written for several authors at once,
-    such as a recall and the platform's entries about lots its initiator does not hold."""
+    such as a recall and the platform's entries about lots its initiator does not hold.
+    ``bodies_checked``: the caller already ran :func:`body_problems` with each type's model
+    on every body and found nothing (a capture does, in its own process)."""
     now = now or datetime.now(UTC)
     table = _key_table(session, entries, now)
     forbidden: list[FieldProblem] = []
@@ -148,7 +152,7 @@ def check(
                     f"write entries it signs itself, got {e.author}",
                 )
             )
-        if spec is not None and spec.body is not None:
+        if spec is not None and spec.body is not None and not bodies_checked:
             invalid += body_problems(spec.body, e.body, at + "/body")
         issued = e.issued_datetime()
         if abs(issued - now) > CLOCK_SKEW:
@@ -193,6 +197,7 @@ def submit(
     where: Where = entries_pointer,
     principals: Sequence[Principal] | None = None,
     also: registry.Projector | None = None,
+    bodies_checked: bool = False,
 ) -> list[RecordRef]:
     """Check every entry, then append them all as one atomic group and project them.
 
@@ -201,7 +206,8 @@ def submit(
     vanishes with it if the group is refused.
 
     Raises :class:`Problem` (403/409/422, every problem listed) and writes nothing when any
-    entry is refused. ``principals``: one per entry, for a group of several authors.
+    entry is refused. ``principals``: one per entry, for a group of several authors;
+    ``bodies_checked`` as for :func:`check`.
     """
     if not entries:
         raise Problem(
@@ -213,7 +219,14 @@ def submit(
         )
     registry.load_types()
     with session_factory() as session:
-        forbidden, invalid = check(session, principal, entries, where=where, principals=principals)
+        forbidden, invalid = check(
+            session,
+            principal,
+            entries,
+            where=where,
+            principals=principals,
+            bodies_checked=bodies_checked,
+        )
     if forbidden:
         raise _rejected(403, forbidden + invalid)
     if invalid:
@@ -288,8 +301,21 @@ def custodial_signer(
 ) -> Callable[[str, Mapping[str, Any]], Entry]:
     """Sign many entries for ``party_id`` with its server-held key, read (and decrypted)
     once: a 10,000-event capture would otherwise spend most of its time loading the key."""
+    key = custodial_private_key(session, party_id, settings=settings)
+
+    def sign(type: str, body: Mapping[str, Any]) -> Entry:
+        return entry_mod.sign(key, type=type, author=party_id, body=body)
+
+    return sign
+
+
+def custodial_private_key(
+    session: Session, party_id: str, *, settings: Settings | None = None
+) -> Ed25519PrivateKey:
+    """The server-held key that may sign for ``party_id`` now (422 if none), for a signer
+    that runs elsewhere (the capture processes of :mod:`foodtrace.epcis.pool`)."""
     try:
-        key = custodial_key(session, party_id, settings or Settings())
+        return custodial_key(session, party_id, settings or Settings())
     except NoCustodialKey as exc:
         raise Problem(
             422,
@@ -298,11 +324,6 @@ def custodial_signer(
             problem_type("no-custodial-key"),
             [FieldProblem("/body", 'expected {"entry": signed entry} for this party')],
         ) from exc
-
-    def sign(type: str, body: Mapping[str, Any]) -> Entry:
-        return entry_mod.sign(key, type=type, author=party_id, body=body)
-
-    return sign
 
 
 def record_proof(log: MerkleLog, index: int) -> dict[str, Any]:

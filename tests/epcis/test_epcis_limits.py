@@ -30,7 +30,9 @@ def test_the_default_limit_is_ten_thousand_events() -> None:
 def test_too_many_events_are_refused_before_validation(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with open_repository(db_url, tmp_path / "var", max_events_per_document=3) as repo:
+    # in this process (capture_processes=0), so the spy below sees what is validated
+    overrides = {"max_events_per_document": 3, "capture_processes": 0}
+    with open_repository(db_url, tmp_path / "var", **overrides) as repo:
         before = repo.counts()
         validated: list[object] = []
         real = service.document_problems
