@@ -79,6 +79,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from foodtrace.epcis import pool as capture_pool
         from foodtrace.store.keyfiles import check_keys
 
         check_keys(settings, engine)  # no silent new keys: refuse to start instead
@@ -99,6 +100,7 @@ def create_app(
             sequencer.close()
         if chain is not None:
             chain.close()
+        capture_pool.shutdown(wait=False)  # no capture process outlives the server
         log.close()
         if owned:
             engine.dispose()

@@ -60,10 +60,11 @@ def prepare(
         raise busy("The capture process stopped; send the document again.", 1.0) from exc
 
 
-def shutdown() -> None:
-    """Stop every capture process (tests, and a server shutting down)."""
+def shutdown(wait: bool = True) -> None:
+    """Stop every capture process (tests, and a server shutting down: ``wait=False`` lets a
+    child finish the document it is on and exit, without holding the shutdown)."""
     with _lock:
         pools = list(_pools.values())
         _pools.clear()
     for pool in pools:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=wait, cancel_futures=True)
