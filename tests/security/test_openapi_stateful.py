@@ -13,75 +13,33 @@ from __future__ import annotations
 
 import copy
 import os
-import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
-from recordharness import TEST_PREFIX, Actor, Env, credit_code
-from schemathesis.checks import not_a_server_error
+from openapi_world import CHECKS, OpenApiWorld, openapi_world, send
 from schemathesis.core.transport import Response
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
-from foodtrace.api.app import create_app
 from foodtrace.api.links import LINKS
-from foodtrace.config import Settings
-from foodtrace.party.service import init_regulator
-from foodtrace.store.db import migrate
-from foodtrace.trace import keys
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 EXAMPLES = int(os.environ.get("FOODTRACE_STATEFUL_EXAMPLES", "5"))
 STEPS = int(os.environ.get("FOODTRACE_STATEFUL_STEPS", "5"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 PRODUCER_WRITES = {("POST", "/epcis/capture")}
 NOT_CALLED = {("POST", "/epcis/queries/{queryName}/subscriptions")}  # posts webhooks out
 
 
-class World:
-    def __init__(self, client: TestClient, document: dict[str, Any], tokens: dict[str, str]):
-        self.client = client
-        self.document = document
-        self.tokens = tokens
-        self.calls: list[tuple[str, str, int]] = []
+@dataclass
+class World(OpenApiWorld):
+    calls: list[tuple[str, str, int]]  # (method, path, status) of every call made
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("openapi-stateful")
-    url = f"sqlite:///{tmp / 'foodtrace.db'}"
-    migrate(url, "heads")
-    app = create_app(
-        Settings(data_dir=tmp / "var", database_url=url, batch_max_wait_s=0.001, chain_url="")
-    )
-    with TestClient(app) as client:
-        boot = init_regulator(
-            app.state.log,
-            party_id="gov-stateful",
-            name="上海市市场监督管理局",
-            credit_code=credit_code(0),
-            key_file=tmp / "regulator.key",
-        )
-        regulator = Actor(
-            client, boot.party_id, "regulator", boot.token, keys.read_private(boot.key_file)
-        )
-        env = Env(client, app.state.log, app.state.settings, regulator)
-        producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
-        yield World(client, app.openapi(), {"regulator": boot.token, "producer": producer.token})
+    with openapi_world(tmp_path_factory, "stateful") as base:
+        yield World(base.client, base.document, base.tokens, [])
 
 
 def test_the_served_document_carries_every_link(world: World) -> None:
@@ -102,12 +60,7 @@ def test_linked_calls_answer_as_documented(world: World) -> None:
             caller = "producer" if key in PRODUCER_WRITES else "regulator"
             headers = {"Authorization": f"Bearer {world.tokens[caller]}"}
             self._headers = headers
-            sent = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
-            for transport_only in ("timeout", "verify", "allow_redirects", "cookies", "auth"):
-                sent.pop(transport_only, None)
-            if "data" in sent and not isinstance(sent["data"], dict):
-                sent["content"] = sent.pop("data")
-            answer = world.client.request(**sent, follow_redirects=False)
+            answer = send(world.client, case, headers)
             world.calls.append((key[0], key[1], answer.status_code))
             return Response.from_any(answer)
 
