@@ -3,15 +3,14 @@ inserted in bulk (``bench/dataset.py``; ``bench/trace_graph.BulkProjection`` doe
 the provenance tables).
 
 The rows are the live projector's (``foodtrace.epcis.service.project_event``): the same ORM
-objects from the same helpers (``_epc_row``, ``index_event`` with a collecting session), only
-the primary keys are assigned here, in entry order, as the database's autoincrement would on
+objects from the same functions (``foodtrace.epcis.rows``, ``index_event`` with a collecting
+session), only the primary keys are assigned here, in entry order, as the database's autoincrement would on
 a table written by this run alone; what the projector reads from the database (the duplicate
 check and custody) is the generator's to get right, and ``bench/dataset.py --check`` compares
 every table with the live path's on a sample."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, inspect
 
 from foodtrace.epcis.index.project import index_event
-from foodtrace.epcis.models import EpcisEvent, EpcisEventParty, EpcisSensorReading
-from foodtrace.epcis.service import _epc_row, _time_or_none
+from foodtrace.epcis.rows import detail_rows, event_row
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.epcis import events
 
@@ -51,47 +49,8 @@ class EpcisRows:
         pk = self.next_pk
         self.next_pk += 1
         out = self.rows
-        out.append(
-            EpcisEvent(
-                id=pk,
-                hash_id=str(entry.body["hash_id"]),
-                event_id=str(event.get("eventID") or entry.body["hash_id"]),
-                declares_error="errorDeclaration" in event,
-                type=facts.type,
-                action=facts.action,
-                event_time=facts.event_time,
-                record_time=events.parse_time(str(event.get("recordTime") or entry.issued_at)),
-                biz_step=facts.biz_step,
-                disposition=facts.disposition,
-                read_point=facts.read_point,
-                biz_location=facts.biz_location,
-                author=entry.author,
-                entry_index=index,
-                body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-            )
-        )
-        for role, epcs in facts.epcs.items():
-            out.extend(_epc_row(pk, role, epc, False, None, None) for epc in epcs)
-        out.extend(
-            _epc_row(pk, q.role, q.epc_class, True, q.quantity, q.uom) for q in facts.quantities
-        )
-        for direction, parties in (("source", facts.sources), ("destination", facts.destinations)):
-            out.extend(
-                EpcisEventParty(event_pk=pk, direction=direction, type=p.type, party=p.id)
-                for p in parties
-            )
-        out.extend(
-            EpcisSensorReading(
-                event_pk=pk,
-                type=r.type,
-                value=r.value,
-                uom=r.uom,
-                time=_time_or_none(r.time),
-                device_id=r.device_id,
-                component=r.component,
-            )
-            for r in facts.sensor_readings
-        )
+        out.append(event_row(entry, index, event, facts, pk))
+        out.extend(detail_rows(pk, facts))
         collected = Collector()
         index_event(collected, pk, event)  # type: ignore[arg-type]
         out.extend(collected.rows)

@@ -34,10 +34,8 @@ from foodtrace.epcis.index.project import index_event
 from foodtrace.epcis.models import (
     CaptureJob,
     EpcisEvent,
-    EpcisEventEpc,
-    EpcisEventParty,
-    EpcisSensorReading,
 )
+from foodtrace.epcis.rows import detail_rows, event_row
 from foodtrace.masterdata import service as masterdata
 from foodtrace.provenance import projection as provenance
 from foodtrace.record import registry
@@ -45,7 +43,7 @@ from foodtrace.record.service import submit
 from foodtrace.store.db import begin_write
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace.entry import Entry, now_rfc3339
-from foodtrace.trace.epcis import events, gs1keys, hashing, validate
+from foodtrace.trace.epcis import events, hashing, validate
 
 ENTRY_TYPE: Final = "epcis.event"
 WRITER_ROLES: Final = frozenset({Role.PRODUCER, Role.INSPECTOR, Role.REGULATOR})
@@ -373,86 +371,12 @@ def _project_event(session: Session, index: int, entry: Entry) -> None:
         raise registry.conflict("hash_id", duplicate_detail(hash_id, declares_error, existing))
     facts = events.extract(event)
     plan = provenance.check_custody(session, index, entry, facts)
-    row = EpcisEvent(
-        hash_id=hash_id,
-        event_id=str(event.get("eventID") or hash_id),
-        declares_error=declares_error,
-        type=facts.type,
-        action=facts.action,
-        event_time=facts.event_time,
-        record_time=events.parse_time(str(event.get("recordTime") or entry.issued_at)),
-        biz_step=facts.biz_step,
-        disposition=facts.disposition,
-        read_point=facts.read_point,
-        biz_location=facts.biz_location,
-        author=entry.author,
-        entry_index=index,
-        body=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
-    )
+    row = event_row(entry, index, event, facts)
     session.add(row)
     session.flush()
-    for role, epcs in facts.epcs.items():
-        for epc in epcs:
-            session.add(_epc_row(row.id, role, epc, False, None, None))
-    for q in facts.quantities:
-        session.add(_epc_row(row.id, q.role, q.epc_class, True, q.quantity, q.uom))
-    for direction, parties in (("source", facts.sources), ("destination", facts.destinations)):
-        for party in parties:
-            session.add(
-                EpcisEventParty(
-                    event_pk=row.id, direction=direction, type=party.type, party=party.id
-                )
-            )
-    for r in facts.sensor_readings:
-        session.add(
-            EpcisSensorReading(
-                event_pk=row.id,
-                type=r.type,
-                value=r.value,
-                uom=r.uom,
-                time=_time_or_none(r.time),
-                device_id=r.device_id,
-                component=r.component,
-            )
-        )
+    session.add_all(detail_rows(row.id, facts))
     index_event(session, row.id, event)
     provenance.project_lineage(session, index, entry, plan)
-
-
-def _epc_row(
-    event_pk: int, role: str, epc: str, is_class: bool, quantity: float | None, uom: str | None
-) -> EpcisEventEpc:
-    canonical = gs1keys.canonical(epc)
-    gtin, lot = gtin_and_lot(canonical)
-    return EpcisEventEpc(
-        event_pk=event_pk,
-        role=role,
-        is_class=is_class,
-        epc=epc,
-        canonical=canonical,
-        gtin=gtin,
-        lot=lot,
-        quantity=quantity,
-        uom=uom,
-    )
-
-
-def gtin_and_lot(canonical: str) -> tuple[str | None, str | None]:
-    """GTIN (AI 01) and lot (AI 10) of a canonical Digital Link, where present."""
-    if not canonical.startswith(gs1keys.CANONICAL_HOST + "/"):
-        return None, None
-    parts = canonical[len(gs1keys.CANONICAL_HOST) + 1 :].split("/")
-    pairs = dict(zip(parts[::2], parts[1::2], strict=False))
-    return pairs.get("01"), pairs.get("10")
-
-
-def _time_or_none(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return events.parse_time(text)
-    except ValueError:
-        return None
 
 
 registry.register_type(ENTRY_TYPE, roles=WRITER_ROLES, project=project_event, body=EventBody)
