@@ -4,10 +4,10 @@ the provenance tables).
 
 The rows are the live projector's (``foodtrace.epcis.service.project_event``): the same ORM
 objects from the same functions (``foodtrace.epcis.rows``, ``index_event`` with a collecting
-session), only the primary keys are assigned here, in entry order, as the database's autoincrement would on
-a table written by this run alone; what the projector reads from the database (the duplicate
-check and custody) is the generator's to get right, and ``bench/dataset.py --check`` compares
-every table with the live path's on a sample."""
+session), only the primary keys are assigned here, in entry order, as the database's
+autoincrement would on a table written by this run alone; what the projector reads from the
+database (the duplicate check and custody) is the generator's to get right, and
+``bench/dataset.py --check`` compares every table with the live path's on a sample."""
 
 from __future__ import annotations
 
