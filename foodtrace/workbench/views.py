@@ -29,9 +29,10 @@ from foodtrace.grading.planning import schedule
 from foodtrace.grid import service as grids
 from foodtrace.inspection import service as inspections
 from foodtrace.recall import service as recalls
-from foodtrace.record.views import sessions, settings_of
+from foodtrace.record.views import get_log, sessions, settings_of
 from foodtrace.workbench import access, complaint_forms, forms, inspection_forms, pages
 from foodtrace.workbench import session as wb
+from foodtrace.workbench.pagecache import CSRF_MARK, PageCache
 from foodtrace.workbench.pages import DONE, HTML, INVALID, PREFIX, TO_LOGIN
 from foodtrace.workbench.web import (
     Visitor,
@@ -65,6 +66,7 @@ FORM: dict[int | str, dict[str, Any]] = {
 def router(_: Settings) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["workbench"], default_response_class=HTMLResponse)
     limiter = RateLimiter(STRANGER_POSTS_PER_MINUTE)
+    kept = PageCache()  # one per app: two apps in a process may share a log size
 
     def too_many(request: Request, v: Visitor) -> Response | None:
         wait = limiter.allow(request.client.host if request.client else "unknown")
@@ -161,11 +163,17 @@ def router(_: Settings) -> APIRouter:
         v = visitor(request)
         if v.principal is None:
             return to_login()
-        with sessions(request)() as db:
-            mine = access.my_grids(db, v.principal)
-            today = local_day()
-            listed = [(g, grids.businesses(db, g.grid_id, today)) for g in mine]
-        return page(request, v, "home.html", grids=listed)
+        me, today = v.principal, local_day()
+
+        def build() -> str:
+            with sessions(request)() as db:
+                mine = access.my_grids(db, me)
+                listed = [(g, grids.businesses(db, g.grid_id, today)) for g in mine]
+            return pages.html("home.html", csrf=CSRF_MARK, me=me, grids=listed)
+
+        # every row of this page is projected from the log, and its only clock is the day
+        found = kept.page(("home.html", me.party_id, me.role, today), get_log(request).size, build)
+        return HTMLResponse(found.replace(CSRF_MARK, v.csrf))
 
     @r.get("/alerts", summary="Alerts of my grids' businesses", responses=PAGE)
     def alert_page(request: Request) -> Response:
