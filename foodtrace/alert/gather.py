@@ -9,8 +9,8 @@ complaints, the inspection schedule, open recalls and visits not yet acknowledge
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from foodtrace.epcis.models import EpcisEvent, EpcisSensorReading
 from foodtrace.grading.flows import local_day
 from foodtrace.grading.planning import schedule
 from foodtrace.grading.schedule import DueStatus
+from foodtrace.grading.schemas import ScheduleOut
 from foodtrace.health.models import HealthCertificate
 from foodtrace.inspection.service import unacknowledged
 from foodtrace.party.models import Licence, Party
@@ -42,6 +43,8 @@ from foodtrace.store.authors import utc
 TEMPERATURE_TYPES = ("Temperature", "gs1:Temperature")
 Parties = list[str] | None
 """The businesses to read alerts for (sorted, unique), or None for all."""
+Planned = Callable[[Session, date, Parties], list[ScheduleOut]]
+"""The inspection schedule of a day for some businesses (:func:`planned_visits`)."""
 
 
 def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Alert | None]:
@@ -146,8 +149,10 @@ def _complaints(session: Session, now: datetime, clocks: Clocks, only: Parties) 
         )
 
 
-def _inspections(session: Session, now: datetime, only: Parties) -> Iterable[Alert]:
-    for item in schedule(session, local_day(now), party_ids=only):
+def _inspections(
+    session: Session, now: datetime, only: Parties, planned: Planned
+) -> Iterable[Alert]:
+    for item in planned(session, local_day(now), only):
         if item.status == DueStatus.OVERDUE:
             kind, detail = Kind.INSPECTION_OVERDUE, f"{item.days_overdue} days overdue"
         elif item.status == DueStatus.DUE:
@@ -183,19 +188,29 @@ def _recalls(session: Session, now: datetime, settings: Settings, only: Parties)
                 )
 
 
+def planned_visits(session: Session, today: date, only: Parties) -> list[ScheduleOut]:
+    """The inspection schedule of ``today`` (of ``only``'s businesses): read each time."""
+    return schedule(session, today, party_ids=only)
+
+
 def alerts(
-    session: Session, settings: Settings, now: datetime, party_ids: Iterable[str] | None = None
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    party_ids: Iterable[str] | None = None,
+    planned: Planned = planned_visits,
 ) -> list[Alert]:
     """Every alert at ``now``, ordered by kind then business; ``party_ids``: only those
     businesses' (each source is queried for them only, so a grid's alerts cost a grid's
-    rows, not the district's)."""
+    rows, not the district's). ``planned``: where the schedule comes from (a function of
+    the log and the day only, so a caller may keep it while neither changed)."""
     only = None if party_ids is None else sorted(set(party_ids))
     found: list[Alert | None] = [
         *_licences(session, now, only),
         *_temperatures(session, now, only),
         *_clones(session, only),
         *_complaints(session, now, Clocks.of(settings), only),
-        *_inspections(session, now, only),
+        *_inspections(session, now, only, planned),
         *_recalls(session, now, settings, only),
     ]
     if only is not None:  # a source may name no business (an unknown merchant, a GTIN)

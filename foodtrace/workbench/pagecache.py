@@ -20,7 +20,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 MAX_PAGES: Final = 256
 """Pages kept (least recently used dropped): a few per logged-in inspector."""
@@ -28,11 +28,16 @@ CSRF_MARK: Final = "csrf-" + secrets.token_hex(16)
 """What stands for the CSRF token in a kept page: random per process, so no data matches it."""
 
 
-class PageCache:
-    """A bounded, thread-safe map of page keys to rendered HTML (with :data:`CSRF_MARK`)."""
+T = TypeVar("T")
+
+
+class PageCache(Generic[T]):
+    """A bounded, thread-safe map of page keys to what was built for them: rendered HTML
+    (with :data:`CSRF_MARK`), or a part of a page that is a function of the log and the day
+    only (a grid's inspection schedule). What is kept is shared: never mutate it."""
 
     def __init__(self, max_pages: int = MAX_PAGES) -> None:
-        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._pages: OrderedDict[Hashable, T] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_pages
 
@@ -40,8 +45,8 @@ class PageCache:
         self,
         key: Hashable,
         size: Callable[[], int],
-        build: Callable[[], str],
-    ) -> str:
+        build: Callable[[], T],
+    ) -> T:
         """The page under ``(key, log size)``, built (and kept if the log did not grow while
         it was built) when not kept."""
         before = size()

@@ -10,22 +10,25 @@ thread pool.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from foodtrace.alert import service as alerts
+from foodtrace.alert.gather import Planned, planned_visits
 from foodtrace.api.problems import FieldProblem
 from foodtrace.auth.service import authenticate_request
 from foodtrace.complaint.limits import RateLimiter
 from foodtrace.config import Settings
 from foodtrace.draw import service as draws
 from foodtrace.grading.flows import local_day
-from foodtrace.grading.planning import schedule
+from foodtrace.grading.schemas import ScheduleOut
 from foodtrace.grid import service as grids
 from foodtrace.inspection import service as inspections
 from foodtrace.recall import service as recalls
@@ -66,7 +69,19 @@ FORM: dict[int | str, dict[str, Any]] = {
 def router(_: Settings) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["workbench"], default_response_class=HTMLResponse)
     limiter = RateLimiter(STRANGER_POSTS_PER_MINUTE)
-    kept = PageCache()  # one per app: two apps in a process may share a log size
+    kept: PageCache[str] = PageCache()  # one per app: two apps may share a log size
+    plans: PageCache[list[ScheduleOut]] = PageCache()
+
+    def planned(request: Request) -> Planned:
+        """The schedule of a day for some businesses, kept per (day, businesses, log size):
+        grades, visits and names are all projected from the log, and its clock is the day."""
+        size = get_log(request).size
+
+        def of(db: Session, today: date, ids: list[str] | None) -> list[ScheduleOut]:
+            key = (today, None if ids is None else tuple(ids))
+            return plans.page(key, size, lambda: planned_visits(db, today, ids))
+
+        return of
 
     def too_many(request: Request, v: Visitor) -> Response | None:
         wait = limiter.allow(request.client.host if request.client else "unknown")
@@ -183,7 +198,9 @@ def router(_: Settings) -> APIRouter:
         with sessions(request)() as db:
             mine = access.my_grids(db, v.principal)
             ids = [g.grid_id for g in mine]  # gathered once, for my grids' businesses only
-            found = alerts.list_alerts(db, settings_of(request), now(), grid_ids=ids)
+            found = alerts.list_alerts(
+                db, settings_of(request), now(), grid_ids=ids, planned=planned(request)
+            )
             listed = [(g, [a for a in found if a.grid_id == g.grid_id]) for g in mine]
         return page(request, v, "alerts.html", grids=listed)
 
@@ -199,9 +216,8 @@ def router(_: Settings) -> APIRouter:
         today = local_day()
         with sessions(request)() as db:
             ids = grids.members_of(db, [g.grid_id for g in access.my_grids(db, v.principal)])
-            due = [
-                item for item in schedule(db, today, party_ids=ids) if item.status != "scheduled"
-            ]
+            plan = planned(request)(db, today, ids)
+            due = [item for item in plan if item.status != "scheduled"]
             published = draws.list_draws(db)[:5]
         return page(request, v, "schedule.html", due=due, draws=published, today=today)
 
