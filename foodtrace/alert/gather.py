@@ -174,7 +174,10 @@ def _inspections(
 
 
 def _recalls(session: Session, now: datetime, settings: Settings, only: Parties) -> Iterable[Alert]:
-    for case in list_cases(session, now, calendar(settings), open_only=True, limit=1000):
+    cases = list_cases(  # the cases naming these businesses only (their steps are the alerts)
+        session, now, calendar(settings), open_only=True, limit=1000, party_ids=only
+    )
+    for case in cases:
         for p in case.parties:
             if p.start_overdue or p.done_overdue:
                 step = "start" if p.start_overdue else "completion"
