@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--html", type=Path)
+    parser.add_argument("--pages", nargs="*", default=list(PAGES))
     args = parser.parse_args()
     from fastapi.testclient import TestClient
     from sqlalchemy import event
@@ -89,7 +90,7 @@ def main() -> None:
 
         if engine is not None:
             event.listen(engine, "before_cursor_execute", count)
-        for path in PAGES:
+        for path in args.pages:
             r = client.get(path)
             assert r.status_code == 200 and r.url.path == path, (path, r.status_code, r.url)
             if args.html:

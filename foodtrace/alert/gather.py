@@ -30,7 +30,6 @@ from foodtrace.epcis.models import EpcisEvent, EpcisSensorReading
 from foodtrace.grading.flows import local_day
 from foodtrace.grading.planning import schedule
 from foodtrace.grading.schedule import DueStatus
-from foodtrace.grading.schemas import ScheduleOut
 from foodtrace.health.models import HealthCertificate
 from foodtrace.inspection.service import unacknowledged
 from foodtrace.party.models import Licence, Party
@@ -43,8 +42,8 @@ from foodtrace.store.authors import utc
 TEMPERATURE_TYPES = ("Temperature", "gs1:Temperature")
 Parties = list[str] | None
 """The businesses to read alerts for (sorted, unique), or None for all."""
-Planned = Callable[[Session, date, Parties], list[ScheduleOut]]
-"""The inspection schedule of a day for some businesses (:func:`planned_visits`)."""
+InspectionAlerts = Callable[[Session, date, Parties], list[Alert]]
+"""The inspection alerts of a day for some businesses (:func:`inspection_alerts`)."""
 
 
 def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Alert | None]:
@@ -149,10 +148,12 @@ def _complaints(session: Session, now: datetime, clocks: Clocks, only: Parties) 
         )
 
 
-def _inspections(
-    session: Session, now: datetime, only: Parties, planned: Planned
-) -> Iterable[Alert]:
-    for item in planned(session, local_day(now), only):
+def inspection_alerts(session: Session, today: date, only: Parties) -> list[Alert]:
+    """The schedule's due and overdue visits of ``today`` and the visits the merchant has not
+    signed: a function of the log (grades, visits and acknowledgements are its projections)
+    and the day only, so a caller may keep it while neither changed."""
+    out = []
+    for item in schedule(session, today, party_ids=only):
         if item.status == DueStatus.OVERDUE:
             kind, detail = Kind.INSPECTION_OVERDUE, f"{item.days_overdue} days overdue"
         elif item.status == DueStatus.DUE:
@@ -161,16 +162,19 @@ def _inspections(
             continue
         if item.reinspection:
             detail += " (re-inspection of a failed visit)"
-        yield Alert(kind, item.party_id, item.party_id, detail, item.due_on)
+        out.append(Alert(kind, item.party_id, item.party_id, detail, item.due_on))
     for visit in unacknowledged(session, party_ids=only):
-        yield Alert(
-            Kind.INSPECTION_UNACKNOWLEDGED,
-            visit.party_id,
-            str(visit.entry_index),
-            f"visit of {visit.inspected_on.isoformat()} by {visit.inspector} not signed by "
-            "the merchant",
-            visit.inspected_on,
+        out.append(
+            Alert(
+                Kind.INSPECTION_UNACKNOWLEDGED,
+                visit.party_id,
+                str(visit.entry_index),
+                f"visit of {visit.inspected_on.isoformat()} by {visit.inspector} not signed by "
+                "the merchant",
+                visit.inspected_on,
+            )
         )
+    return out
 
 
 def _recalls(session: Session, now: datetime, settings: Settings, only: Parties) -> Iterable[Alert]:
@@ -191,29 +195,24 @@ def _recalls(session: Session, now: datetime, settings: Settings, only: Parties)
                 )
 
 
-def planned_visits(session: Session, today: date, only: Parties) -> list[ScheduleOut]:
-    """The inspection schedule of ``today`` (of ``only``'s businesses): read each time."""
-    return schedule(session, today, party_ids=only)
-
-
 def alerts(
     session: Session,
     settings: Settings,
     now: datetime,
     party_ids: Iterable[str] | None = None,
-    planned: Planned = planned_visits,
+    inspections: InspectionAlerts = inspection_alerts,
 ) -> list[Alert]:
     """Every alert at ``now``, ordered by kind then business; ``party_ids``: only those
     businesses' (each source is queried for them only, so a grid's alerts cost a grid's
-    rows, not the district's). ``planned``: where the schedule comes from (a function of
-    the log and the day only, so a caller may keep it while neither changed)."""
+    rows, not the district's). ``inspections``: where the inspection alerts come from
+    (:func:`inspection_alerts`, or a kept copy of it)."""
     only = None if party_ids is None else sorted(set(party_ids))
     found: list[Alert | None] = [
         *_licences(session, now, only),
         *_temperatures(session, now, only),
         *_clones(session, only),
         *_complaints(session, now, Clocks.of(settings), only),
-        *_inspections(session, now, only, planned),
+        *inspections(session, local_day(now), only),
         *_recalls(session, now, settings, only),
     ]
     if only is not None:  # a source may name no business (an unknown merchant, a GTIN)

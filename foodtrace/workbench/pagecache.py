@@ -20,7 +20,13 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Final, Generic, TypeVar
+from datetime import date
+from typing import Any, Final, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from foodtrace.grading.planning import schedule
+from foodtrace.grading.schemas import ScheduleOut
 
 MAX_PAGES: Final = 256
 """Pages kept (least recently used dropped): a few per logged-in inspector."""
@@ -66,3 +72,28 @@ class PageCache(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._pages.clear()
+
+
+GridPart = Callable[[Session, date, list[str] | None], T]
+"""A part of a page built from a session, the day and some businesses (a grid's)."""
+
+
+def planned(db: Session, today: date, ids: list[str] | None) -> list[ScheduleOut]:
+    """The inspection schedule of ``today`` for ``ids``' businesses."""
+    return schedule(db, today, party_ids=ids)
+
+
+def kept_part(
+    cache: PageCache[Any], size: Callable[[], int], name: str, build: GridPart[T]
+) -> GridPart[T]:
+    """``build`` kept per (name, day, businesses, log size). Only for a part that is a
+    function of the log and the day: the schedule and the inspection alerts read grades,
+    visits, acknowledgements and names, all projected from the log in the append's
+    transaction, and their only clock is the day."""
+
+    def of(db: Session, today: date, ids: list[str] | None) -> T:
+        key = (name, today, None if ids is None else tuple(ids))
+        found: T = cache.page(key, size, lambda: build(db, today, ids))
+        return found
+
+    return of

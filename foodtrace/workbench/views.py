@@ -10,32 +10,29 @@ thread pool.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from foodtrace.alert import service as alerts
-from foodtrace.alert.gather import Planned, planned_visits
+from foodtrace.alert.gather import inspection_alerts
 from foodtrace.api.problems import FieldProblem
 from foodtrace.auth.service import authenticate_request
 from foodtrace.complaint.limits import RateLimiter
 from foodtrace.config import Settings
 from foodtrace.draw import service as draws
 from foodtrace.grading.flows import local_day
-from foodtrace.grading.schemas import ScheduleOut
 from foodtrace.grid import service as grids
 from foodtrace.inspection import service as inspections
 from foodtrace.recall import service as recalls
 from foodtrace.record.views import get_log, sessions, settings_of
 from foodtrace.workbench import access, complaint_forms, forms, inspection_forms, pages
 from foodtrace.workbench import session as wb
-from foodtrace.workbench.pagecache import CSRF_MARK, PageCache
+from foodtrace.workbench.pagecache import CSRF_MARK, PageCache, kept_part, planned
 from foodtrace.workbench.pages import DONE, HTML, INVALID, PREFIX, TO_LOGIN
 from foodtrace.workbench.web import (
     Visitor,
@@ -70,18 +67,7 @@ def router(_: Settings) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["workbench"], default_response_class=HTMLResponse)
     limiter = RateLimiter(STRANGER_POSTS_PER_MINUTE)
     kept: PageCache[str] = PageCache()  # one per app: two apps may share a log size
-    plans: PageCache[list[ScheduleOut]] = PageCache()
-
-    def planned(request: Request) -> Planned:
-        """The schedule of a day for some businesses, kept per (day, businesses, log size):
-        grades, visits and names are all projected from the log, and its clock is the day."""
-        size = get_log(request).size
-
-        def of(db: Session, today: date, ids: list[str] | None) -> list[ScheduleOut]:
-            key = (today, None if ids is None else tuple(ids))
-            return plans.page(key, size, lambda: planned_visits(db, today, ids))
-
-        return of
+    parts: PageCache[Any] = PageCache()  # of one grid's: its schedule, its inspection alerts
 
     def too_many(request: Request, v: Visitor) -> Response | None:
         wait = limiter.allow(request.client.host if request.client else "unknown")
@@ -199,7 +185,11 @@ def router(_: Settings) -> APIRouter:
             mine = access.my_grids(db, v.principal)
             ids = [g.grid_id for g in mine]  # gathered once, for my grids' businesses only
             found = alerts.list_alerts(
-                db, settings_of(request), now(), grid_ids=ids, planned=planned(request)
+                db,
+                settings_of(request),
+                now(),
+                grid_ids=ids,
+                inspections=kept_part(parts, get_log(request).size, "alerts", inspection_alerts),
             )
             listed = [(g, [a for a in found if a.grid_id == g.grid_id]) for g in mine]
         return page(request, v, "alerts.html", grids=listed)
@@ -216,7 +206,7 @@ def router(_: Settings) -> APIRouter:
         today = local_day()
         with sessions(request)() as db:
             ids = grids.members_of(db, [g.grid_id for g in access.my_grids(db, v.principal)])
-            plan = planned(request)(db, today, ids)
+            plan = kept_part(parts, get_log(request).size, "schedule", planned)(db, today, ids)
             due = [item for item in plan if item.status != "scheduled"]
             published = draws.list_draws(db)[:5]
         return page(request, v, "schedule.html", due=due, draws=published, today=today)
