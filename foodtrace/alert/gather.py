@@ -9,8 +9,8 @@ complaints, the inspection schedule, open recalls and visits not yet acknowledge
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +42,8 @@ from foodtrace.store.authors import utc
 TEMPERATURE_TYPES = ("Temperature", "gs1:Temperature")
 Parties = list[str] | None
 """The businesses to read alerts for (sorted, unique), or None for all."""
+InspectionAlerts = Callable[[Session, date, Parties], list[Alert]]
+"""The inspection alerts of a day for some businesses (:func:`inspection_alerts`)."""
 
 
 def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Alert | None]:
@@ -146,8 +148,12 @@ def _complaints(session: Session, now: datetime, clocks: Clocks, only: Parties) 
         )
 
 
-def _inspections(session: Session, now: datetime, only: Parties) -> Iterable[Alert]:
-    for item in schedule(session, local_day(now), party_ids=only):
+def inspection_alerts(session: Session, today: date, only: Parties) -> list[Alert]:
+    """The schedule's due and overdue visits of ``today`` and the visits the merchant has not
+    signed: a function of the log (grades, visits and acknowledgements are its projections)
+    and the day only, so a caller may keep it while neither changed."""
+    out = []
+    for item in schedule(session, today, party_ids=only):
         if item.status == DueStatus.OVERDUE:
             kind, detail = Kind.INSPECTION_OVERDUE, f"{item.days_overdue} days overdue"
         elif item.status == DueStatus.DUE:
@@ -156,20 +162,26 @@ def _inspections(session: Session, now: datetime, only: Parties) -> Iterable[Ale
             continue
         if item.reinspection:
             detail += " (re-inspection of a failed visit)"
-        yield Alert(kind, item.party_id, item.party_id, detail, item.due_on)
+        out.append(Alert(kind, item.party_id, item.party_id, detail, item.due_on))
     for visit in unacknowledged(session, party_ids=only):
-        yield Alert(
-            Kind.INSPECTION_UNACKNOWLEDGED,
-            visit.party_id,
-            str(visit.entry_index),
-            f"visit of {visit.inspected_on.isoformat()} by {visit.inspector} not signed by "
-            "the merchant",
-            visit.inspected_on,
+        out.append(
+            Alert(
+                Kind.INSPECTION_UNACKNOWLEDGED,
+                visit.party_id,
+                str(visit.entry_index),
+                f"visit of {visit.inspected_on.isoformat()} by {visit.inspector} not signed by "
+                "the merchant",
+                visit.inspected_on,
+            )
         )
+    return out
 
 
 def _recalls(session: Session, now: datetime, settings: Settings, only: Parties) -> Iterable[Alert]:
-    for case in list_cases(session, now, calendar(settings), open_only=True, limit=1000):
+    cases = list_cases(  # the cases naming these businesses only (their steps are the alerts)
+        session, now, calendar(settings), open_only=True, limit=1000, party_ids=only
+    )
+    for case in cases:
         for p in case.parties:
             if p.start_overdue or p.done_overdue:
                 step = "start" if p.start_overdue else "completion"
@@ -184,18 +196,23 @@ def _recalls(session: Session, now: datetime, settings: Settings, only: Parties)
 
 
 def alerts(
-    session: Session, settings: Settings, now: datetime, party_ids: Iterable[str] | None = None
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    party_ids: Iterable[str] | None = None,
+    inspections: InspectionAlerts = inspection_alerts,
 ) -> list[Alert]:
     """Every alert at ``now``, ordered by kind then business; ``party_ids``: only those
     businesses' (each source is queried for them only, so a grid's alerts cost a grid's
-    rows, not the district's)."""
+    rows, not the district's). ``inspections``: where the inspection alerts come from
+    (:func:`inspection_alerts`, or a kept copy of it)."""
     only = None if party_ids is None else sorted(set(party_ids))
     found: list[Alert | None] = [
         *_licences(session, now, only),
         *_temperatures(session, now, only),
         *_clones(session, only),
         *_complaints(session, now, Clocks.of(settings), only),
-        *_inspections(session, now, only),
+        *inspections(session, local_day(now), only),
         *_recalls(session, now, settings, only),
     ]
     if only is not None:  # a source may name no business (an unknown merchant, a GTIN)

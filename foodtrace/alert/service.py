@@ -87,6 +87,7 @@ def list_alerts(
     grid_ids: Collection[str] | None = None,
     party_id: str | None = None,
     kinds: set[Kind] | None = None,
+    inspections: gather.InspectionAlerts = gather.inspection_alerts,
 ) -> list[AlertOut]:
     """Every open alert, or those of one grid's (or some grids') businesses, one business,
     some kinds. A grid or a business narrows every source's query, not the answer only."""
@@ -98,7 +99,7 @@ def list_alerts(
         parties = [party_id] if parties is None or party_id in parties else []
     grids = _grids(session, parties)
     out = []
-    for a in gather.alerts(session, settings, now, parties):
+    for a in gather.alerts(session, settings, now, parties, inspections):
         if kinds is not None and a.kind not in kinds:
             continue
         out.append(_out(a, grids))

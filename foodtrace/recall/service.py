@@ -10,7 +10,7 @@ and nothing of it is stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -341,8 +341,10 @@ def list_cases(
     open_only: bool = False,
     limit: int = 100,
     before: tuple[datetime, str] | None = None,
+    party_ids: Collection[str] | None = None,
 ) -> list[RecallOut]:
-    """Newest first; ``before``: the (opened_at, recall_id) the previous page ended with."""
+    """Newest first; ``before``: the (opened_at, recall_id) the previous page ended with;
+    ``party_ids``: only the cases that name one of these parties as affected."""
     query = select(Recall).order_by(Recall.opened_at.desc(), Recall.recall_id.desc()).limit(limit)
     if before is not None:
         at, rid = before
@@ -351,6 +353,9 @@ def list_cases(
         )
     if open_only:
         query = query.where(Recall.closed_at.is_(None))
+    if party_ids is not None:
+        named = select(RecallParty.recall_id).where(RecallParty.party_id.in_(list(party_ids)))
+        query = query.where(Recall.recall_id.in_(named))
     return [case_out(session, r, now, work) for r in session.scalars(query)]
 
 

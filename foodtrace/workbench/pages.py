@@ -41,8 +41,12 @@ def static_file(name: str) -> bytes:
     return resources.files("foodtrace.workbench").joinpath("static", name).read_bytes()
 
 
+def html(name: str, **context: Any) -> str:
+    return env().get_template(name).render(**context)
+
+
 def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(env().get_template(name).render(**context), status_code=status)
+    return HTMLResponse(html(name, **context), status_code=status)
 
 
 def problems_of(problem: Problem) -> list[FieldProblem]:

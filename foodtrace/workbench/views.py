@@ -19,19 +19,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from foodtrace.alert import service as alerts
+from foodtrace.alert.gather import inspection_alerts
 from foodtrace.api.problems import FieldProblem
 from foodtrace.auth.service import authenticate_request
 from foodtrace.complaint.limits import RateLimiter
 from foodtrace.config import Settings
 from foodtrace.draw import service as draws
 from foodtrace.grading.flows import local_day
-from foodtrace.grading.planning import schedule
 from foodtrace.grid import service as grids
 from foodtrace.inspection import service as inspections
 from foodtrace.recall import service as recalls
-from foodtrace.record.views import sessions, settings_of
+from foodtrace.record.views import get_log, sessions, settings_of
 from foodtrace.workbench import access, complaint_forms, forms, inspection_forms, pages
 from foodtrace.workbench import session as wb
+from foodtrace.workbench.pagecache import CSRF_MARK, PageCache, kept_part, planned
 from foodtrace.workbench.pages import DONE, HTML, INVALID, PREFIX, TO_LOGIN
 from foodtrace.workbench.web import (
     Visitor,
@@ -65,6 +66,8 @@ FORM: dict[int | str, dict[str, Any]] = {
 def router(_: Settings) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["workbench"], default_response_class=HTMLResponse)
     limiter = RateLimiter(STRANGER_POSTS_PER_MINUTE)
+    kept: PageCache[str] = PageCache()  # one per app: two apps may share a log size
+    parts: PageCache[Any] = PageCache()  # of one grid's: its schedule, its inspection alerts
 
     def too_many(request: Request, v: Visitor) -> Response | None:
         wait = limiter.allow(request.client.host if request.client else "unknown")
@@ -161,11 +164,17 @@ def router(_: Settings) -> APIRouter:
         v = visitor(request)
         if v.principal is None:
             return to_login()
-        with sessions(request)() as db:
-            mine = access.my_grids(db, v.principal)
-            today = local_day()
-            listed = [(g, grids.businesses(db, g.grid_id, today)) for g in mine]
-        return page(request, v, "home.html", grids=listed)
+        me, today = v.principal, local_day()
+
+        def build() -> str:
+            with sessions(request)() as db:
+                mine = access.my_grids(db, me)
+                listed = [(g, grids.businesses(db, g.grid_id, today)) for g in mine]
+            return pages.html("home.html", csrf=CSRF_MARK, me=me, grids=listed)
+
+        # every row of this page is projected from the log, and its only clock is the day
+        found = kept.page(("home.html", me.party_id, me.role, today), get_log(request).size, build)
+        return HTMLResponse(found.replace(CSRF_MARK, v.csrf))
 
     @r.get("/alerts", summary="Alerts of my grids' businesses", responses=PAGE)
     def alert_page(request: Request) -> Response:
@@ -175,7 +184,13 @@ def router(_: Settings) -> APIRouter:
         with sessions(request)() as db:
             mine = access.my_grids(db, v.principal)
             ids = [g.grid_id for g in mine]  # gathered once, for my grids' businesses only
-            found = alerts.list_alerts(db, settings_of(request), now(), grid_ids=ids)
+            found = alerts.list_alerts(
+                db,
+                settings_of(request),
+                now(),
+                grid_ids=ids,
+                inspections=kept_part(parts, get_log(request).size, "alerts", inspection_alerts),
+            )
             listed = [(g, [a for a in found if a.grid_id == g.grid_id]) for g in mine]
         return page(request, v, "alerts.html", grids=listed)
 
@@ -191,9 +206,8 @@ def router(_: Settings) -> APIRouter:
         today = local_day()
         with sessions(request)() as db:
             ids = grids.members_of(db, [g.grid_id for g in access.my_grids(db, v.principal)])
-            due = [
-                item for item in schedule(db, today, party_ids=ids) if item.status != "scheduled"
-            ]
+            plan = kept_part(parts, get_log(request).size, "schedule", planned)(db, today, ids)
+            due = [item for item in plan if item.status != "scheduled"]
             published = draws.list_draws(db)[:5]
         return page(request, v, "schedule.html", due=due, draws=published, today=today)
 

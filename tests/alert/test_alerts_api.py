@@ -17,6 +17,7 @@ from foodtrace.alert.rules import STEP_INTERVAL, Kind
 from foodtrace.complaint.schemas import Category, ComplaintIn
 from foodtrace.complaint.service import file_complaint
 from foodtrace.grading.flows import local_day
+from foodtrace.recall import service as recall_service
 from foodtrace.scan.models import ScanCount
 from foodtrace.store.db import session_factory
 
@@ -222,6 +223,22 @@ def test_overdue_recall_steps_alert_each_late_party(graph: Graph) -> None:
         later = service.list_alerts(
             session, g.env.settings, now + timedelta(days=2), kinds={Kind.RECALL_STEP_OVERDUE}
         )
+        one = sorted(affected - {g.shop1.party_id})[0]
+        narrowed = [  # the cases naming that business only: its own late step
+            (a.party_id, a.subject)
+            for a in service.list_alerts(
+                session,
+                g.env.settings,
+                now + timedelta(days=2),
+                party_id=one,
+                kinds={Kind.RECALL_STEP_OVERDUE},
+            )
+        ]
+        cases = recall_service.list_cases(
+            session, now, recall_service.calendar(g.env.settings), party_ids=["nobody"]
+        )
     late = {a.party_id for a in later}
     assert late == affected - {g.shop1.party_id} and late
     assert all(a.subject == case["id"] and "start" in a.detail for a in later)
+    assert narrowed == [(one, case["id"])]
+    assert cases == []  # a case names its affected parties only
