@@ -10,11 +10,14 @@ should be dead must stay dead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from foodtrace.auth import service
@@ -28,6 +31,7 @@ from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
 
+_log = logging.getLogger(__name__)
 SessionFactory = Callable[[], Session]
 Where = Callable[[int], str]
 
@@ -73,12 +77,16 @@ class Logger:
     def entries(self, bodies: Sequence[Mapping[str, object]]) -> list[Entry]:
         return [self.sign(ENTRY_TYPE, b) for b in bodies]
 
+    @property
+    def principal(self) -> Principal:
+        """The platform, as the principal its entries are checked for."""
+        return Principal(self.settings.platform_author, Role.REGULATOR, token_id=0)
+
     def append(self, entries: Sequence[Entry], where: Where | None = None) -> None:
         """Log ``entries`` as one group; ``where`` points refusals at request fields."""
         from foodtrace.record.service import entries_pointer, submit
 
-        platform = Principal(self.settings.platform_author, Role.REGULATOR, token_id=0)
-        submit(self.log, self.sessions, platform, entries, where=where or entries_pointer)
+        submit(self.log, self.sessions, self.principal, entries, where=where or entries_pointer)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -158,6 +166,54 @@ def issue_code(logger: Logger, principal: Principal | None, party_id: str) -> Ne
                 row.revoked_at = datetime.now(UTC)
         raise
     return NewCode(party_id, issued.secret, code.expires_at)
+
+
+@dataclass(frozen=True)
+class PendingCode:
+    """An enrolment code whose ``token.event`` is to be logged in the group of another
+    write (a party's registration): its row, its secret and the signed event."""
+
+    code: NewCode
+    code_id: int
+    entry: Entry
+
+
+def pending_code(logger: Logger, principal: Principal | None, party_id: str) -> PendingCode:
+    """The enrolment code of a party that is registered in the same logged group as the
+    code's event, so that the party and its code are stored together or not at all.
+
+    The row is committed first (the event's projector, in the log's transaction, checks
+    that it exists), but its secret is handed out only once the group is logged: until
+    then it is known to nobody. It ends no other code (see
+    :func:`service.new_enrolment_code`). Call :func:`withdraw_code` if the group is refused.
+    """
+    if principal is not None and principal.role is not Role.REGULATOR:
+        raise NotAllowed("only a regulator may issue an enrolment code")
+    ttl = timedelta(days=logger.settings.enrolment_code_ttl_days)
+    with logger.writing() as session:
+        issued = service.new_enrolment_code(session, party_id, ttl=ttl, supersede=False)
+    code = issued.row
+    body = event_body(TokenAction.CODE_ISSUE, party_id, _by(principal), code=code)
+    return PendingCode(
+        NewCode(party_id, issued.secret, code.expires_at), code.id, logger.sign(ENTRY_TYPE, body)
+    )
+
+
+def withdraw_code(logger: Logger, pending: PendingCode) -> bool:
+    """Delete the row of a pending code whose group was refused; False if even that failed
+    (the database is gone or full): the row then stays, harmless, since its secret was never
+    handed out and a code issued later for the party supersedes it."""
+    try:
+        with logger.writing() as session:
+            session.execute(
+                delete(EnrolmentCode).where(
+                    EnrolmentCode.id == pending.code_id, EnrolmentCode.used_at.is_(None)
+                )
+            )
+    except SQLAlchemyError as exc:
+        _log.warning("pending enrolment code %s not withdrawn: %s", pending.code_id, exc)
+        return False
+    return True
 
 
 def _logged_token(

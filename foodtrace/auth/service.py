@@ -201,19 +201,27 @@ class IssuedCode:
 
 
 def new_enrolment_code(
-    session: Session, party_id: str, *, ttl: timedelta = CODE_TTL, now: datetime | None = None
+    session: Session,
+    party_id: str,
+    *,
+    ttl: timedelta = CODE_TTL,
+    now: datetime | None = None,
+    supersede: bool = True,
 ) -> IssuedCode:
-    """A fresh code for ``party_id``; any code it had before stops working."""
+    """A fresh code for ``party_id``; any code it had before stops working, unless
+    ``supersede`` is False (a party being registered has none, and a registration that is
+    refused, a duplicate say, must not end the live code of the party already there)."""
     now = _now(now)
-    session.execute(
-        update(EnrolmentCode)
-        .where(
-            EnrolmentCode.party_id == party_id,
-            EnrolmentCode.used_at.is_(None),
-            EnrolmentCode.revoked_at.is_(None),
+    if supersede:
+        session.execute(
+            update(EnrolmentCode)
+            .where(
+                EnrolmentCode.party_id == party_id,
+                EnrolmentCode.used_at.is_(None),
+                EnrolmentCode.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
         )
-        .values(revoked_at=now)
-    )
     code = CODE_SCHEME + secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
     row = EnrolmentCode(
         party_id=party_id, code_hash=token_hash(code), created_at=now, expires_at=now + ttl

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Path, Request, Response
 from foodtrace.api.app import SessionDep
 from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
-from foodtrace.auth import Role, flows
+from foodtrace.auth import Role
 from foodtrace.auth.deps import PrincipalDep
-from foodtrace.auth.views import logger_of
+from foodtrace.auth.views import logger_of, problems
 from foodtrace.config import Settings
-from foodtrace.party import service
+from foodtrace.party import registration, service
 from foodtrace.party.schemas import (
     CustodialKeyOut,
     KeyBody,
@@ -32,6 +32,8 @@ from foodtrace.record.views import (
     API,
     LogDep,
     Payload,
+    entry_of,
+    get_log,
     not_found,
     sessions,
     settings_of,
@@ -61,7 +63,7 @@ def router(_: Settings) -> APIRouter:
             "`POST /api/v1/enrolments`."
         ),
         response_model=PartyCreated,
-        responses=problem_responses(401, 403, 409, 422),
+        responses=problem_responses(401, 403, 409, 422, 503, 507),
         openapi_extra=party_doc,
     )
     def register_party(request: Request, principal: PrincipalDep, payload: Payload) -> Any:
@@ -74,16 +76,27 @@ def router(_: Settings) -> APIRouter:
                     public = create_custodial_key(session, party_id, settings_of(request))
                 custodial_id = keys.key_id(keys.public_from_b64(public))
                 body["public_keys"] = [*body.get("public_keys", []), public]
-        ref = write(request, principal, "party.register", body, extra_fields=PARTY_EXTRA)
+        try:
+            entry, base = entry_of(
+                request, principal, "party.register", body, extra_fields=PARTY_EXTRA
+            )
+            with problems():
+                done = registration.register(
+                    get_log(request), sessions(request), logger_of(request), principal, entry, base
+                )
+        except BaseException:
+            if custodial_id is not None:
+                party_id = body["party_id"]
+                registration.discard_custodial_key(sessions(request), party_id, custodial_id)
+            raise
         with sessions(request)() as session:
-            party = service.get_party(session, ref.entry.body["party_id"])
+            party = service.get_party(session, done.ref.entry.body["party_id"])
         assert party is not None
-        code = flows.issue_code(logger_of(request), principal, party.party_id)
         return PartyCreated(
             party=party,
-            entry_index=ref.index,
-            enrolment_code=code.code,
-            enrolment_code_expires_at=code.expires_at,
+            entry_index=done.ref.index,
+            enrolment_code=done.code.code,
+            enrolment_code_expires_at=done.code.expires_at,
             custodial_key_id=custodial_id,
         )
 
