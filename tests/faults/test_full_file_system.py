@@ -6,8 +6,9 @@ one group (they were two appends, and a disk that filled between them left the p
 registered under a 507 and its retry refused 409: README, "Faults survived").
 
 Asserted: the refused write gets 507 problem+json naming the cause (never a 500), takes no
-index and leaves no projected row; while the disk stays full every write gets the same
-answer; the database file passes ``PRAGMA integrity_check``; once the ballast is deleted the
+index and leaves no projected row; while the disk stays full a batch of writes is refused
+with each answer whole (some may fit where SQLite reuses room in its own files); the
+database file passes ``PRAGMA integrity_check``; once the ballast is deleted the
 same refused entry is accepted at the next index without restarting anything, and the log
 audits clean."""
 
@@ -112,15 +113,17 @@ def test_full_file_system_refuses_writes_cleanly_then_recovers(tmp_path: Path, k
             per_write = log.size() - size0
             ballast = fill(disk / "ballast", ROOM)
             size_before, statuses, n = log.size(), [], 2
-            while 507 not in statuses:
+            full: Any = None
+            while full is None:
                 assert n < MAX_WRITES, f"the file system never filled: {free_bytes(disk)} free"
-                statuses.append(register(n).status_code)
+                answer = register(n)
+                statuses.append(answer.status_code)
+                if answer.status_code == 507:
+                    full = answer
                 n += 1
             refused = n - 1
             print(f"{statuses.count(201)} writes fitted, {free_bytes(disk)} bytes free at 507")
             assert set(statuses) <= {201, 507}, statuses  # never a 500
-            full = register(refused)  # still full: the same clear answer, again
-            assert full.status_code == 507, full.text
             assert full.headers["content-type"] == "application/problem+json"
             problem = full.json()
             assert problem["title"] == "Insufficient Storage"
@@ -136,10 +139,20 @@ def test_full_file_system_refuses_writes_cleanly_then_recovers(tmp_path: Path, k
                     left = inert_codes(http, conn, f"pro-{refused}")
                     print(f"{left} unanswered code rows left by the refused registration")
             assert rows == 0  # nor a projected row
-            with ThreadPoolExecutor(CONCURRENT) as pool:  # a batch of them at once
+            # A batch at once while the disk stays full. Some or all may fit where SQLite
+            # reuses room inside its own files (a WAL restarted after a checkpoint needs no
+            # new blocks: seen in about one run in three), so each answer is judged on its
+            # own: a 201 is stored whole, a 507 is the same clear problem and leaves nothing.
+            with ThreadPoolExecutor(CONCURRENT) as pool:
                 burst = list(pool.map(register, range(100_000, 100_000 + CONCURRENT)))
-            assert {r.status_code for r in burst} == {507}, [r.text for r in burst]
-            assert log.size() == stored  # not a row of the batch was kept
+            codes = [r.status_code for r in burst]
+            assert set(codes) <= {201, 507}, [r.text for r in burst]
+            for r in burst:
+                if r.status_code == 507:
+                    assert r.json()["title"] == "Insufficient Storage", r.text
+            accepted = codes.count(201)
+            assert log.size() == stored + per_write * accepted  # no half-kept batch
+            stored = log.size()
             assert _integrity(db) == "ok"
 
             ballast.unlink()  # room again
