@@ -59,7 +59,8 @@ from foodtrace.party.models import Party as PartyRow  # noqa: E402
 from foodtrace.party.service import init_regulator  # noqa: E402
 from foodtrace.record import registry  # noqa: E402
 from foodtrace.store import db  # noqa: E402
-from foodtrace.store.log import MerkleLog, Record  # noqa: E402
+from foodtrace.store.leaves import Record  # noqa: E402
+from foodtrace.store.log import MerkleLog  # noqa: E402
 from foodtrace.trace import keys  # noqa: E402
 from foodtrace.trace.entry import Entry  # noqa: E402
 

@@ -253,7 +253,7 @@ def cold_codes(data_dir: Path) -> dict[str, Path]:
     """Signed code paths of every synthetic shop and lot, one a line (``codes-<which>.txt``),
     for the wrk script to pick from uniformly at random; signed once and kept."""
     from foodtrace.demo import demo_settings
-    from foodtrace.store.log import load_or_create_key
+    from foodtrace.store.keyfiles import load_or_create_key
     from foodtrace.trace.codes import lot_code, merchant_code
 
     files = {w: data_dir / f"codes-{w}.txt" for w in ("merchant", "lot")}

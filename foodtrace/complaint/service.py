@@ -42,7 +42,8 @@ from foodtrace.health.models import PersonalData
 from foodtrace.party.models import Party
 from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.store.authors import utc
-from foodtrace.store.log import MerkleLog, load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
+from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import AuthorKey
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys, personal

@@ -164,7 +164,7 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
         witness_key = demo_witness.prepare(data_dir, log)
 
     qr = write_codes(settings, today)
-    from foodtrace.store.log import load_or_create_key
+    from foodtrace.store.keyfiles import load_or_create_key
 
     authority = load_or_create_key(settings.resolved_code_authority_key_file)
     return Summary(
@@ -188,7 +188,7 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
 def write_codes(settings: Settings, today: date) -> list[tuple[Path, str]]:
     """The restaurant's merchant code and the lots' codes as PNGs under ``data_dir/qr``."""
     from foodtrace.qr.render import render_png
-    from foodtrace.store.log import load_or_create_key
+    from foodtrace.store.keyfiles import load_or_create_key
     from foodtrace.trace.codes import Code, lot_code, merchant_code
 
     key = load_or_create_key(settings.resolved_code_authority_key_file)

@@ -16,7 +16,7 @@ from rich.console import Console
 from foodtrace.config import Settings
 from foodtrace.labels import service
 from foodtrace.labels.service import ImageFormat, NamedCode
-from foodtrace.store.log import load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.trace.codes import (
     CodeError,
     Lot,

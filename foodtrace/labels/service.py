@@ -23,7 +23,7 @@ from foodtrace.config import CODE_AUTHORITY_KEY_FILE, Settings
 from foodtrace.labels.models import IssuedSerial
 from foodtrace.qr.render import render_png, render_svg
 from foodtrace.qr.sheet import Label, label_sheet_pdf
-from foodtrace.store.log import load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.trace.codes import Code
 
 AUTHORITY_KEY_FILE = CODE_AUTHORITY_KEY_FILE  # under data_dir unless configured

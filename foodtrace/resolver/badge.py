@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from foodtrace.ledger.anchors import AnchorInfo
 from foodtrace.resolver.display import FORMATS
-from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import LogEntry
 from foodtrace.trace.merkle import Node, inclusion_nodes, inclusion_proof
 

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.party import service as parties
-from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import LogEntry
 
 MAX_KEY_DEPTH = 5  # author → registrar → ... → the regulator's self-signed registration

@@ -20,7 +20,8 @@ from foodtrace.resolver.display import complaint_categories, today_cst
 from foodtrace.resolver.lot import lot_page, product_page
 from foodtrace.resolver.merchant import merchant_page
 from foodtrace.resolver.rendering import json_script, plain, templates
-from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace.codes import Code, CodeKind, Lot, Merchant, Serial
 
 HTML_TYPE: Final = "text/html; charset=utf-8"

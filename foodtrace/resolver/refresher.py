@@ -31,7 +31,8 @@ from foodtrace.resolver import pages, pageviews
 from foodtrace.resolver.codes import CodeRejected, authority_keys, check_code
 from foodtrace.resolver.display import today_cst
 from foodtrace.resolver.pageviews import Current, StoredPage
-from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace.codes import Code, CodeKind
 
 BATCH: Final = 200  # pages rebuilt per round before looking at requests again

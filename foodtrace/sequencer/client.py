@@ -24,7 +24,8 @@ from foodtrace.config import Settings
 from foodtrace.sequencer.models import INTEGRATED, PENDING, plain_leaves
 from foodtrace.sequencer.refusal import SequencerUnavailable, refusal_of
 from foodtrace.sequencer.sequencer import CHANNEL, QUEUED_CHANNEL, conninfo
-from foodtrace.store.log import Leaves, MerkleLog, _is_meta
+from foodtrace.store.leaves import Leaves, is_meta
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace.entry import Entry
 
 log_ = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class SequencedLog(MerkleLog):
         does in one process. The future gives their indices once integrated (or raises
         :class:`SequencerUnavailable` after ``sequencer_wait_s``)."""
         n = len(leaves.datas)
-        metas = [leaves.metas] * n if _is_meta(leaves.metas) else leaves.metas
+        metas = [leaves.metas] * n if is_meta(leaves.metas) else leaves.metas
         return self._enqueue_group(plain_leaves(leaves.datas, metas), n)  # type: ignore[arg-type]
 
     def _enqueue_group(self, leaves: str, count: int) -> Future[range]:

@@ -31,7 +31,8 @@ from foodtrace.sequencer.election import SEQUENCER_LOCK_KEY, SEQUENCER_ROLE, Ele
 from foodtrace.sequencer.models import INTEGRATED, PENDING, REFUSED, is_plain
 from foodtrace.sequencer.refusal import EntryRefused, refusal_json
 from foodtrace.store import db
-from foodtrace.store.log import GroupResult, Leaves, MerkleLog, Meta, Projector, Record
+from foodtrace.store.leaves import GroupResult, Leaves, Meta, Projector, Record
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.entry import Entry
 

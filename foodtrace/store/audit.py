@@ -19,7 +19,8 @@ from foodtrace.trace.errors import VerificationError
 from foodtrace.trace.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 
 if TYPE_CHECKING:
-    from foodtrace.store.log import MerkleLog, SignedCheckpoint
+    from foodtrace.store.checkpoints import SignedCheckpoint
+    from foodtrace.store.log import MerkleLog
 
 AUDIT_CHUNK_ENTRIES = 64 * layout.TILE_WIDTH
 

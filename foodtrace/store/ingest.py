@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from foodtrace.config import MAX_ENTRY_BYTES
 from foodtrace.store import canonical
 from foodtrace.store.authors import KeyTable
-from foodtrace.store.log import Leaves, MerkleLog, Meta, Record
+from foodtrace.store.leaves import Leaves, Meta, Record
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.errors import EntryError, SignatureError
 

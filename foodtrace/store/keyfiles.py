@@ -50,6 +50,16 @@ def log_entries(engine: Engine) -> int:
     return _count(engine, "entries")
 
 
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The log's signing key, created (owner-only file) on first use."""
+    try:
+        return keys.read_private(path)
+    except FileNotFoundError:
+        with contextlib.suppress(FileExistsError):  # another process created it first
+            keys.write_private(path, keys.generate())
+        return keys.read_private(path)
+
+
 def load_key(
     path: Path, what: str, *, may_create: bool, depends: str = "data depends on it"
 ) -> Ed25519PrivateKey:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import LogEntry, LogTile
 from foodtrace.trace import layout, tlog_tiles
 from foodtrace.trace.merkle import HASH_SIZE

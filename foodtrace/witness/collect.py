@@ -19,7 +19,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace.cosignature import add_cosignatures, cosignatures, parse_cosigner_vkey
 from foodtrace.trace.errors import CheckpointError
 from foodtrace.trace.witnessing import SIZE_CONTENT_TYPE, AddCheckpoint

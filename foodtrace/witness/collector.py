@@ -25,7 +25,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from foodtrace.store.log import MerkleLog, SignedCheckpoint
+from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import LogCheckpoint
 from foodtrace.witness.collect import Endpoint, Outcome, last_cosigned, submit
 

@@ -26,7 +26,7 @@ from foodtrace.config import Settings
 from foodtrace.grid import service as grids
 from foodtrace.grid.schemas import GridOut
 from foodtrace.store.db import begin_write
-from foodtrace.store.log import load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.workbench import session as wbsession
 from foodtrace.workbench.models import EndedSession
 

@@ -14,7 +14,7 @@ from parties import add_party, gln
 from recordharness import TEST_PREFIX, Actor, Env, assert_problem, gtin, pointers
 
 from foodtrace.resolver.codes import AUTHORITY_KEY_FILE
-from foodtrace.store.log import load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.trace.codes import lot_code, merchant_code
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"

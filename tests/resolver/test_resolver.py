@@ -27,7 +27,8 @@ from foodtrace.resolver.pageviews import PageView
 from foodtrace.resolver.settings import ResolverSettings
 from foodtrace.resolver.views import negotiate
 from foodtrace.scan.service import scan_status
-from foodtrace.store.log import MerkleLog, load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace import keys
 from foodtrace.trace.codes import Lot as LotCode
 from foodtrace.trace.codes import Merchant, merchant_code, parse_code, serial_code

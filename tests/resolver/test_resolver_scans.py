@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from foodtrace.api.app import create_app
 from foodtrace.demo import AUTHORITY_KEY_FILE, lots
-from foodtrace.store.log import load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.trace.codes import serial_code
 
 JSON = {"accept": "application/json"}

@@ -26,7 +26,8 @@ import httpx
 from foodtrace import demo
 from foodtrace.config import Settings
 from foodtrace.demo import shell as demo_shell
-from foodtrace.store.log import MerkleLog, load_or_create_key
+from foodtrace.store.keyfiles import load_or_create_key
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 

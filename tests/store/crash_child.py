@@ -13,7 +13,8 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from foodtrace.config import Settings
-from foodtrace.store.log import MerkleLog, Record
+from foodtrace.store.leaves import Record
+from foodtrace.store.log import MerkleLog
 
 
 def data(run: int, seq: int) -> bytes:

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from foodtrace.store.log import MerkleLog, Record
+from foodtrace.store.leaves import Record
+from foodtrace.store.log import MerkleLog
 from foodtrace.trace import merkle
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.merkle import MemoryTree
