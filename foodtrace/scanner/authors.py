@@ -65,7 +65,11 @@ class Evidence:
     def listed(self, party: Callable[[str], dict[str, Any]], author: str, key_id: str) -> Any:
         if self.resolved is not None and (author, key_id) in self.resolved.author_keys:
             return self.resolved.author_keys[(author, key_id)]
-        found = [k for k in party(author).get("keys", []) if k.get("key_id") == key_id]
+        try:
+            listed = party(author).get("keys", [])
+        except ServerError as exc:  # e.g. the platform, which is no party: 404
+            raise AuthorKeyError(f"the server lists no key {key_id} for {author}: {exc}") from exc
+        found = [k for k in listed if k.get("key_id") == key_id]
         if not found:
             raise AuthorKeyError(f"the server lists no key {key_id} for {author}")
         return found[0]
