@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
@@ -63,3 +64,27 @@ def registrations(
         registration(author, key, log.origin, log.key)
         for (author, _), key in sorted(key_for.items())
     ]
+
+
+def register(log: MerkleLog, session_factory: Callable[[], Session], settings: Any) -> int | None:
+    """Log the registration of the platform key in use unless the log holds one (an old
+    database, a rotated key file): its index, or ``None`` when there was nothing to do."""
+    from foodtrace.api.problems import Problem
+    from foodtrace.auth.models import Principal, Role
+    from foodtrace.complaint.service import ensure_platform_author, platform_key
+    from foodtrace.record.service import submit
+
+    key = platform_key(settings)
+    author: str = settings.platform_author
+    with session_factory() as session, session.begin():
+        ensure_platform_author(session, author, key)
+        if registered(session, author, [keys.key_id(key)]):
+            return None
+    reg = registration(author, key, log.origin, log.key)
+    try:
+        [ref] = submit(log, session_factory, Principal(author, Role.REGULATOR, 0), [reg])
+    except Problem as exc:
+        if exc.status == 409:  # another process registered it first
+            return None
+        raise
+    return int(ref.index)
