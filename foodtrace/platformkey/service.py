@@ -11,18 +11,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Role
-from foodtrace.platformkey.note import REGISTER_TYPE, countersign
 from foodtrace.record.registry import ProjectionError, conflict, register_type
 from foodtrace.store.models import LogEntry
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.errors import SignatureError
+from foodtrace.trace.platform_note import REGISTER_TYPE, countersign
 
 
 class PlatformKeyBody(BaseModel):
     """``platform.key.register``: the platform's key, self-signed, with the log key's
-    countersignature (a signed note naming it, :func:`foodtrace.platformkey.note.note_body`)."""
+    countersignature (a signed note naming it, :func:`foodtrace.trace.platform_note.note_body`)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -17,11 +17,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from foodtrace.platformkey.note import REGISTER_TYPE
 from foodtrace.platformkey.service import registered, registration
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
+from foodtrace.trace.platform_note import REGISTER_TYPE
 
 _keys: dict[tuple[str, str], Ed25519PrivateKey] = {}
 # registrations seen in each log (this object on that database; immutable once there)

@@ -9,7 +9,7 @@ caught. A key revoked in entry M signs nothing logged after M, whatever date it 
 
 The platform's own key (recall notices, code acknowledgements, complaints) is registered by
 a ``platform.key.register`` entry: self-signed, and countersigned by the log key, which the
-scanner pins (:mod:`foodtrace.platformkey.note`); a self-signed registration without the log
+scanner pins (:mod:`foodtrace.trace.platform_note`); a self-signed registration without the log
 key's countersignature is not the platform's.
 """
 
@@ -22,13 +22,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from foodtrace.platformkey.note import REGISTER_TYPE, PlatformNoteError, check_note
 from foodtrace.scanner.client import Resolved, Server, ServerError
 from foodtrace.scanner.revocations import REVOKE, LogRevocations
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.errors import VerificationError
+from foodtrace.trace.platform_note import REGISTER_TYPE, PlatformNoteError, check_note
 from foodtrace.trace.verify import StepError
 
 KEY_TYPES = ("party.register", "party.key.register", REGISTER_TYPE)

@@ -13,7 +13,6 @@ from foodtrace.auth.models import Principal, Role
 from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.platformkey import writes
-from foodtrace.platformkey.note import REGISTER_TYPE, PlatformNoteError, check_note
 from foodtrace.platformkey.service import registered, registration
 from foodtrace.record.service import submit
 from foodtrace.store.db import session_factory
@@ -22,6 +21,7 @@ from foodtrace.store.models import LogEntry
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.checkpoint import verifier_key
+from foodtrace.trace.platform_note import REGISTER_TYPE, PlatformNoteError, check_note
 
 
 def _registrations(log: MerkleLog) -> int:
