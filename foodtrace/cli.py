@@ -23,6 +23,7 @@ def _register_areas() -> None:
     from foodtrace.grading import commands as grades
     from foodtrace.labels import commands as labels
     from foodtrace.ledger import commands as ledger
+    from foodtrace.platformkey import commands as platformkey
     from foodtrace.provenance import commands as provenance
     from foodtrace.record import commands as record
     from foodtrace.report import commands as report
@@ -48,6 +49,7 @@ def _register_areas() -> None:
         provenance,
         sequencer,
         report,
+        platformkey,
     ):
         area.register(app)
 

@@ -144,7 +144,11 @@ def platform_key(settings: Settings) -> Ed25519PrivateKey:
 
 def ensure_platform_author(session: Session, author: str, key: Ed25519PrivateKey) -> None:
     """Register the platform's public key as an author key (once) so its entries verify like
-    any other. Flushes only."""
+    any other, and hand it to the write path, which logs its registration before the first
+    entry it signs (:mod:`foodtrace.platformkey.writes`). Flushes only."""
+    from foodtrace.platformkey.writes import remember
+
+    remember(author, key)
     kid = keys.key_id(key)
     if session.get(AuthorKey, (author, kid)) is None:
         session.add(

@@ -105,6 +105,7 @@ def load_types() -> None:
     import foodtrace.inspection.service
     import foodtrace.masterdata.service
     import foodtrace.party.service
+    import foodtrace.platformkey.service
     import foodtrace.prefix.service
     import foodtrace.product.service
     import foodtrace.recall.service

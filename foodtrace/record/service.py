@@ -218,6 +218,7 @@ def submit(
             [FieldProblem(where(0).rsplit("/", 1)[0] or "/", "expected at least one entry")],
         )
     registry.load_types()
+    _register_platform_keys(log, session_factory, entries)
     with session_factory() as session:
         forbidden, invalid = check(
             session,
@@ -258,6 +259,23 @@ def submit(
     for listener in _written:
         listener(log, session_factory)
     return [RecordRef(i, e, e.leaf_hash()) for i, e in zip(indices, entries, strict=True)]
+
+
+def _register_platform_keys(
+    log: MerkleLog, session_factory: SessionFactory, entries: Sequence[Entry]
+) -> None:
+    """Log the registration of each platform key ``entries`` are signed with, if the log
+    has none yet (:mod:`foodtrace.platformkey.writes`): a group of its own, before them. A
+    409 is another worker's registration of the same key, logged first."""
+    from foodtrace.auth.models import Role
+    from foodtrace.platformkey.writes import registrations
+
+    for reg in registrations(log, session_factory, entries):
+        try:
+            submit(log, session_factory, Principal(reg.author, Role.REGULATOR, 0), [reg])
+        except Problem as exc:
+            if exc.status != 409:
+                raise
 
 
 def _append(

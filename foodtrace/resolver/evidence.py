@@ -7,6 +7,8 @@ Asking for each of those separately costs a round trip per record, per party and
 registration (twelve for a demo lot code). Here the resolver answers them all at once: the
 key list of every author in the chain of registrations, and the registration and revocation
 entries with their inclusion proofs, proved in the same checkpoints as the page's records.
+The platform's own key is registered by a logged ``platform.key.register`` entry
+(:mod:`foodtrace.platformkey`), which is evidence of the same kind.
 Nothing here is trusted by the scanner: it is evidence, checked like the records are.
 """
 
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.party import service as parties
+from foodtrace.platformkey.service import registered
 from foodtrace.store.checkpoints import SignedCheckpoint
 from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import LogEntry
@@ -67,17 +70,26 @@ def author_keys(session: Session, records: Iterable[int]) -> list[KeyEvidence]:
     return sorted(found.values(), key=lambda k: (k.party_id, k.key_id))
 
 
-def platform_signed(session: Session, records: Iterable[int], platform: str) -> set[int]:
-    """The records signed by the platform's own key (recall notices and the like). That key is
-    registered only in the database, never by a logged entry, so no scanner can establish it:
-    they are listed apart from the records the scanner is asked to verify."""
-    return set(
-        session.scalars(
-            select(LogEntry.leaf_index).where(
+def platform_signed(session: Session, records: Iterable[int], platform: str) -> dict[int, str]:
+    """``index → key_id`` of the records signed by the platform's own key (recall notices
+    and the like)."""
+    return {
+        int(i): str(k)
+        for i, k in session.execute(
+            select(LogEntry.leaf_index, LogEntry.key_id).where(
                 LogEntry.leaf_index.in_(sorted(set(records))), LogEntry.author == platform
             )
         )
-    )
+    }
+
+
+def platform_keys(session: Session, signed: dict[int, str], platform: str) -> list[KeyEvidence]:
+    """The platform keys behind ``signed`` (:func:`platform_signed`), each with the first
+    logged ``platform.key.register`` entry registering it (self-signed, countersigned by the
+    log key), which the scanner proves like any key registration. A key the log does not
+    register is left out: its records then fail the scanner's author step, as they must."""
+    found = registered(session, platform, signed.values())
+    return [KeyEvidence(platform, kid, index, None) for kid, index in sorted(found.items())]
 
 
 def evidence_indices(keys: Iterable[KeyEvidence]) -> set[int]:

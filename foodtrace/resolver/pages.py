@@ -141,14 +141,17 @@ def build_json(
     records = page.get("records", [])
     # The scanner's evidence in this one answer: the records' proofs, and the authors' key
     # registrations and revocations with theirs (resolver.evidence).
-    unprovable = evidence.platform_signed(session, records, settings.platform_author)
-    verifiable = [i for i in records if i not in unprovable]
-    author_keys = evidence.author_keys(session, verifiable)
+    # The platform's records verify like any author's: its key's logged registration too.
+    signed = evidence.platform_signed(session, records, settings.platform_author)
+    author_keys = [
+        *evidence.author_keys(session, [i for i in records if i not in signed]),
+        *evidence.platform_keys(session, signed, settings.platform_author),
+    ]
     anchor = latest_anchor(session)
     proved = proofs(
         log,
         session,
-        [*verifiable, *evidence.evidence_indices(author_keys)],
+        [*records, *evidence.evidence_indices(author_keys)],
         anchor,
         settings.chain_public_url,
         latest,
@@ -163,7 +166,7 @@ def build_json(
         "records": [{"index": i, "url": f"/api/v1/records/{i}"} for i in records],
         "proofs": proved,
         "author_keys": [k.to_json() for k in author_keys],
-        "platform_signed": sorted(unprovable),
+        "platform_signed": sorted(signed),
     }
     head = encode(out)[:-1] + LATEST_KEY
     tail = encode(latest_value(settings, log, latest, proved["checkpoints"], sizes)) + b"}"

@@ -6,6 +6,11 @@ registrar's key, established the same way, up to the regulator's self-signed reg
 A revocation is a logged entry too: the one the server names is proved, and with the log's
 own revocations (:mod:`foodtrace.scanner.revocations`) a revocation the server leaves out is
 caught. A key revoked in entry M signs nothing logged after M, whatever date it claims.
+
+The platform's own key (recall notices, code acknowledgements, complaints) is registered by
+a ``platform.key.register`` entry: self-signed, and countersigned by the log key, which the
+scanner pins (:mod:`foodtrace.trace.platform_note`); a self-signed registration without the log
+key's countersignature is not the platform's.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from foodtrace.trace import entry as entry_mod
 from foodtrace.trace import keys
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.errors import VerificationError
+from foodtrace.trace.platform_note import REGISTER_TYPE, PlatformNoteError, check_note
 from foodtrace.trace.verify import StepError
 
-KEY_TYPES = ("party.register", "party.key.register")
+KEY_TYPES = ("party.register", "party.key.register", REGISTER_TYPE)
 MAX_KEY_DEPTH = 4  # author → registrar → ... → the regulator's self-signed registration
 
 
@@ -59,7 +65,11 @@ class Evidence:
     def listed(self, party: Callable[[str], dict[str, Any]], author: str, key_id: str) -> Any:
         if self.resolved is not None and (author, key_id) in self.resolved.author_keys:
             return self.resolved.author_keys[(author, key_id)]
-        found = [k for k in party(author).get("keys", []) if k.get("key_id") == key_id]
+        try:
+            listed = party(author).get("keys", [])
+        except ServerError as exc:  # e.g. the platform, which is no party: 404
+            raise AuthorKeyError(f"the server lists no key {key_id} for {author}: {exc}") from exc
+        found = [k for k in listed if k.get("key_id") == key_id]
         if not found:
             raise AuthorKeyError(f"the server lists no key {key_id} for {author}")
         return found[0]
@@ -83,8 +93,10 @@ class AuthorKeys:
         self,
         verify_logged: VerifyLogged,
         log_revocations: Callable[[Server, int], LogRevocations] | None = None,
+        log_keys: Callable[[], list[str]] = list,
     ) -> None:
         self._verify_logged = verify_logged
+        self._log_keys = log_keys  # the log keys the chain vouches for (the pin's)
         self._log_revocations = log_revocations
         self._keys: dict[tuple[str, str], AuthorKey] = {}
         self._parties: dict[tuple[str, str], dict[str, Any]] = {}
@@ -140,7 +152,9 @@ class AuthorKeys:
                 f"registration of key {key_id} (entry {reg_index}): {exc}"
             ) from exc
         public = _registered_key(reg, author, key_id, reg_index)
-        if reg.author == author and reg.key == key_id:
+        if reg.type == REGISTER_TYPE:
+            note = self._platform_note(reg, public, author, key_id, reg_index)
+        elif reg.author == author and reg.key == key_id:
             entry_mod.verify_signature(reg, public)  # self-signed: the regulator's bootstrap
             note = f"key registered in entry {reg_index}, self-signed"
         else:
@@ -152,6 +166,21 @@ class AuthorKeys:
         found = AuthorKey(public, revoked, note)
         self._keys[(author, key_id)] = found
         return found
+
+    def _platform_note(
+        self, reg: Entry, public: Ed25519PublicKey, author: str, key_id: str, index: Any
+    ) -> str:
+        """A platform key: its registration self-signed and countersigned by the log key."""
+        if reg.author != author or reg.key != key_id:
+            raise AuthorKeyError(f"entry {index} registers a platform key it is not signed by")
+        entry_mod.verify_signature(reg, public)
+        try:
+            check_note(
+                str(reg.body.get("log_note", "")), author, reg.body["public_key"], self._log_keys()
+            )
+        except PlatformNoteError as exc:
+            raise AuthorKeyError(f"platform key {key_id} (entry {index}): {exc}") from exc
+        return f"platform key registered in entry {index}, countersigned by the log key"
 
     def _party(self, server: Server, author: str) -> dict[str, Any]:
         """The server's record of ``author`` with its key list: fetched once per run."""

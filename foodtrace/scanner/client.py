@@ -46,8 +46,8 @@ class Resolved:
     author_keys: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     evidence: dict[int, dict[str, Any]] = field(default_factory=dict)
     verifier_key: str = ""  # the log key the server says it signs with (checked on chain)
-    # Shown records signed by the platform's key, which no logged entry registers: the
-    # server offers no proof of who signed them, so they are named, not verified.
+    # Shown records signed by the platform's key: verified like any author's (its key is
+    # registered by a logged ``platform.key.register``); one without a proof fails the scan.
     platform_signed: tuple[int, ...] = ()
     # The server's latest checkpoint, and consistency proofs to it from the sizes the
     # records are proved in: checked against the checkpoints this client saw before.

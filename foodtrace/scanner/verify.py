@@ -101,7 +101,9 @@ class Scanner:
         self.server_for = server_for
         self.origin = parse_verifier_key(trust.log_key).name
         self.authors = AuthorKeys(
-            self._verify_logged, self._log_revocations if revocations_from_log else None
+            self._verify_logged,
+            self._log_revocations if revocations_from_log else None,
+            log_keys=self._accepted_keys,
         )
         self.log_keys = LogKeys(trust.log_key, trust.anchors)
         self._checkpoints: dict[str, Checkpoint] = {}
@@ -178,14 +180,20 @@ class Scanner:
         if not resolved.records:
             result.steps.append(Step("fetch", FAILED, f"no records with proofs ({resolved.via})"))
             return result
-        unverified = (
-            f"; not verifiable: {len(resolved.platform_signed)} records signed by the "
-            "platform's key, which no logged entry registers"
+        proved = {r.get("index") for r in resolved.records}
+        unproved = [i for i in resolved.platform_signed if i not in proved]
+        if unproved:  # named as the platform's, but offered without a proof
+            result.steps.append(
+                Step("fetch", FAILED, f"platform-signed records without a proof: {unproved}")
+            )
+            return result
+        platform = (
+            f", {len(resolved.platform_signed)} signed by the platform"
             if resolved.platform_signed
             else ""
         )
         result.steps.append(
-            Step("fetch", OK, f"{len(resolved.records)} records via {resolved.via}{unverified}")
+            Step("fetch", OK, f"{len(resolved.records)} records via {resolved.via}{platform}")
         )
         evidence = Evidence(server, resolved)
         result.records = [self.check_record(evidence, r) for r in resolved.records]
