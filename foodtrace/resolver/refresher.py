@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -32,7 +32,9 @@ from foodtrace.resolver.codes import CodeRejected, authority_keys, check_code
 from foodtrace.resolver.display import today_cst
 from foodtrace.resolver.pageviews import Current, StoredPage
 from foodtrace.store.checkpoints import SignedCheckpoint
+from foodtrace.store.groupcommit import WRITER_LOCK_KEY
 from foodtrace.store.log import MerkleLog
+from foodtrace.store.models import LogEntry
 from foodtrace.trace.codes import Code, CodeKind
 
 BATCH: Final = 200  # pages rebuilt per round before looking at requests again
@@ -136,12 +138,30 @@ def rebuild(
     if not stored_kind(code, mode) or code.subject.path() != page_key:
         return False
     day = today()
+    size = _log_size(session)  # before the build reads anything
     built, _ = build(session, log, settings, code, mode, range_c, log.latest_checkpoint())
     if built is None:
         return False
+    # An entry committed while the page was built may have marked its old row stale (or
+    # changed what it shows before any row existed): storing this build would undo that.
+    # Store only if the log has not grown since the build began, checked under the log
+    # writers' own lock on PostgreSQL so that none commits before this store does.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY})
+    if _log_size(session) != size:
+        raise Outdated(page_key)
     subjects = pageviews.page_subjects(page_key, built.records)
     pageviews.store(session, page_key, mode, url, built, day, subjects)
     return True
+
+
+class Outdated(Exception):
+    """The log grew while a page was built: build it again next round."""
+
+
+def _log_size(session: Session) -> int:
+    last = session.scalar(select(func.max(LogEntry.leaf_index)))
+    return 0 if last is None else int(last) + 1
 
 
 class PageRefresher:
@@ -174,6 +194,7 @@ class PageRefresher:
                 self._requested.setdefault((page_key, mode), url)
 
     def start(self) -> PageRefresher:
+        self._stop.clear()  # (started again after a close)
         self._thread = threading.Thread(target=self._run, name="page-refresher", daemon=True)
         self._thread.start()
         return self
@@ -221,8 +242,8 @@ class PageRefresher:
                         done += 1
                 except IntegrityError:  # another worker stored it first
                     session.rollback()
-                except OperationalError:  # a busy database (SQLite's one writer): next round
-                    session.rollback()
+                except (OperationalError, Outdated):  # busy (SQLite's one writer) or the
+                    session.rollback()  # log grew meanwhile: next round
                     self.request(page_key, mode, url)
         return done
 
@@ -241,7 +262,10 @@ def refresh_all(
     session = sessions()
     try:
         for n, (page_key, mode, url) in enumerate(codes, 1):
-            done += rebuild(session, log, settings, range_c, page_key, mode, url)
+            try:
+                done += rebuild(session, log, settings, range_c, page_key, mode, url)
+            except Outdated:  # a write landed meanwhile: the refresher stores it later
+                continue
             if n % 500 == 0:
                 session.commit()
                 if progress is not None:
