@@ -75,6 +75,18 @@ class Written:
     seconds: float = 0.0
 
 
+def _chunks(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
+    """``entries`` in lists of ``size`` (the last one shorter)."""
+    chunk: list[Entry] = []
+    for e in entries:
+        chunk.append(e)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def write(log: MerkleLog, entries: Iterator[Entry], written: Written, what: str) -> None:
     """Integrate ``entries`` as one-entry groups, CHUNK groups a transaction, through every
     registered projector; any refusal stops the run (the generator broke a rule)."""
@@ -82,21 +94,13 @@ def write(log: MerkleLog, entries: Iterator[Entry], written: Written, what: str)
     t0 = time.perf_counter()
     conn = db.writer_engine(log.engine).connect()
     try:
-        chunk: list[Entry] = []
-        for e in entries:
-            chunk.append(e)
-            if len(chunk) >= CHUNK:
-                _integrate(log, conn, chunk)
-                written.entries += len(chunk)
-                written.events += sum(x.type == "epcis.event" for x in chunk)
-                chunk = []
-                if written.entries % (CHUNK * 25) == 0:
-                    rate = written.entries / (time.perf_counter() - t0 + written.seconds)
-                    print(f"  {what}: {written.entries:,} entries ({rate:,.0f}/s)", flush=True)
-        if chunk:
+        for chunk in _chunks(entries, CHUNK):
             _integrate(log, conn, chunk)
             written.entries += len(chunk)
             written.events += sum(x.type == "epcis.event" for x in chunk)
+            if written.entries % (CHUNK * 25) == 0:
+                rate = written.entries / (time.perf_counter() - t0 + written.seconds)
+                print(f"  {what}: {written.entries:,} entries ({rate:,.0f}/s)", flush=True)
     finally:
         conn.close()
     written.seconds += time.perf_counter() - t0
@@ -114,20 +118,12 @@ def write_events(log: MerkleLog, entries: Iterator[Entry], written: Written, url
     t0 = time.perf_counter()
     conn = db.writer_engine(log.engine).connect()
     try:
-        chunk: list[Entry] = []
-        for e in entries:
-            chunk.append(e)
-            if len(chunk) >= BULK_CHUNK:
-                _bulk(log, conn, chunk, provenance, epcis)
-                written.entries += len(chunk)
-                written.events += len(chunk)
-                chunk = []
-                rate = written.entries / (time.perf_counter() - t0)
-                print(f"  events: {written.entries:,} ({rate:,.0f}/s)", flush=True)
-        if chunk:
+        for chunk in _chunks(entries, BULK_CHUNK):
             _bulk(log, conn, chunk, provenance, epcis)
             written.entries += len(chunk)
             written.events += len(chunk)
+            rate = written.entries / (time.perf_counter() - t0)
+            print(f"  events: {written.entries:,} ({rate:,.0f}/s)", flush=True)
     finally:
         conn.close()
     t1 = time.perf_counter()
