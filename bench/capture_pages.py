@@ -210,6 +210,9 @@ def loaded_phase(
     load.start()
     lead_in = wait_until_busy(pid)  # parsing and signing (in the capture process) are done
     loaded = phase(pages, args.duration, args.connections)
+    if done.value or failed.value or not load.is_alive():
+        # the one capture the busy wait saw must still be unanswered: else the phase had a gap
+        raise SystemExit("a capture was answered during the loaded phase: not in flight throughout")
     stop.set()
     load.terminate()  # the capture in flight is abandoned with its server (see round_)
     load.join(30)
