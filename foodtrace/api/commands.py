@@ -55,7 +55,14 @@ def serve(
     tune_interpreter(settings)
     app = create_app(settings, run_anchorer=anchor)
     configure_logging("INFO")  # JSON lines; uvicorn keeps our handler (log_config=None)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_config=None)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        http="httptools",
+        loop="uvloop",
+    )
 
 
 def demo(
@@ -92,7 +99,7 @@ def demo(
     app = create_app(settings, run_anchorer=True)
     demo_witness.mount(app, settings)
     configure_logging("INFO")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, http="httptools", loop="uvloop")
 
 
 def register(app: typer.Typer) -> None:
