@@ -245,6 +245,7 @@ def test_the_html_lists_show_one_page_and_a_next_link(world: World) -> None:
 # memory (``PageRequest.slice``) refuses a token whose row it does not list.
 KEYSET_READ: dict[str, list[Any]] = {
     "/api/v1/parties/{party_id}/tokens": [0],
+    "/api/v1/prefixes": [""],  # in prefix order; every prefix sorts after ""
 }
 
 
