@@ -138,12 +138,18 @@ def _token_of(session: Session, party_id: str, token_id: int) -> ApiToken:
 
 
 def list_tokens(
-    sessions: SessionFactory, principal: Principal | None, party_id: str
+    sessions: SessionFactory,
+    principal: Principal | None,
+    party_id: str,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> Sequence[ApiToken]:
+    """A party's tokens in id order; ``after``/``limit``: one keyset page."""
     may_manage(principal, party_id)
     with sessions() as session:
         _party(session, party_id)
-        return service.list_tokens(session, party_id)
+        return service.list_tokens(session, party_id, after=after, limit=limit)
 
 
 def issue_code(logger: Logger, principal: Principal | None, party_id: str) -> NewCode:

@@ -26,6 +26,7 @@ from foodtrace.auth.models import TOKEN_PREFIX_CHARS, ApiToken, EnrolmentCode, P
 from foodtrace.config import ENROLMENT_CODE_TTL_DAYS, TOKEN_TTL_DAYS
 from foodtrace.store.authors import utc
 from foodtrace.store.db import begin_write
+from foodtrace.store.keyset import ascending
 
 TOKEN_SCHEME = "ft_"
 CODE_SCHEME = "fte_"
@@ -184,11 +185,13 @@ def revoke(
     return True
 
 
-def list_tokens(session: Session, party_id: str) -> Sequence[ApiToken]:
-    """A party's tokens, oldest first (prefix and name tell them apart; no secrets)."""
-    return session.scalars(
-        select(ApiToken).where(ApiToken.party_id == party_id).order_by(ApiToken.id)
-    ).all()
+def list_tokens(
+    session: Session, party_id: str, *, after: int | None = None, limit: int | None = None
+) -> Sequence[ApiToken]:
+    """A party's tokens, oldest first (prefix and name tell them apart; no secrets);
+    ``after``/``limit``: one keyset page on the id (the API's)."""
+    stmt = select(ApiToken).where(ApiToken.party_id == party_id)
+    return session.scalars(ascending(stmt, ApiToken.id, after, limit)).all()
 
 
 # --- enrolment codes --------------------------------------------------------------------------

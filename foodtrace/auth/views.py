@@ -110,8 +110,14 @@ def router(_: Settings) -> APIRouter:
         response: Response,
     ) -> Any:
         with problems():
-            rows = flows.list_tokens(sessions(request), principal, party_id)
-        return page.slice(response, [token_out(row) for row in rows], lambda t: t.id)
+            rows = flows.list_tokens(
+                sessions(request),
+                principal,
+                party_id,
+                after=page.after_index(),
+                limit=page.fetch,
+            )
+        return page.keyed(response, [token_out(row) for row in rows], lambda t: t.id)
 
     @r.post(
         "/parties/{party_id}/tokens",

@@ -16,6 +16,7 @@ from foodtrace.prefix import rules
 from foodtrace.prefix.models import CompanyPrefix
 from foodtrace.prefix.schemas import PrefixBody, PrefixOut
 from foodtrace.record.registry import ProjectionError, conflict, missing, register_type
+from foodtrace.store.keyset import ascending
 from foodtrace.trace.entry import Entry
 
 ENTRY_TYPE = "prefix.assign"
@@ -90,8 +91,17 @@ def get_prefix(session: Session, prefix: str) -> PrefixOut | None:
     return prefix_out(row) if row else None
 
 
-def list_prefixes(session: Session, party_id: str | None = None) -> list[PrefixOut]:
-    query = select(CompanyPrefix).order_by(CompanyPrefix.prefix)
+def list_prefixes(
+    session: Session,
+    party_id: str | None = None,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[PrefixOut]:
+    """In prefix order; ``after``/``limit``: one keyset page on the prefix (the API's)."""
+    query = select(CompanyPrefix)
     if party_id is not None:
         query = query.where(CompanyPrefix.party_id == party_id)
-    return [prefix_out(r) for r in session.scalars(query)]
+    return [
+        prefix_out(r) for r in session.scalars(ascending(query, CompanyPrefix.prefix, after, limit))
+    ]

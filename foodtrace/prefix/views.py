@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import TEXT, PageDep, paged_responses
 from foodtrace.api.problems import problem_responses
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -56,8 +56,11 @@ def router(_: Settings) -> APIRouter:
         response: Response,
         party_id: Annotated[str | None, Query(max_length=128)] = None,
     ) -> Any:
-        prefixes = service.list_prefixes(session, party_id)
-        return page.slice(response, prefixes, lambda p: p.entry_index)
+        after = page.after_key(TEXT)
+        prefixes = service.list_prefixes(
+            session, party_id, after=None if after is None else after[0], limit=page.fetch
+        )
+        return page.keyed(response, prefixes, lambda p: p.prefix)
 
     @r.get(
         "/prefixes/{prefix}",
