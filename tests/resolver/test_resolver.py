@@ -208,16 +208,16 @@ def test_scans_go_to_the_buffer_and_are_written_by_its_flush(
     # The module's shared app has its own buffer, holding earlier tests' scans of this
     # code: write them now, or its background flush lands them mid-test (CI saw 3 == 1).
     client.app.state.scan_buffer.flush()  # type: ignore[attr-defined]
-    with TestClient(create_app(seeded.settings), base_url="http://127.0.0.1:8000") as client:
-        buffer = client.app.state.scan_buffer  # type: ignore[attr-defined]
+    with TestClient(create_app(seeded.settings), base_url="http://127.0.0.1:8000") as own:
+        buffer = own.app.state.scan_buffer  # type: ignore[attr-defined]
         assert buffer is not None, "the resolver's lifespan starts a scan buffer"
         url = path_of(seeded.codes["merchant-restaurant"])
         buffer.flush()
-        shown = client.get(url, headers=JSON).json()["scans"]["count"]
+        shown = own.get(url, headers=JSON).json()["scans"]["count"]
         assert buffer.unwritten() >= 1
         buffer.flush()
         key = Merchant(seeded.restaurant).message().decode()
-        with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        with Session(own.app.state.engine) as session:  # type: ignore[attr-defined]
             assert scan_status(session, key).count == shown
 
 
