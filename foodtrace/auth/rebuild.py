@@ -76,7 +76,7 @@ def rebuild(session: Session) -> Rebuilt:
         token_id: at
         for token_id, at in session.execute(
             select(ApiToken.id, ApiToken.revoked_at).where(ApiToken.id.in_(tokens))
-        ).tuples()
+        )
         if at is not None
     }
     session.execute(
