@@ -181,14 +181,10 @@ def test_a_logged_revocation_is_immediate(env: Env) -> None:
         flows.revoke(logger(env), None, party.party_id, rows(env, party.party_id)[0].id)
 
 
-def test_two_enrolments_with_one_code_give_one_token(
-    env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every request checks the code before any of them appends (a barrier in the append),
-    so only the guarded UPDATE in the log's transaction can tell them apart."""
-    racers = 4
-    party_id = registered(env)
-    code = code_for(env, party_id)
+def hold_token_events(monkeypatch: pytest.MonkeyPatch, env: Env, racers: int) -> None:
+    """Make ``racers`` requests meet before any of them appends its ``token.event``: each
+    has checked the credential, so only the guarded UPDATEs in the log's transaction can
+    tell them apart."""
     real = env.log.append
     barrier = threading.Barrier(racers, timeout=30)
 
@@ -198,6 +194,40 @@ def test_two_enrolments_with_one_code_give_one_token(
         return real(group, projectors)
 
     monkeypatch.setattr(env.log, "append", append)
+
+
+def test_two_rotations_of_one_token_give_one_replacement(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    party = env.add_party("producer")
+    old = token_id(env, party)
+    hold_token_events(monkeypatch, env, 2)
+    won: list[flows.NewToken] = []
+    lost: list[BaseException] = []
+
+    def rotate() -> None:
+        try:
+            won.append(flows.rotate(logger(env), None, party.party_id, old))
+        except (flows.AlreadyRevoked, Problem) as exc:
+            lost.append(exc)
+
+    threads = [threading.Thread(target=rotate) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1 and [type(e) for e in lost] == [flows.AlreadyRevoked]
+    assert live(env, won[0].secret) and not live(env, party.token)
+    assert sum(r.activated_at is not None for r in rows(env, party.party_id)) == 2
+
+
+def test_two_enrolments_with_one_code_give_one_token(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    racers = 4
+    party_id = registered(env)
+    code = code_for(env, party_id)
+    hold_token_events(monkeypatch, env, racers)
     won: list[str] = []
     lost: list[BaseException] = []
 
