@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, literal, select, true, union_all
@@ -48,10 +49,10 @@ InspectionAlerts = Callable[[Session, date, Parties], list[Alert]]
 """The inspection alerts of a day for some businesses (:func:`inspection_alerts`)."""
 
 
-def _in(column: Any, only: Parties) -> Any:
+def _in(column: Any, scoped: bool) -> Any:
     """``column IN :only`` (one expanding parameter, bound at execution: building it does not
     coerce a grid's ids one by one), or no condition for all businesses."""
-    return true() if only is None else column.in_(bindparam("only", expanding=True))
+    return column.in_(bindparam("only", expanding=True)) if scoped else true()
 
 
 def _rows(session: Session, query: Any, only: Parties, **params: Any) -> Iterable[Any]:
@@ -65,15 +66,10 @@ def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Ale
     """Licences and health certificates expired or expiring within the horizon, in one
     query: those valid beyond it are not read."""
     today = local_day(today_)
-    horizon = today + EXPIRY_HORIZON
-    lic, h = Licence, HealthCertificate
-    licences = select(
-        literal(True).label("licence"), lic.number, lic.holder, lic.valid_until
-    ).where(lic.revoked_on.is_(None), lic.valid_until <= horizon, _in(lic.holder, only))
-    certificates = select(literal(False), h.certificate_number, h.employer, h.valid_until).where(
-        h.valid_until <= horizon, _in(h.employer, only)
-    )
-    for licence, number, holder, until in _rows(session, union_all(licences, certificates), only):
+    query = _expiring(only is not None)
+    for licence, number, holder, until in _rows(
+        session, query, only, horizon=today + EXPIRY_HORIZON
+    ):
         kinds = (
             (Kind.LICENCE_EXPIRING, Kind.LICENCE_EXPIRED)
             if licence
@@ -82,15 +78,36 @@ def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Ale
         yield expiry(kinds, holder, number, until, today)
 
 
-def _temperatures(session: Session, now: datetime, only: Parties) -> Iterable[Alert | None]:
+@cache
+def _expiring(scoped: bool) -> Any:
+    lic, h = Licence, HealthCertificate
+    licences = select(
+        literal(True).label("licence"), lic.number, lic.holder, lic.valid_until
+    ).where(
+        lic.revoked_on.is_(None), lic.valid_until <= bindparam("horizon"), _in(lic.holder, scoped)
+    )
+    certificates = select(literal(False), h.certificate_number, h.employer, h.valid_until).where(
+        h.valid_until <= bindparam("horizon"), _in(h.employer, scoped)
+    )
+    return union_all(licences, certificates)
+
+
+@cache
+def _readings(scoped: bool) -> Any:
     e, s = EpcisEvent, EpcisSensorReading
-    query = (
+    return (
         select(e.author, e.event_id, e.event_time, s.value, s.uom, s.type)
         .join(s, s.event_pk == e.id)
-        .where(e.event_time >= now - TEMPERATURE_WINDOW, s.value.is_not(None), _in(e.author, only))
+        .where(e.event_time >= bindparam("since"), s.value.is_not(None), _in(e.author, scoped))
     )
+
+
+def _temperatures(session: Session, now: datetime, only: Parties) -> Iterable[Alert | None]:
+    query = _readings(only is not None)
     cfg: ResolverSettings | None = None  # read from the environment only if there are readings
-    for author, event_id, at, value, uom, kind in _rows(session, query, only):
+    for author, event_id, at, value, uom, kind in _rows(
+        session, query, only, since=now - TEMPERATURE_WINDOW
+    ):
         cfg = cfg or ResolverSettings()
         if kind.rsplit("-", 1)[-1].rsplit("/", 1)[-1].removeprefix("gs1:") != "Temperature":
             continue
@@ -105,7 +122,7 @@ def _clones(session: Session, only: Parties, merchants: dict[str, str]) -> Itera
     found = suspects(session)
     if not found:
         return
-    products = select(Product.gtin, Product.producer).where(_in(Product.producer, only))
+    products = select(Product.gtin, Product.producer).where(_in(Product.producer, only is not None))
     producers = {gtin: producer for gtin, producer in _rows(session, products, only)}
     for s in found:
         # code_text is the merchant id, or the GS1 element string "(01)<GTIN>(10|21)…"
@@ -119,25 +136,34 @@ def _clones(session: Session, only: Parties, merchants: dict[str, str]) -> Itera
 def _merchant_ids(session: Session, only: Parties) -> dict[str, str]:
     """Party id by party id and by 统一社会信用代码 (a merchant code may name either)."""
     out: dict[str, str] = {}
-    query = select(Party.party_id, Party.credit_code).where(_in(Party.party_id, only))
-    for pid, code in _rows(session, query, only):
+    for pid, code in _rows(session, _merchants(only is not None), only):
         out[pid] = pid
         if code:
             out[code] = pid
     return out
 
 
-def _complaints(
-    session: Session, now: datetime, clocks: Clocks, only: Parties, merchants: dict[str, str]
-) -> Iterable[Alert]:
+@cache
+def _merchants(scoped: bool) -> Any:
+    return select(Party.party_id, Party.credit_code).where(_in(Party.party_id, scoped))
+
+
+@cache
+def _open_complaints(scoped: bool) -> Any:
     c = Complaint
     query = select(c.tracking_number, c.merchant_id, c.received_at, c.responded_at).where(
         c.feedback_at.is_(None)
     )
-    params: dict[str, Any] = {}
-    if only is not None:  # a complaint names its merchant by party id or by credit code
+    if scoped:  # a complaint names its merchant by party id or by credit code
         query = query.where(c.merchant_id.in_(bindparam("merchants", expanding=True)))
-        params["merchants"] = list(merchants)
+    return query
+
+
+def _complaints(
+    session: Session, now: datetime, clocks: Clocks, only: Parties, merchants: dict[str, str]
+) -> Iterable[Alert]:
+    query = _open_complaints(only is not None)
+    params = {} if only is None else {"merchants": list(merchants)}
     for number, merchant, received_at, responded_at in _rows(session, query, None, **params):
         received = utc(received_at)
         assert received is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -60,14 +61,20 @@ register_type(
 )
 
 
-def _grids(session: Session, by: Any, ids: Collection[str] | None) -> dict[str, str]:
-    """Grid by business, of the members whose ``by`` column (grid or party) is in ``ids``
-    (all when None)."""
+@cache
+def _members(by: str | None) -> Any:
     query = select(GridMember.party_id, GridMember.grid_id)
-    if ids is not None:
-        query = query.where(by.in_(bindparam("ids", expanding=True)))
+    if by is not None:
+        query = query.where(getattr(GridMember, by).in_(bindparam("ids", expanding=True)))
+    return query
+
+
+def _grids(session: Session, by: str, ids: Collection[str] | None) -> dict[str, str]:
+    """Grid by business, of the members whose ``by`` column (``grid_id`` or ``party_id``) is
+    in ``ids`` (all when None)."""
+    query = _members(None if ids is None else by)
     rows = session.connection().execute(query, {} if ids is None else {"ids": list(ids)})
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _out(a: Alert, grids: dict[str, str]) -> AlertOut:
@@ -97,12 +104,12 @@ def list_alerts(
     wanted = set(grid_ids or ()) | ({grid_id} if grid_id is not None else set())
     by_grid = bool(wanted) or grid_ids is not None
     # the grids' businesses and their grid in one query
-    grids = _grids(session, GridMember.grid_id, sorted(wanted)) if by_grid else {}
+    grids = _grids(session, "grid_id", sorted(wanted)) if by_grid else {}
     parties: list[str] | None = sorted(grids) if by_grid else None
     if party_id is not None:
         parties = [party_id] if parties is None or party_id in parties else []
     if not by_grid:
-        grids = _grids(session, GridMember.party_id, parties)
+        grids = _grids(session, "party_id", parties)
     out = []
     for a in gather.alerts(session, settings, now, parties, inspections):
         if kinds is not None and a.kind not in kinds:
