@@ -350,6 +350,18 @@ def owned(
 ) -> list[RouteOut]:
     """Routed complaints of these grids, or owned by ``person`` (officer, grid worker or
     station head), newest first."""
+    out = [o for o, _ in owned_with_complaints(session, clocks, now, grid_ids, person)]
+    return [o for o in out if not o.closed] if open_only else out
+
+
+def owned_with_complaints(
+    session: Session,
+    clocks: Clocks,
+    now: datetime,
+    grid_ids: list[str] | None = None,
+    person: str | None = None,
+) -> list[tuple[RouteOut, Complaint]]:
+    """:func:`owned`'s routes, each with the complaint row it was read with (one query)."""
     query = (
         select(ComplaintRoute, Complaint)
         .join(Complaint, Complaint.tracking_number == ComplaintRoute.tracking_number)
@@ -363,8 +375,7 @@ def owned(
             | (ComplaintRoute.grid_worker == person)
             | (ComplaintRoute.station_head == person)
         )
-    out = [_out(r, c, clocks, now) for r, c in session.execute(query)]
-    return [o for o in out if not o.closed] if open_only else out
+    return [(_out(r, c, clocks, now), c) for r, c in session.execute(query)]
 
 
 def dashboard(session: Session, grid: Grid, clocks: Clocks, now: datetime) -> DashboardOut:
