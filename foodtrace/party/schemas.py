@@ -55,7 +55,7 @@ SHA256 = r"^[0-9a-f]{64}$"
 
 class Position(BaseModel):
     """Where a business was found (WGS 84 degrees, as a phone reports them): not personal
-    data, but kept off the public merchant page, which shows the address instead."""
+    data, but the public merchant page shows the address, not this."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
