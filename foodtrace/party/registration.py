@@ -16,23 +16,20 @@ registration writes is an entry of the group.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import FieldProblem
 from foodtrace.auth import Principal, flows
-from foodtrace.party.models import Party
 from foodtrace.party.schemas import Position
 from foodtrace.record.models import CustodialKey
 from foodtrace.record.service import RecordRef, SessionFactory, _rejected, check, submit
 from foodtrace.report import uploads
 from foodtrace.store.db import begin_write
 from foodtrace.store.log import MerkleLog
-from foodtrace.store.models import LogEntry
 from foodtrace.trace.entry import Entry
 
 ENTRY_TYPE = "party.register"
@@ -103,23 +100,15 @@ class Particulars:
     shopfront_photo: str | None
 
 
-def particulars(session: Session, party_ids: Collection[str]) -> dict[str, Particulars]:
-    """The particulars of these parties' registrations, read from their entries (one
-    query); a party that is not registered is left out."""
-    rows = session.execute(
-        select(Party.party_id, LogEntry.data)
-        .join(LogEntry, LogEntry.leaf_index == Party.entry_index)
-        .where(Party.party_id.in_(list(party_ids)))
+def particulars(leaf_data: bytes) -> Particulars:
+    """The particulars a ``party.register`` entry (its leaf data, as stored) records: a
+    reader joins ``entries`` on ``parties.entry_index`` to get it with the party's row."""
+    body = json.loads(bytes(leaf_data))["body"]
+    position = body.get("position")
+    return Particulars(
+        Position.model_validate(position) if position is not None else None,
+        body.get("shopfront_photo"),
     )
-    out = {}
-    for party_id, data in rows:
-        body = json.loads(bytes(data))["body"]
-        position = body.get("position")
-        out[party_id] = Particulars(
-            Position.model_validate(position) if position is not None else None,
-            body.get("shopfront_photo"),
-        )
-    return out
 
 
 def discard_custodial_key(sessions: SessionFactory, party_id: str, key_id: str) -> bool:

@@ -33,6 +33,7 @@ from foodtrace.party import service as parties
 from foodtrace.party.models import Party
 from foodtrace.record.views import entry_of, get_log, sessions, settings_of
 from foodtrace.report import uploads
+from foodtrace.store.models import LogEntry
 from foodtrace.trace.codes import merchant_code
 from foodtrace.workbench import access, pages
 from foodtrace.workbench.pages import HTML, INVALID, TO_LOGIN
@@ -134,19 +135,20 @@ def _form(
     assert v.principal is not None
     with sessions(request)() as db:
         mine = access.my_grids(db, v.principal)
-        recent = list(
-            db.execute(
-                select(Party.party_id, Party.name, Party.address, GridMember.grid_id)
+        recent = [
+            (row, registration.particulars(row.data))
+            for row in db.execute(
+                select(Party.party_id, Party.name, Party.address, GridMember.grid_id, LogEntry.data)
                 .join(GridMember, GridMember.party_id == Party.party_id)
+                .join(LogEntry, LogEntry.leaf_index == Party.entry_index)
                 .where(GridMember.grid_id.in_([g.grid_id for g in mine]))
                 .order_by(Party.entry_index.desc())
                 .limit(RECENT)
             )
-        )
-        shown = registration.particulars(db, [row.party_id for row in recent])
+        ]
     return page(
         request, v, "street.html", status, form=form, grids=mine, small=SMALL, problems=found,
-        recent=[(row, shown[row.party_id]) for row in recent],
+        recent=recent,
     )  # fmt: skip
 
 

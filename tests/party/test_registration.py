@@ -10,7 +10,7 @@ from typing import Any
 from recordharness import Env, assert_problem, credit_code
 from sqlalchemy.orm import Session
 
-from foodtrace.party.registration import particulars
+from foodtrace.party.registration import Particulars, particulars
 from foodtrace.party.schemas import Position
 from foodtrace.report import uploads
 from foodtrace.trace import keys
@@ -54,17 +54,18 @@ def test_the_photo_named_must_be_a_stored_image(env: Env) -> None:
         assert [e["pointer"] for e in problem["errors"]] == ["/body/entry/body/shopfront_photo"]
     assert env.snapshot() == before
     png = _upload(env, inspector.headers, PNG, "image/png")
-    code, r = _register(env, shopfront_photo=png, position={"lat": 31.5, "lng": 121.25})
+    _, r = _register(env, shopfront_photo=png, position={"lat": 31.5, "lng": 121.25})
     assert r.status_code == 201, r.text
+    index = r.json()["entry_index"]
     _, r = _register(env, position={"lat": 91, "lng": 121})
     assert [e["pointer"] for e in assert_problem(r, 422)["errors"]] == [
         "/body/entry/body/position/lat"
     ]
-    with Session(env.log.engine) as session:
-        found = particulars(session, [code, "gov-sh", "nobody"])
-    assert found[code].position == Position(lat=31.5, lng=121.25)
-    assert found[code].shopfront_photo == png
-    assert found["gov-sh"].position is None and "nobody" not in found
+    found = particulars(env.log.entry(index).leaf_data())
+    assert found == Particulars(Position(lat=31.5, lng=121.25), png)
+    first = env.log.entry(0)
+    assert (first.type, first.body["party_id"]) == ("party.register", "gov-sh")
+    assert particulars(first.leaf_data()) == Particulars(None, None)
 
 
 def test_a_named_shopfront_photo_is_kept_past_the_grace_period(env: Env) -> None:
