@@ -57,7 +57,9 @@ def principal_of(
         return None
     with sessions() as db:
         row = get_token(db, s.token_id)
-        if row is None or row.revoked_at is not None or aware(row.expires_at) <= now:
+        if row is None or row.activated_at is None or row.revoked_at is not None:
+            return None
+        if aware(row.expires_at) <= now:
             return None
         if row.party_id != s.party_id or row.role != s.role:
             return None
