@@ -3,9 +3,10 @@
 Run: ``.venv/bin/python bench/workbench_profile.py [--requests 200] [--profile] [--html DIR]``
 on the demo city ``bench/workbench.py`` seeds (``var/bench/workbench/``). Each page is
 requested through the ASGI app (Starlette's TestClient) with the first grid's officer's
-session (wall-clock times, and the process's CPU time per request, which a machine shared
-with other work inflates less); ``--html DIR`` writes each page's HTML with the CSRF field
-masked (to compare two checkouts byte for byte), ``--profile`` prints the top functions by
+session (``--regulator``: the demo regulator's, for ``/workbench/street``; wall-clock
+times, and the process's CPU time per request, which a machine shared with other work
+inflates less); ``--html DIR`` writes each page's HTML with the CSRF field masked (to
+compare two checkouts byte for byte), ``--profile`` prints the top functions by
 cumulative time.
 """
 
@@ -68,6 +69,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--html", type=Path)
     parser.add_argument("--pages", nargs="*", default=list(PAGES))
+    parser.add_argument(
+        "--regulator", action="store_true", help="as the demo regulator (/workbench/street)"
+    )
     args = parser.parse_args()
     from fastapi.testclient import TestClient
     from sqlalchemy import event
@@ -77,6 +81,8 @@ def main() -> None:
 
     state = json.loads((DATA / "demo.json").read_text("utf-8"))
     token = str(next(iter(state["workbench"].values())))
+    if args.regulator:
+        token = next(t for who, t in state["tokens"].items() if who.endswith("(regulator)"))
     app = create_app(demo_settings(DATA, 8799))
     with TestClient(app, base_url="http://127.0.0.1:8799") as client:
         form = client.get("/workbench/login").text
