@@ -68,6 +68,18 @@ def _subject_text(code: Code) -> str:
     return s.human_text()
 
 
+def _claimed(record: dict[str, Any]) -> Entry | None:
+    """The entry a record that failed a step claims to be (its exact data when it came with
+    it, else its JSON), or None if it is not even an entry."""
+    data = record.get("data")
+    try:
+        if isinstance(data, str):
+            return entry_mod.loads(data)
+        return entry_mod.validate(record.get("entry"))
+    except (EntryError, ValueError):
+        return None
+
+
 def _is_about(entry: Entry, code: Code) -> bool:
     s, body = code.subject, entry.body
     if isinstance(s, Merchant):
@@ -334,10 +346,7 @@ class Scanner:
             else:
                 check.steps.append(Step(step, SKIPPED, "an earlier step failed"))
         if entry is None:  # it failed a step: what it is still tells who claims to sign it
-            try:
-                entry = entry_mod.validate(record.get("entry"))
-            except (EntryError, ValueError):
-                entry = None
+            entry = _claimed(record)
         if entry is not None:
             check.entry, check.type, check.author = entry, entry.type, entry.author
             check.steps.append(self._author_step(evidence, entry, check.index, size))
