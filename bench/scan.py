@@ -25,7 +25,9 @@ Rows "from text" start from the code's URL; "from label PNG" decode the label fi
 decoding is also measured alone above). The floor is what no scanner can skip for a code:
 the code and checkpoint signatures, one HTTP round trip to the resolver and one chain round
 trip (with and without decoding the label); each verification row shows its rate as a
-fraction of the floor measured in the same run. The first row is the server building the
+fraction of the floor measured in the same run. The chain round trip is a fresh code's: a
+cold code whose checkpoints and authors the run already verified reads nothing from the
+chain, so a cold row may pass the floor. The first row is the server building the
 resolver's answer once (it then keeps it about a second per checkpoint size).
 
     .venv/bin/python bench/scan.py            (~2 min: both chains)
