@@ -86,19 +86,21 @@ VerifyLogged = Callable[[Server, dict[str, Any]], tuple[Entry, int]]
 
 class AuthorKeys:
     """Verified author keys, cached for a run (key registrations and revocations are
-    immutable log entries). ``log_revocations`` (optional) returns the log's own revocations
-    up to a size, to catch one the server leaves out."""
+    immutable log entries) in ``known``, which the run's scanners with the same pins share.
+    ``log_revocations`` (optional) returns the log's own revocations up to a size, to catch
+    one the server leaves out."""
 
     def __init__(
         self,
         verify_logged: VerifyLogged,
         log_revocations: Callable[[Server, int], LogRevocations] | None = None,
         log_keys: Callable[[], list[str]] = list,
+        known: dict[tuple[str, str], AuthorKey] | None = None,
     ) -> None:
         self._verify_logged = verify_logged
         self._log_keys = log_keys  # the log keys the chain vouches for (the pin's)
         self._log_revocations = log_revocations
-        self._keys: dict[tuple[str, str], AuthorKey] = {}
+        self._keys = known if known is not None else {}
         self._parties: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 

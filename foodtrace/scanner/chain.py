@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -122,16 +123,37 @@ def _hex(result: Any, to: str) -> bytes:
         raise ChainReadError(f"eth_call to {to}: {exc}") from exc
 
 
-class ContractReader:
-    """One log's anchors in one TraceAnchor contract (an ``AnchorSource``), cached per run."""
+@dataclass
+class ChainReads:
+    """What one contract answered for one log that a run may keep: the roots it anchored
+    (a size is anchored once: ``anchor`` refuses a size not above the latest, so an anchored
+    root never changes), the log key's hash and its rotations (read once per run). Several
+    readers may share one (:mod:`foodtrace.scanner.facts`); an unanchored size and the
+    latest anchor are never kept here, since a later anchor changes them."""
 
-    def __init__(self, rpc: RpcClient, address: str, log: bytes) -> None:
+    roots: dict[int, bytes] = field(default_factory=dict)
+    key_hash: bytes | None = None
+    rotations: list[tuple[bytes, bytes]] | None = None
+
+
+class ContractReader:
+    """One log's anchors in one TraceAnchor contract (an ``AnchorSource``). Anchored roots
+    and the log key are kept in ``known`` (shared by the run's readers when given); a size
+    found unanchored is remembered by this reader only."""
+
+    def __init__(
+        self, rpc: RpcClient, address: str, log: bytes, *, known: ChainReads | None = None
+    ) -> None:
         self.rpc, self.address, self.log = rpc, address, log
-        self._roots: dict[int, bytes | None] = {}
+        self.known = known if known is not None else ChainReads()
+        self._unanchored: set[int] = set()
         self._latest: tuple[int, bytes] | None = None
-        self._key_hash: bytes | None = None
-        self._rotations: list[tuple[bytes, bytes]] | None = None
         self.reads = 0  # chain round trips, for the benchmark
+
+    def sharing(self, known: ChainReads) -> ContractReader:
+        """A reader of the same contract, log and RPC client that keeps its reads in
+        ``known``."""
+        return ContractReader(self.rpc, self.address, self.log, known=known)
 
     def _words(self, signature: str, *args: int | bytes, count: int) -> list[bytes]:
         self.reads += 1
@@ -147,11 +169,19 @@ class ContractReader:
             )
         return [raw[32 * i : 32 * (i + 1)] for i in range(count)]
 
+    def _read(self, size: int) -> bool:
+        return size in self.known.roots or size in self._unanchored
+
+    def _keep(self, size: int, root: bytes) -> None:
+        if root == ZERO:
+            self._unanchored.add(size)
+        else:
+            self.known.roots[size] = root
+
     def root_at(self, size: int) -> bytes | None:
-        if size not in self._roots:
-            root = self._words("anchorAt(bytes32,uint64)", self.log, size, count=3)[0]
-            self._roots[size] = None if root == ZERO else root
-        return self._roots[size]
+        if not self._read(size):
+            self._keep(size, self._words("anchorAt(bytes32,uint64)", self.log, size, count=3)[0])
+        return self.known.roots.get(size)
 
     def latest(self) -> tuple[int, bytes]:
         if self._latest is None:
@@ -160,17 +190,17 @@ class ContractReader:
         return self._latest
 
     def log_key_hash(self) -> bytes:
-        if self._key_hash is None:
-            self._key_hash = self._words("logKeyHash(bytes32)", self.log, count=1)[0]
-        return self._key_hash
+        if self.known.key_hash is None:
+            self.known.key_hash = self._words("logKeyHash(bytes32)", self.log, count=1)[0]
+        return self.known.key_hash
 
     def prefetch(self, sizes: Iterable[int]) -> None:
         """Read the pinned log key and the roots at ``sizes`` (those not read yet) in one
         batched round trip: a code's whole chain step. Same answers as reading them one by
         one; nothing is read twice in a run."""
-        sizes = [s for s in dict.fromkeys(sizes) if s not in self._roots]
+        sizes = [s for s in dict.fromkeys(sizes) if not self._read(s)]
         calls: list[tuple[str, int | None]] = [("anchorAt(bytes32,uint64)", s) for s in sizes]
-        if self._key_hash is None:
+        if self.known.key_hash is None:
             calls.append(("logKeyHash(bytes32)", None))
         if not calls:
             return
@@ -192,15 +222,14 @@ class ContractReader:
         )
         for (sig, arg), result in zip(calls, raw, strict=True):
             if arg is None:
-                self._key_hash = self._split(sig, _hex(result, self.address), 1)[0]
+                self.known.key_hash = self._split(sig, _hex(result, self.address), 1)[0]
             else:
-                root = self._split(sig, _hex(result, self.address), 3)[0]
-                self._roots[arg] = None if root == ZERO else root
+                self._keep(arg, self._split(sig, _hex(result, self.address), 3)[0])
 
     def key_rotations(self) -> list[tuple[bytes, bytes]]:
         """Every ``LogKeyRotated(log, old, new)`` of this log, oldest first, as (old, new)
         key hashes: read with ``eth_getLogs`` in ranges of :data:`LOG_BLOCKS` blocks."""
-        if self._rotations is None:
+        if self.known.rotations is None:
             head = _quantity(self.rpc.request("eth_blockNumber", []), "eth_blockNumber")
             found: list[tuple[bytes, bytes]] = []
             for start in range(0, head + 1, LOG_BLOCKS):
@@ -225,8 +254,8 @@ class ContractReader:
                     if len(data) != 64:
                         raise ChainReadError(f"LogKeyRotated with {len(data)} bytes of data")
                     found.append((data[:32], data[32:]))
-            self._rotations = found
-        return self._rotations
+            self.known.rotations = found
+        return self.known.rotations
 
 
 def _quantity(value: Any, what: str) -> int:

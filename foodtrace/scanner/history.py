@@ -31,13 +31,21 @@ class HistoryForkError(StepError):
 
 class History:
     """The checkpoints this client saw (``state``), checked and extended by each record's
-    consistency step. ``verify_checkpoint`` is the scanner's one trusted checkpoint check."""
+    consistency step. ``verify_checkpoint`` is the scanner's one trusted checkpoint check.
+    ``tied`` holds the (size, root, size, root) pairs a verified consistency proof ties
+    (shared by the run's scanners with the same pins); what was checked against ``state``
+    is this history's own."""
 
-    def __init__(self, state: ScanState, verify_checkpoint: Callable[[str], Checkpoint]) -> None:
+    def __init__(
+        self,
+        state: ScanState,
+        verify_checkpoint: Callable[[str], Checkpoint],
+        tied: set[tuple[int, bytes, int, bytes]] | None = None,
+    ) -> None:
         self.state = state
         self.verify_checkpoint = verify_checkpoint
         self._consistent: set[tuple[int, bytes]] = set()
-        self._tied: set[tuple[int, bytes, int, bytes]] = set()
+        self._tied = tied if tied is not None else set()
         self._seen_lock = threading.Lock()
 
     def step(self, evidence: Evidence, note: str) -> Step:

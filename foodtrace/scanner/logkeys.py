@@ -12,6 +12,7 @@ however well it signs. The chain's answers are read once per run.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 
 from foodtrace.scanner.chain import ContractReader
 from foodtrace.trace.checkpoint import parse_verifier_key
@@ -19,16 +20,27 @@ from foodtrace.trace.errors import CheckpointError, VerificationError
 from foodtrace.trace.logkey import announced_keys, log_key_hash
 
 
+@dataclass
+class KeyDecisions:
+    """The keys checked against the chain and the answer for each offered key, for one
+    pinned key and one contract (shared by the run's scanners with those pins)."""
+
+    accepted: list[str] = field(default_factory=list)
+    results: dict[str, str | VerificationError] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class LogKeys:
     """The pinned key and the chain: the keys to trust, decided once per offered key."""
 
-    def __init__(self, pinned: str, anchors: ContractReader) -> None:
+    def __init__(
+        self, pinned: str, anchors: ContractReader, known: KeyDecisions | None = None
+    ) -> None:
         self.pinned = pinned
         self.name = parse_verifier_key(pinned).name
         self.anchors = anchors
-        self._accepted: list[str] = []
-        self._results: dict[str, str | VerificationError] = {}
-        self._lock = threading.Lock()
+        known = known if known is not None else KeyDecisions()
+        self._accepted, self._results, self._lock = known.accepted, known.results, known.lock
 
     @property
     def accepted(self) -> list[str]:

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from foodtrace.scanner.authors import AuthorKeys, Evidence
 from foodtrace.scanner.chain import ChainReadError, ContractReader
 from foodtrace.scanner.client import API, Resolved, Server, ServerError
+from foodtrace.scanner.facts import Facts, Pins
 from foodtrace.scanner.history import History
 from foodtrace.scanner.logkeys import LogKeys
 from foodtrace.scanner.revocations import LogRevocations, from_entries
@@ -67,6 +68,18 @@ def _subject_text(code: Code) -> str:
     return s.human_text()
 
 
+def _claimed(record: dict[str, Any]) -> Entry | None:
+    """The entry a record that failed a step claims to be (its exact data when it came with
+    it, else its JSON), or None if it is not even an entry."""
+    data = record.get("data")
+    try:
+        if isinstance(data, str):
+            return entry_mod.loads(data)
+        return entry_mod.validate(record.get("entry"))
+    except (EntryError, ValueError):
+        return None
+
+
 def _is_about(entry: Entry, code: Code) -> bool:
     s, body = code.subject, entry.body
     if isinstance(s, Merchant):
@@ -82,7 +95,10 @@ class Scanner:
     """Checks codes against one set of pins, remembering checkpoints in ``state``.
 
     ``server_for`` picks the server to ask for a code (its own resolver, or an override).
-    Verified key registrations and consistency results are cached for the run. With
+    What codes share (the chain's answers, checkpoint signatures, author keys, consistency
+    proofs between trees) is verified once and kept in ``facts`` under these pins; pass the
+    run's one :class:`~foodtrace.scanner.facts.Facts` to every scanner of a run (by default
+    this scanner has its own). With
     ``revocations_from_log``, every author key is also checked against the revocations the
     log itself holds (all its entries, fetched once per run: see
     :mod:`foodtrace.scanner.revocations`), not only the ones the server names.
@@ -95,20 +111,24 @@ class Scanner:
         server_for: Callable[[Code], Server],
         *,
         revocations_from_log: bool = False,
+        facts: Facts | None = None,
     ) -> None:
         self.trust = trust
         self.state = state
         self.server_for = server_for
         self.origin = parse_verifier_key(trust.log_key).name
+        pins = Pins.of(trust.authority_keys, trust.log_key, trust.anchors)
+        known = (facts or Facts()).under(pins)
+        self.anchors = trust.anchors.sharing(known.chain)
         self.authors = AuthorKeys(
             self._verify_logged,
             self._log_revocations if revocations_from_log else None,
             log_keys=self._accepted_keys,
+            known=known.author_keys(revocations_from_log),
         )
-        self.log_keys = LogKeys(trust.log_key, trust.anchors)
-        self._checkpoints: dict[str, Checkpoint] = {}
-        self._signed_notes: dict[tuple[str, tuple[str, ...]], Checkpoint] = {}
-        self.history = History(state, self.verify_checkpoint)
+        self.log_keys = LogKeys(trust.log_key, self.anchors, known.log_keys)
+        self._signed_notes = known.signed_notes
+        self.history = History(state, self.verify_checkpoint, known.tied)
         self._revocations: dict[str, LogRevocations] = {}
         self._revocations_lock = threading.Lock()
         self.revocations_from_log = revocations_from_log
@@ -135,15 +155,12 @@ class Scanner:
         """The one place a served checkpoint is trusted: signed by the pinned log key or one
         the chain announced after it (cached per note). A witness cosignature check belongs
         here."""
-        cp = self._checkpoints.get(note)
-        if cp is None:
-            accepted = self._accepted_keys()
-            if not accepted:
-                verify_checkpoint(note, [self.trust.log_key])  # a bad signature shows first
-                raise CheckpointError(f"log key not the chain's: {self.log_key_step().detail}")
-            # the records' own checkpoint step has usually checked this signature already
-            cp = self._checkpoints[note] = self._signed(note, accepted)
-        return cp
+        accepted = self._accepted_keys()
+        if not accepted:
+            verify_checkpoint(note, [self.trust.log_key])  # a bad signature shows first
+            raise CheckpointError(f"log key not the chain's: {self.log_key_step().detail}")
+        # the records' own checkpoint step has usually checked this signature already
+        return self._signed(note, accepted)
 
     # -- a code ------------------------------------------------------------------------------
 
@@ -261,7 +278,7 @@ class Scanner:
             except (KeyError, TypeError, ValueError, IndexError, AttributeError):
                 continue
         with contextlib.suppress(ChainReadError):
-            self.trust.anchors.prefetch(sorted(sizes))
+            self.anchors.prefetch(sorted(sizes))
 
     # -- a record ----------------------------------------------------------------------------
 
@@ -290,7 +307,7 @@ class Scanner:
             entry_json,
             proof,
             accepted,
-            self.trust.anchors,
+            self.anchors,
             expected_leaf_hash=expected,
             report=say,
             consistency=server.consistency,
@@ -301,7 +318,7 @@ class Scanner:
 
     def _signed(self, note: str, accepted: list[str]) -> Checkpoint:
         """A checkpoint note signed by one of ``accepted``, its signature checked once per run
-        (records of a code share one or two checkpoints)."""
+        (a code's records share one or two checkpoints, and codes of a run the latest)."""
         key = (note, tuple(accepted))
         cp = self._signed_notes.get(key)
         if cp is None:
@@ -329,10 +346,7 @@ class Scanner:
             else:
                 check.steps.append(Step(step, SKIPPED, "an earlier step failed"))
         if entry is None:  # it failed a step: what it is still tells who claims to sign it
-            try:
-                entry = entry_mod.validate(record.get("entry"))
-            except (EntryError, ValueError):
-                entry = None
+            entry = _claimed(record)
         if entry is not None:
             check.entry, check.type, check.author = entry, entry.type, entry.author
             check.steps.append(self._author_step(evidence, entry, check.index, size))

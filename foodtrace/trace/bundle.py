@@ -54,13 +54,17 @@ class ProofBundle:
         return cp
 
 
-def _b64(text: object, what: str) -> bytes:
-    if not isinstance(text, str):
-        raise MalformedInputError(f"{what} is not a base64 string")
-    try:
-        return base64.b64decode(text, validate=True)
-    except (ValueError, binascii.Error) as exc:
-        raise MalformedInputError(f"{what} is not base64") from exc
+def _b64(text: object, what: str, at: int | None = None) -> bytes:
+    """Strict base64, as ``b64decode(validate=True)`` but called directly: a proof is a
+    dozen hashes and a scan decodes thousands. ``what.format(at)`` names it in an error."""
+    if isinstance(text, str):
+        try:
+            return binascii.a2b_base64(text, strict_mode=True)
+        except (ValueError, binascii.Error):
+            pass
+    name = what if at is None else what.format(at)
+    kind = "base64" if isinstance(text, str) else "a base64 string"
+    raise MalformedInputError(f"{name} is not {kind}")
 
 
 def from_text(text: str) -> ProofBundle:
@@ -76,14 +80,14 @@ def from_text(text: str) -> ProofBundle:
     if not rest or not rest[0].startswith("index ") or not _DIGITS.fullmatch(rest[0][6:]):
         raise MalformedInputError("a proof bundle needs an 'index N' line")
     index = int(rest[0][6:])
-    proof = tuple(_b64(line, f"proof line {i + 1}") for i, line in enumerate(rest[1:]))
+    proof = tuple(_b64(line, "proof line {}", i + 1) for i, line in enumerate(rest[1:]))
     return ProofBundle(index, proof, checkpoint, extra)
 
 
 def from_json(obj: dict[str, Any]) -> ProofBundle:
     try:
         index = obj["index"]
-        proof = tuple(_b64(h, f"proof[{i}]") for i, h in enumerate(obj["proof"]))
+        proof = tuple(_b64(h, "proof[{}]", i) for i, h in enumerate(obj["proof"]))
         checkpoint = obj["checkpoint"]
     except (KeyError, TypeError) as exc:
         raise MalformedInputError(f"proof bundle JSON is missing {exc}") from exc

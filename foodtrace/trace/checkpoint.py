@@ -15,6 +15,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -67,7 +68,10 @@ def verifier_key(name: str, key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     return f"{name}+{key_hash(name, raw).hex()}+{blob}"
 
 
+@lru_cache(maxsize=256)
 def parse_verifier_key(text: str) -> VerifierKey:
+    """The key a verifier-key string names, its key ID checked. Kept per text (the result
+    is immutable): a scan parses the same pinned key for every code and every note."""
     parts = text.strip().split("+", 2)  # the base64 key itself may contain "+"
     if len(parts) != 3 or not _valid_name(parts[0]) or len(parts[1]) != 8:
         raise CheckpointError(f"malformed verifier key {text!r}: expected name+hex8+base64")
