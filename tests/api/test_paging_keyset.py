@@ -5,17 +5,13 @@ of another key shape is 400, and the database is asked for one page, not the who
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "record"))
 
-from recordharness import Env, assert_problem, env_fixture, pointers  # noqa: F401
+from recordharness import Env, assert_problem, env_fixture, pointers, statements  # noqa: F401
 
 from foodtrace.api.paging import TOKEN_HEADER, encode_token
 from foodtrace.config import LIST_MAX_PER_PAGE
@@ -57,21 +53,6 @@ def check_list(env: Env, path: str, rows: int, wrong_shape: list[Any]) -> list[A
     other = env.client.get(path, params={"nextPageToken": first.headers[TOKEN_HEADER] + "x"})
     assert other.status_code == 400
     return everything
-
-
-@contextmanager
-def statements(env: Env) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = env.client.app.state.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_partys_inspections_grades_and_penalties_page_in_sql(env: Env) -> None:
