@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from recordharness import Env, assert_problem, pointers, statements
+from keysetharness import statements
+from recordharness import Env, assert_problem, pointers
 
 from foodtrace.api.paging import TOKEN_HEADER, encode_token
 from foodtrace.config import LIST_MAX_PER_PAGE

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum import ean
 from stdnum.cn import uscc
@@ -240,19 +239,3 @@ def sample(env: Env, holder: Actor, lab_gln: str, gtin: str, lot_code: str, when
 
 def pointers(r: httpx.Response) -> set[str]:
     return {e["pointer"] for e in r.json()["errors"]}
-
-
-@contextmanager
-def statements(env: Env) -> Iterator[list[str]]:
-    """The SQL the app sends while the block runs (to check a list reads one page)."""
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = env.client.app.state.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)

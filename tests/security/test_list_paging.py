@@ -268,6 +268,7 @@ KEYSET_READ: dict[str, list[Any]] = {
     # newest listing first by (since, party id): every row is before the last possible day
     "/api/v1/lists/black": ["9999-12-31", ""],
     "/api/v1/lists/red": ["9999-12-31", ""],
+    "/api/v1/masterdata": ["", ""],  # by (kind, id); every kind sorts after ""
 }
 
 
