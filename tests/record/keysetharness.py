@@ -70,7 +70,8 @@ def check_list(
     refused = env.client.get(path, params=query | {"nextPageToken": token}, headers=headers)
     assert_problem(refused, 400)
     assert pointers(refused) == {"/query/nextPageToken"}
-    garbled = query | {"nextPageToken": first.headers[TOKEN_HEADER] + "x"}
+    one = env.client.get(path, params=query | {"perPage": "1"}, headers=headers)
+    garbled = query | {"nextPageToken": one.headers[TOKEN_HEADER] + "x"}
     assert env.client.get(path, params=garbled, headers=headers).status_code == 400
     return everything
 
