@@ -17,6 +17,7 @@ from foodtrace.inspection.rules import dynamic_face
 from foodtrace.inspection.schemas import InspectionResult
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, register_type
+from foodtrace.store.keyset import ascending
 from foodtrace.trace.entry import Entry
 
 DEFINE_TYPE = "grid.define"
@@ -94,14 +95,12 @@ def grid_of(session: Session, party_id: str) -> Grid | None:
     return session.get(Grid, member.grid_id) if member is not None else None
 
 
-def members(session: Session, grid_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(GridMember.party_id)
-            .where(GridMember.grid_id == grid_id)
-            .order_by(GridMember.party_id)
-        )
-    )
+def members(
+    session: Session, grid_id: str, *, after: str | None = None, limit: int | None = None
+) -> list[str]:
+    """A grid's businesses by party id; ``after``/``limit``: one keyset page."""
+    stmt = select(GridMember.party_id).where(GridMember.grid_id == grid_id)
+    return list(session.scalars(ascending(stmt, GridMember.party_id, after, limit)))
 
 
 def members_of(session: Session, grid_ids: Collection[str]) -> list[str]:
@@ -149,10 +148,18 @@ def get_grid(session: Session, grid_id: str) -> GridOut | None:
     return next((g for g in list_grids(session) if g.grid_id == grid_id), None)
 
 
-def businesses(session: Session, grid_id: str, today: date) -> list[GridBusinessOut]:
+def businesses(
+    session: Session,
+    grid_id: str,
+    today: date,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[GridBusinessOut]:
     """A grid's businesses with their current grade and latest visit's face (the
-    inspector's "my grid" list)."""
-    ids = members(session, grid_id)
+    inspector's "my grid" list), by party id; ``after``/``limit``: one keyset page (the
+    API's), grades and visits read for that page only."""
+    ids = members(session, grid_id, after=after, limit=limit)
     grades = current(session, today, ids)
     last = {pid: (on, result) for pid, on, result, _ in last_visits(session, today, ids)}
     parties = {
