@@ -114,14 +114,21 @@ def members_of(session: Session, grid_ids: Collection[str]) -> list[str]:
     )
 
 
-def list_grids(session: Session, *, person: str | None = None) -> list[GridOut]:
-    """Every grid, or those ``person`` is officer, grid worker or station head of."""
-    query = select(Grid).order_by(Grid.grid_id)
+def list_grids(
+    session: Session,
+    *,
+    person: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[GridOut]:
+    """Every grid, or those ``person`` is officer, grid worker or station head of, by grid
+    id; ``after``/``limit``: one keyset page (the API's)."""
+    query = select(Grid)
     if person is not None:
         query = query.where(
             (Grid.officer == person) | (Grid.grid_worker == person) | (Grid.station_head == person)
         )
-    found = list(session.scalars(query))
+    found = list(session.scalars(ascending(query, Grid.grid_id, after, limit)))
     counts = dict(  # counted for the grids listed only (a person's one or two)
         session.execute(
             select(GridMember.grid_id, func.count())

@@ -91,8 +91,14 @@ def router(_: Settings) -> APIRouter:
         response: Response,
         mine: bool = False,
     ) -> Any:
-        grids = service.list_grids(session, person=principal.party_id if mine else None)
-        return page.slice(response, grids, lambda g: g.grid_id)
+        after = page.after_key(TEXT)
+        grids = service.list_grids(
+            session,
+            person=principal.party_id if mine else None,
+            after=None if after is None else after[0],
+            limit=page.fetch,
+        )
+        return page.keyed(response, grids, lambda g: g.grid_id)
 
     def _grid(session: SessionDep, grid_id: str) -> Grid:
         grid = session.get(Grid, grid_id)

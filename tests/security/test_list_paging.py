@@ -266,6 +266,7 @@ KEYSET_READ: dict[str, list[Any]] = {
     "/api/v1/parties/{party_id}/tokens": [0],
     "/api/v1/prefixes": [""],  # in prefix order; every prefix sorts after ""
     # newest listing first by (since, party id): every row is before the last possible day
+    "/api/v1/grids": [""],  # by grid id
     "/api/v1/grids/{grid_id}/businesses": [""],  # by party id
     "/api/v1/lists/black": ["9999-12-31", ""],
     "/api/v1/lists/red": ["9999-12-31", ""],
