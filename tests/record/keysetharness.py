@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
-from recordharness import Env, assert_problem, pointers
+from fastapi.testclient import TestClient
+from recordharness import assert_problem, pointers
 from sqlalchemy import event
 
 from foodtrace.api.paging import TOKEN_HEADER, encode_token
 from foodtrace.config import LIST_MAX_PER_PAGE
+
+
+class Env(Protocol):
+    """Anything with the app's test client (the record harness's Env, the EPCIS repository)."""
+
+    @property
+    def client(self) -> TestClient: ...
 
 
 def walk(

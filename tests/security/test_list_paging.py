@@ -271,6 +271,9 @@ KEYSET_READ: dict[str, list[Any]] = {
     "/api/v1/lists/black": ["9999-12-31", ""],
     "/api/v1/lists/red": ["9999-12-31", ""],
     "/api/v1/masterdata": ["", ""],  # by (kind, id); every kind sorts after ""
+    "/epcis/queries": [""],  # by name
+    # oldest first by (created_at, id): every row was created after year 1
+    "/epcis/queries/{queryName}/subscriptions": ["0001-01-01T00:00:00+00:00", ""],
 }
 
 
