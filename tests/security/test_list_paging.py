@@ -44,6 +44,7 @@ ACTOR = {
 MULTI_PAGE = {
     "/api/v1/alerts",
     "/api/v1/complaints",
+    "/api/v1/complaints-owned",
     "/api/v1/grids",
     "/api/v1/grids/{grid_id}/businesses",
     "/api/v1/lists/black",
@@ -131,6 +132,12 @@ def _more_rows(w: World) -> None:
     shops = {"grid_id": "matrix-grid", "party_ids": [w.party_ids["retailer"]]}
     r = w.client.post("/api/v1/grids/matrix-grid/businesses", json=shops, headers=regulator)
     assert r.status_code == 201, r.text
+    complaint = {
+        "merchant_id": w.party_ids["retailer"],
+        "category": "hygiene",
+        "description": "网格",
+    }
+    assert w.client.post("/api/v1/complaints", json=complaint).status_code == 201  # routed
     # a second party on the red list (a grade) and two on the black (serious penalties)
     today = local_day().isoformat()
     grade = {"party_id": w.party_ids["farm2"], "grade": "A", "effective_on": today}
@@ -266,6 +273,8 @@ KEYSET_READ: dict[str, list[Any]] = {
     "/api/v1/parties/{party_id}/tokens": [0],
     "/api/v1/prefixes": [""],  # in prefix order; every prefix sorts after ""
     # newest listing first by (since, party id): every row is before the last possible day
+    # newest first by (received_at, tracking number): every row was received before 9999
+    "/api/v1/complaints-owned": ["9999-12-31T00:00:00+00:00", ""],
     "/api/v1/grids": [""],  # by grid id
     "/api/v1/grids/{grid_id}/businesses": [""],  # by party id
     "/api/v1/lists/black": ["9999-12-31", ""],
