@@ -85,14 +85,15 @@ def check_list(
 
 
 @contextmanager
-def statements(env: Env) -> Iterator[list[str]]:
-    """The SQL the app sends while the block runs (to check a list reads one page)."""
+def statements(env: Env, engine: Any = None) -> Iterator[list[str]]:
+    """The SQL the app (or ``engine``) sends while the block runs (to check a list reads
+    one page)."""
     seen: list[str] = []
 
     def record(*args: Any) -> None:
         seen.append(args[2])
 
-    engine = env.client.app.state.engine
+    engine = engine if engine is not None else env.client.app.state.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
