@@ -55,10 +55,11 @@ def _listed(
     reasons = select(current.c.party_id, current.c.effective_on.label("on")).where(
         current.c.grade.in_(sorted(wanted))
     )
-    every = reasons.subquery()
     if kind is ListKind.BLACK:
         penalties = select(Penalty.party_id, Penalty.decided_on).where(_serious(today, months))
         every = union_all(reasons, penalties).subquery()
+    else:
+        every = reasons.subquery()
     listed = (
         select(every.c.party_id, func.min(every.c.on).label("since"))
         .group_by(every.c.party_id)
