@@ -65,12 +65,14 @@ def seed() -> tuple[dict[str, str], str]:
 def app():  # type: ignore[no-untyped-def]
     """uvicorn factory: the real app on the seeded demo."""
     from foodtrace.api.app import create_app
-    from foodtrace.api.worker import tune_interpreter
+    from foodtrace.api.worker import settle_heap, tune_interpreter
     from foodtrace.demo import demo_settings
 
     settings = demo_settings(DATA, PORT)
     tune_interpreter(settings)  # as `foodtrace serve` and the worker factory do
-    return create_app(settings)
+    app = create_app(settings)
+    settle_heap()
+    return app
 
 
 def serve() -> subprocess.Popen[bytes]:

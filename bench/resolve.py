@@ -322,11 +322,17 @@ def fill_read_model(data_dir: Path, files: dict[str, Path], lots: int) -> dict[s
 
 
 def foodtrace_app():  # type: ignore[no-untyped-def]
-    """uvicorn factory: the real app on the seeded data (FOODTRACE_BENCH_DIR)."""
+    """uvicorn factory: the real app on the seeded data (FOODTRACE_BENCH_DIR), with the
+    interpreter tuned and the heap settled as ``foodtrace serve`` does."""
     from foodtrace.api.app import create_app
+    from foodtrace.api.worker import settle_heap, tune_interpreter
     from foodtrace.demo import demo_settings
 
-    return create_app(demo_settings(Path(os.environ["FOODTRACE_BENCH_DIR"]), PORT_APP))
+    settings = demo_settings(Path(os.environ["FOODTRACE_BENCH_DIR"]), PORT_APP)
+    tune_interpreter(settings)
+    app = create_app(settings)
+    settle_heap()
+    return app
 
 
 def constant_app():  # type: ignore[no-untyped-def]

@@ -8,7 +8,8 @@ visits, complaints, grades). Serving: the real app under uvicorn on 127.0.0.1 in
 subprocess, one worker, and the bare FastAPI app (one route returning a constant) the same
 way, in the same run (``bench/resolve.py``'s ``serve``). The benchmark logs in as the first
 grid's officer through ``POST /workbench/login`` (with the form's CSRF token) and sends the
-session cookie with every request. Load: ``wrk -t1 -c<connections> -d<duration>s --latency``
+session cookie with every request; the 扫街纳管 page, a regulator's, with the demo
+regulator's session. Load: ``wrk -t1 -c<connections> -d<duration>s --latency``
 per page after a 2 s warm-up. The target is p99 <= 50 ms per page; a page with no successful
 request, or any non-2xx/3xx response or socket error, fails whatever its latency.
 """
@@ -39,17 +40,19 @@ PAGES = (
     ("alerts               /workbench/alerts", "/workbench/alerts"),
     ("complaints           /workbench/complaints", "/workbench/complaints"),
 )
+REGULATOR_PAGES = (("扫街纳管 form + latest /workbench/street", "/workbench/street"),)
 
 
-def seed(reseed: bool) -> str:
-    """The demo city's data dir, seeded once; the officer's token."""
+def seed(reseed: bool) -> tuple[str, str]:
+    """The demo city's data dir, seeded once; the officer's and the regulator's tokens."""
     from foodtrace.demo import prepare
 
     if reseed and DATA.exists():
         shutil.rmtree(DATA)
     prepare(DATA, PORT_APP)
     state = json.loads((DATA / "demo.json").read_text("utf-8"))
-    return str(next(iter(state["workbench"].values())))
+    regulator = next(t for who, t in state["tokens"].items() if who.endswith("(regulator)"))
+    return str(next(iter(state["workbench"].values()))), str(regulator)
 
 
 def login(base: str, token: str) -> str:
@@ -85,7 +88,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()
-    token = seed(args.reseed)
+    token, regulator = seed(args.reseed)
     results: list[Result] = []
     const = serve("constant_app", PORT_CONST, DATA)
     try:
@@ -102,6 +105,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{PORT_APP}"
         cookie = login(base, token)
         for name, path in PAGES:
+            results.append(run(name, base + path, args.duration, args.connections, cookie))
+        cookie = login(base, regulator)
+        for name, path in REGULATOR_PAGES:
             results.append(run(name, base + path, args.duration, args.connections, cookie))
     finally:
         stop(app)

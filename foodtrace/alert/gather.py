@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from foodtrace.alert.rules import (
+    EXPIRY_HORIZON,
     TEMPERATURE_WINDOW,
     Alert,
     Kind,
@@ -46,36 +49,65 @@ InspectionAlerts = Callable[[Session, date, Parties], list[Alert]]
 """The inspection alerts of a day for some businesses (:func:`inspection_alerts`)."""
 
 
-def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Alert | None]:
-    today = local_day(today_)
-    licences = select(Licence.number, Licence.holder, Licence.valid_until).where(
-        Licence.revoked_on.is_(None)
+def _in(column: Any, scoped: bool) -> Any:
+    """``column IN :only`` (one expanding parameter, bound at execution: building it does not
+    coerce a grid's ids one by one), or no condition for all businesses."""
+    return column.in_(bindparam("only", expanding=True)) if scoped else true()
+
+
+def _rows(session: Session, query: Any, only: Parties, **params: Any) -> Iterable[Any]:
+    """Rows of a Core query of columns, on the session's connection (no ORM round)."""
+    return session.connection().execute(
+        query, {**params, **({} if only is None else {"only": only})}
     )
-    if only is not None:
-        licences = licences.where(Licence.holder.in_(only))
-    for number, holder, until in session.execute(licences):
-        yield expiry((Kind.LICENCE_EXPIRING, Kind.LICENCE_EXPIRED), holder, number, until, today)
-    h = HealthCertificate
-    certificates = select(h.certificate_number, h.employer, h.valid_until)
-    if only is not None:
-        certificates = certificates.where(h.employer.in_(only))
-    for number, employer, until in session.execute(certificates):
-        yield expiry(
-            (Kind.CERTIFICATE_EXPIRING, Kind.CERTIFICATE_EXPIRED), employer, number, until, today
+
+
+def _licences(session: Session, today_: datetime, only: Parties) -> Iterable[Alert | None]:
+    """Licences and health certificates expired or expiring within the horizon, in one
+    query: those valid beyond it are not read."""
+    today = local_day(today_)
+    query = _expiring(only is not None)
+    for licence, number, holder, until in _rows(
+        session, query, only, horizon=today + EXPIRY_HORIZON
+    ):
+        kinds = (
+            (Kind.LICENCE_EXPIRING, Kind.LICENCE_EXPIRED)
+            if licence
+            else (Kind.CERTIFICATE_EXPIRING, Kind.CERTIFICATE_EXPIRED)
         )
+        yield expiry(kinds, holder, number, until, today)
+
+
+@cache
+def _expiring(scoped: bool) -> Any:
+    lic, h = Licence, HealthCertificate
+    licences = select(
+        literal(True).label("licence"), lic.number, lic.holder, lic.valid_until
+    ).where(
+        lic.revoked_on.is_(None), lic.valid_until <= bindparam("horizon"), _in(lic.holder, scoped)
+    )
+    certificates = select(literal(False), h.certificate_number, h.employer, h.valid_until).where(
+        h.valid_until <= bindparam("horizon"), _in(h.employer, scoped)
+    )
+    return union_all(licences, certificates)
+
+
+@cache
+def _readings(scoped: bool) -> Any:
+    e, s = EpcisEvent, EpcisSensorReading
+    return (
+        select(e.author, e.event_id, e.event_time, s.value, s.uom, s.type)
+        .join(s, s.event_pk == e.id)
+        .where(e.event_time >= bindparam("since"), s.value.is_not(None), _in(e.author, scoped))
+    )
 
 
 def _temperatures(session: Session, now: datetime, only: Parties) -> Iterable[Alert | None]:
-    e, s = EpcisEvent, EpcisSensorReading
-    query = (
-        select(e.author, e.event_id, e.event_time, s.value, s.uom, s.type)
-        .join(s, s.event_pk == e.id)
-        .where(e.event_time >= now - TEMPERATURE_WINDOW, s.value.is_not(None))
-    )
-    if only is not None:
-        query = query.where(e.author.in_(only))
+    query = _readings(only is not None)
     cfg: ResolverSettings | None = None  # read from the environment only if there are readings
-    for author, event_id, at, value, uom, kind in session.execute(query):
+    for author, event_id, at, value, uom, kind in _rows(
+        session, query, only, since=now - TEMPERATURE_WINDOW
+    ):
         cfg = cfg or ResolverSettings()
         if kind.rsplit("-", 1)[-1].rsplit("/", 1)[-1].removeprefix("gs1:") != "Temperature":
             continue
@@ -86,15 +118,12 @@ def _temperatures(session: Session, now: datetime, only: Parties) -> Iterable[Al
             yield Alert(Kind.TEMPERATURE_EXCURSION, author, event_id or "", why, utc(at))
 
 
-def _clones(session: Session, only: Parties) -> Iterable[Alert]:
+def _clones(session: Session, only: Parties, merchants: dict[str, str]) -> Iterable[Alert]:
     found = suspects(session)
     if not found:
         return
-    products = select(Product.gtin, Product.producer)
-    if only is not None:
-        products = products.where(Product.producer.in_(only))
-    producers = dict(session.execute(products).all())
-    merchants = _merchant_ids(session, only)
+    products = select(Product.gtin, Product.producer).where(_in(Product.producer, only is not None))
+    producers = {gtin: producer for gtin, producer in _rows(session, products, only)}
     for s in found:
         # code_text is the merchant id, or the GS1 element string "(01)<GTIN>(10|21)…"
         if s.code_text.startswith("(01)"):
@@ -107,33 +136,46 @@ def _clones(session: Session, only: Parties) -> Iterable[Alert]:
 def _merchant_ids(session: Session, only: Parties) -> dict[str, str]:
     """Party id by party id and by 统一社会信用代码 (a merchant code may name either)."""
     out: dict[str, str] = {}
-    query = select(Party.party_id, Party.credit_code)
-    if only is not None:
-        query = query.where(Party.party_id.in_(only))
-    for pid, code in session.execute(query):
+    for pid, code in _rows(session, _merchants(only is not None), only):
         out[pid] = pid
         if code:
             out[code] = pid
     return out
 
 
-def _complaints(session: Session, now: datetime, clocks: Clocks, only: Parties) -> Iterable[Alert]:
-    merchants = _merchant_ids(session, only)
-    query = select(Complaint).where(Complaint.feedback_at.is_(None))
-    if only is not None:  # a complaint names its merchant by party id or by credit code
-        query = query.where(Complaint.merchant_id.in_(list(merchants)))
-    for row in session.scalars(query):
-        received = utc(row.received_at)
+@cache
+def _merchants(scoped: bool) -> Any:
+    return select(Party.party_id, Party.credit_code).where(_in(Party.party_id, scoped))
+
+
+@cache
+def _open_complaints(scoped: bool) -> Any:
+    c = Complaint
+    query = select(c.tracking_number, c.merchant_id, c.received_at, c.responded_at).where(
+        c.feedback_at.is_(None)
+    )
+    if scoped:  # a complaint names its merchant by party id or by credit code
+        query = query.where(c.merchant_id.in_(bindparam("merchants", expanding=True)))
+    return query
+
+
+def _complaints(
+    session: Session, now: datetime, clocks: Clocks, only: Parties, merchants: dict[str, str]
+) -> Iterable[Alert]:
+    query = _open_complaints(only is not None)
+    params = {} if only is None else {"merchants": list(merchants)}
+    for number, merchant, received_at, responded_at in _rows(session, query, None, **params):
+        received = utc(received_at)
         assert received is not None
         d = deadlines(
             received,
-            utc(row.responded_at),
+            utc(responded_at),
             None,
             now,
             response=clocks.response,
             feedback=clocks.feedback,
         )
-        if d.response_overdue and row.responded_at is None:
+        if d.response_overdue and responded_at is None:
             stage, due = "response", d.response_due
         elif d.feedback_overdue:
             stage, due = "feedback", d.feedback_due
@@ -141,8 +183,8 @@ def _complaints(session: Session, now: datetime, clocks: Clocks, only: Parties) 
             continue
         yield Alert(
             Kind.COMPLAINT_OVERDUE,
-            merchants.get(row.merchant_id),
-            row.tracking_number,
+            merchants.get(merchant),
+            number,
             f"{stage} was due at {due.isoformat(timespec='minutes')}",
             due,
         )
@@ -207,11 +249,12 @@ def alerts(
     rows, not the district's). ``inspections``: where the inspection alerts come from
     (:func:`inspection_alerts`, or a kept copy of it)."""
     only = None if party_ids is None else sorted(set(party_ids))
+    merchants = _merchant_ids(session, only)  # for the clone suspects and the complaints
     found: list[Alert | None] = [
         *_licences(session, now, only),
         *_temperatures(session, now, only),
-        *_clones(session, only),
-        *_complaints(session, now, Clocks.of(settings), only),
+        *_clones(session, only, merchants),
+        *_complaints(session, now, Clocks.of(settings), only, merchants),
         *inspections(session, local_day(now), only),
         *_recalls(session, now, settings, only),
     ]

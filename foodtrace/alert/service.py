@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from foodtrace.alert import gather, rules
@@ -24,7 +26,6 @@ from foodtrace.auth.models import Principal, Role
 from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.grid.models import GridMember
-from foodtrace.grid.service import members_of
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, missing, register_type
 from foodtrace.record.service import submit
@@ -60,11 +61,20 @@ register_type(
 )
 
 
-def _grids(session: Session, party_ids: Collection[str] | None) -> dict[str, str]:
+@cache
+def _members(by: str | None) -> Any:
     query = select(GridMember.party_id, GridMember.grid_id)
-    if party_ids is not None:
-        query = query.where(GridMember.party_id.in_(list(party_ids)))
-    return dict(session.execute(query).all())
+    if by is not None:
+        query = query.where(getattr(GridMember, by).in_(bindparam("ids", expanding=True)))
+    return query
+
+
+def _grids(session: Session, by: str, ids: Collection[str] | None) -> dict[str, str]:
+    """Grid by business, of the members whose ``by`` column (``grid_id`` or ``party_id``) is
+    in ``ids`` (all when None)."""
+    query = _members(None if ids is None else by)
+    rows = session.connection().execute(query, {} if ids is None else {"ids": list(ids)})
+    return dict(rows.all())
 
 
 def _out(a: Alert, grids: dict[str, str]) -> AlertOut:
@@ -92,12 +102,14 @@ def list_alerts(
     """Every open alert, or those of one grid's (or some grids') businesses, one business,
     some kinds. A grid or a business narrows every source's query, not the answer only."""
     wanted = set(grid_ids or ()) | ({grid_id} if grid_id is not None else set())
-    parties: list[str] | None = None
-    if wanted or grid_ids is not None:
-        parties = members_of(session, wanted)
+    by_grid = bool(wanted) or grid_ids is not None
+    # the grids' businesses and their grid in one query
+    grids = _grids(session, "grid_id", sorted(wanted)) if by_grid else {}
+    parties: list[str] | None = sorted(grids) if by_grid else None
     if party_id is not None:
         parties = [party_id] if parties is None or party_id in parties else []
-    grids = _grids(session, parties)
+    if not by_grid:
+        grids = _grids(session, "party_id", parties)
     out = []
     for a in gather.alerts(session, settings, now, parties, inspections):
         if kinds is not None and a.kind not in kinds:

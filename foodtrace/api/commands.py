@@ -35,7 +35,7 @@ def serve(
     import uvicorn
 
     from foodtrace.api.app import create_app
-    from foodtrace.api.worker import tune_interpreter
+    from foodtrace.api.worker import settle_heap, tune_interpreter
     from foodtrace.store.db import migrate
 
     settings = Settings()
@@ -54,6 +54,7 @@ def serve(
         engine.dispose()
     tune_interpreter(settings)
     app = create_app(settings, run_anchorer=anchor)
+    settle_heap()
     configure_logging("INFO")  # JSON lines; uvicorn keeps our handler (log_config=None)
     uvicorn.run(
         app,
@@ -90,7 +91,7 @@ def demo(
     import uvicorn
 
     from foodtrace.api.app import create_app
-    from foodtrace.api.worker import tune_interpreter
+    from foodtrace.api.worker import settle_heap, tune_interpreter
     from foodtrace.witness import demo as demo_witness
 
     settings = demo_witness.configure(demo_settings(data_dir, port))
@@ -98,6 +99,7 @@ def demo(
     tune_interpreter(settings)
     app = create_app(settings, run_anchorer=True)
     demo_witness.mount(app, settings)
+    settle_heap()
     configure_logging("INFO")
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, http="httptools", loop="uvloop")
 

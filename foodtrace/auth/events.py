@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from foodtrace.auth import service
 from foodtrace.auth.models import ApiToken, EnrolmentCode, Role
-from foodtrace.record.registry import missing, register_type
+from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.trace.entry import Entry
 
 ENTRY_TYPE = "token.event"
@@ -71,8 +72,19 @@ def event_body(
 
 
 def project_token_event(session: Session, _index: int, entry: Entry) -> None:
-    """The credential an event names must exist and belong to its party: the log cannot
-    be made to tell of changes that never happened."""
+    """Check the event, then make its change, in the log's transaction (under a plain
+    :class:`~foodtrace.store.log.MerkleLog` and under the sequencer alike): a token becomes
+    live, a rotation's old token dies and an enrolment code is used up only together with
+    the entry that tells of it. Times are the entry's ``issued_at``, so a replay of the log
+    (:mod:`foodtrace.auth.rebuild`) sets the same ones.
+
+    The credentials an event names must exist and belong to its party (the log cannot be
+    made to tell of changes that never happened), and every change is a guarded UPDATE: a
+    token withdrawn before its event came in, a rotation of a token revoked meanwhile, or a
+    code another enrolment used first refuses the entry, so of two racing requests one wins.
+    A revocation was made at once by the flow; here it is made again, a no-op live, so that a
+    replay revokes too.
+    """
     body = TokenEventBody.model_validate(entry.body)
     tokens = {"token_id": body.token_id, "replaces": body.replaces}
     rows: list[tuple[str, int, ApiToken | EnrolmentCode | None]] = [
@@ -85,6 +97,28 @@ def project_token_event(session: Session, _index: int, entry: Entry) -> None:
     for field, ident, row in rows:
         if row is None or row.party_id != body.party_id:
             raise missing(field, f"party {body.party_id} has no such credential {ident}")
+    _apply(session, body, entry.issued_datetime())
+
+
+_CREATES = frozenset({TokenAction.ISSUE, TokenAction.ROTATE, TokenAction.ENROL})
+
+
+def _apply(session: Session, body: TokenEventBody, at: datetime) -> None:
+    if body.action in _CREATES:
+        if body.token_id is None:
+            raise missing("token_id", f"a {body.action.value} event names the token it creates")
+        if not service.activate(session, body.token_id, at):
+            raise conflict("token_id", f"token {body.token_id} is active or withdrawn already")
+    replaced = body.replaces if body.action is TokenAction.ROTATE else None
+    if replaced is not None and not service.revoke(session, replaced, now=at):
+        raise conflict("replaces", f"token {replaced} is revoked already")
+    if body.action is TokenAction.ENROL:
+        if body.code_id is None:
+            raise missing("code_id", "an enrolment event names the code it used")
+        if not service.use_enrolment_code(session, body.code_id, at):
+            raise conflict("code_id", f"enrolment code {body.code_id} is used or superseded")
+    if body.action is TokenAction.REVOKE and body.token_id is not None:
+        service.revoke(session, body.token_id, now=at)
 
 
 register_type(

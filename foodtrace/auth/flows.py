@@ -1,11 +1,14 @@
 """The token lifecycle as workflows: who may change which credential, the change, and its
 ``token.event`` entry in the log.
 
-A party manages its own tokens; a regulator manages anyone's. Each change is committed
-first, then logged by the platform's key. Should the log refuse the entry, the new token or
-code is revoked again (nothing unlogged stays usable), a rotation's old token is restored,
-and the error propagates; a revocation asked for stands even then, because a credential that
-should be dead must stay dead.
+A party manages its own tokens; a regulator manages anyone's, and the platform's key logs
+each change. A new token is written inactive and made live by its event's projector, in the
+log's transaction, which also revokes the token a rotation replaces and uses up the code an
+enrolment trades: without its entry, nothing is live and nothing is half done. Should the
+log refuse the entry, the new token is withdrawn (never to come alive) and the error
+propagates. A revocation is made at once, before its entry, and stands even if the log
+refuses, because a credential that should be dead must stay dead. An enrolment code is still
+committed before its entry and revoked again if the log refuses it.
 """
 
 from __future__ import annotations
@@ -222,25 +225,45 @@ def withdraw_code(logger: Logger, pending: PendingCode) -> bool:
     return True
 
 
+def _withdrawn(logger: Logger, token_id: int) -> bool:
+    """Withdraw the new token of a group the log did not take, so that its entry cannot make
+    it live later (a sequencer that integrates it after the worker gave up waiting); False
+    if it is live already: the group was integrated after all. If even the withdrawal fails
+    (the database is gone), the token stays inactive: True, the error is the caller's."""
+    try:
+        with logger.writing() as session:
+            if service.withdraw(session, token_id):
+                return True
+            row = session.get(ApiToken, token_id)
+            return row is None or row.activated_at is None
+    except SQLAlchemyError as exc:
+        _log.warning("token %s of a refused group not withdrawn: %s", token_id, exc)
+        return True
+
+
 def _logged_token(
     logger: Logger,
     make: Callable[[Session], tuple[service.IssuedToken, list[dict[str, object]]]],
-    undo: Callable[[Session], None] | None = None,
+    refused: Callable[[Session, BaseException], None] | None = None,
     extra: Sequence[Entry] = (),
     where: Where | None = None,
 ) -> NewToken:
-    """Make a token (and its event bodies) in one transaction, then log them with ``extra``
-    in one group; if the log refuses, revoke the token (and ``undo`` whatever else was
-    changed) before re-raising."""
+    """Make an inactive token (and its event bodies) in one transaction, then log them with
+    ``extra`` in one group: the events' projector makes the token live (and the rest of the
+    change) in the log's transaction. If the log refuses, the token is withdrawn and
+    ``refused`` may name the refusal in the flow's terms (raise) before it propagates; a
+    group integrated despite the error (the answer was lost, not the entries) succeeds."""
     with logger.writing() as session:
         issued, bodies = make(session)
     try:
         logger.append([*logger.entries(bodies), *extra], where)
-    except BaseException:
-        with logger.writing() as session:
-            service.revoke(session, issued.row.id)
-            if undo is not None:
-                undo(session)
+    except BaseException as exc:
+        if not _withdrawn(logger, issued.row.id) and isinstance(exc, Exception):
+            _log.warning("token %s was logged despite %s", issued.row.id, type(exc).__name__)
+            return NewToken(issued.row, issued.secret)
+        if refused is not None:
+            with logger.sessions() as session:
+                refused(session, exc)
         raise
     return NewToken(issued.row, issued.secret)
 
@@ -264,6 +287,11 @@ def issue(
     return _logged_token(logger, make)
 
 
+def _revoked(session: Session, token_id: int) -> bool:
+    row = session.get(ApiToken, token_id)
+    return row is not None and row.revoked_at is not None
+
+
 def rotate(
     logger: Logger,
     principal: Principal | None,
@@ -271,7 +299,8 @@ def rotate(
     token_id: int,
     name: str | None = None,
 ) -> NewToken:
-    """A new token for the same party and purpose; the old one is revoked at once."""
+    """A new token for the same party and purpose; the old one is revoked, by the logged
+    event that makes the new one live (so a failed rotation leaves the old one working)."""
     may_manage(principal, party_id)
     ttl = timedelta(days=logger.settings.token_ttl_days)
 
@@ -281,28 +310,34 @@ def rotate(
             raise AlreadyRevoked(f"token {token_id} is already revoked")
         role = role_for_party_kind(_party(session, party_id).kind)
         issued = service.new_token(session, party_id, role, name or old.name, ttl=ttl)
-        service.revoke(session, token_id)
         body = event_body(
             TokenAction.ROTATE, party_id, _by(principal), token=issued.row, replaces=token_id
         )
         return issued, [body]
 
-    def undo(session: Session) -> None:
-        old = session.get(ApiToken, token_id)
-        if old is not None:
-            old.revoked_at = None  # the rotation did not happen: the old token stays live
+    def refused(session: Session, exc: BaseException) -> None:
+        if _revoked(session, token_id):  # revoked, or rotated, by a request that came first
+            raise AlreadyRevoked(f"token {token_id} is already revoked") from exc
 
-    return _logged_token(logger, make, undo)
+    return _logged_token(logger, make, refused)
 
 
 def revoke(logger: Logger, principal: Principal | None, party_id: str, token_id: int) -> None:
+    """Revoke at once, then log it: a credential that should be dead stays dead even if the
+    log refuses (the event's projector revokes again, for a replay of the log, at the
+    entry's time, which is why the entry is signed first)."""
     may_manage(principal, party_id)
-    with logger.writing() as session:
+    with logger.sessions() as session:
         row = _token_of(session, party_id, token_id)
-        if not service.revoke(session, token_id):
+        if row.revoked_at is not None:
             raise AlreadyRevoked(f"token {token_id} is already revoked")
         body = event_body(TokenAction.REVOKE, party_id, _by(principal), token=row)
-    logger.append(logger.entries([body]))
+    entries = logger.entries([body])
+    with logger.writing() as session:
+        at = entries[0].issued_datetime()
+        if not service.revoke(session, token_id, party_id=party_id, now=at):
+            raise AlreadyRevoked(f"token {token_id} is already revoked")
+    logger.append(entries)
 
 
 def enrol(
@@ -314,30 +349,32 @@ def enrol(
 ) -> tuple[NewToken, str | None]:
     """Exchange ``party_id``'s enrolment code for its own token, registering
     ``public_key`` (a key the party generated itself) in the same logged group; the token
-    and the key's id. Refused codes raise :class:`InvalidEnrolmentCode`; if the group is
-    refused (the key is already registered, say), the code may be used again."""
+    and the key's id. The code is used up by the logged event, which refuses a code another
+    enrolment used first: of two racing with one code, one gets a token. Refused codes
+    raise :class:`InvalidEnrolmentCode`; if the group is refused for another reason (the
+    key is already registered, say), the code may be used again."""
     ttl = timedelta(days=logger.settings.token_ttl_days)
     used: list[int] = []
 
     def make(session: Session) -> tuple[service.IssuedToken, list[dict[str, object]]]:
         party = session.get(Party, party_id)
-        redeemed = service.redeem_enrolment_code(session, party_id, code)
-        if party is None or redeemed is None:
+        live = service.live_enrolment_code(session, party_id, code)
+        if party is None or live is None:
             raise InvalidEnrolmentCode("the enrolment code is unknown, used or expired")
-        used.append(redeemed.id)
+        used.append(live.id)
         role = role_for_party_kind(party.kind)
         issued = service.new_token(session, party_id, role, name, ttl=ttl)
-        body = event_body(TokenAction.ENROL, party_id, party_id, token=issued.row, code=redeemed)
+        body = event_body(TokenAction.ENROL, party_id, party_id, token=issued.row, code=live)
         return issued, [body]
 
-    def undo(session: Session) -> None:
+    def refused(session: Session, exc: BaseException) -> None:
         row = session.get(EnrolmentCode, used[0])
-        if row is not None:
-            row.used_at = None
+        if row is None or row.used_at is not None or row.revoked_at is not None:
+            raise InvalidEnrolmentCode("the enrolment code is unknown, used or expired") from exc
 
     if public_key is None:
-        return _logged_token(logger, make, undo), None
+        return _logged_token(logger, make, refused), None
     key = logger.sign("party.key.register", {"party_id": party_id, "public_key": public_key})
     key_id = keys.key_id(keys.public_from_b64(public_key))
     # A refused key (already registered) is reported as the request's own field.
-    return _logged_token(logger, make, undo, [key], lambda _: ""), key_id
+    return _logged_token(logger, make, refused, [key], lambda _: ""), key_id

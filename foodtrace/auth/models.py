@@ -53,6 +53,9 @@ class ApiToken(Base):
     ``party_id`` is the party's id as it appears in entries (``author``); it carries no
     foreign key so tokens do not depend on how parties are stored. ``last_used_at`` is
     refreshed at most once a minute (see :data:`foodtrace.auth.service.LAST_USED_EVERY`).
+    ``activated_at`` is set when the token's ``token.event`` is integrated into the log (by
+    its projector, in the log's transaction): until then the row exists but authenticates
+    nothing, so a token is never usable without its entry.
     """
 
     __tablename__ = "api_tokens"
@@ -70,6 +73,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class EnrolmentCode(Base):
@@ -83,8 +87,9 @@ class EnrolmentCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # When it was exchanged for a token, or superseded by a newer code: no longer usable.
+    # When it was exchanged for a token (set with the enrolment's entry): no longer usable.
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # When it was superseded by a newer code, or withdrawn: no longer usable.
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 

@@ -81,8 +81,11 @@ def new_token(
     *,
     ttl: timedelta = TOKEN_TTL,
     now: datetime | None = None,
+    active: bool = False,
 ) -> IssuedToken:
-    """Create a token for ``party_id`` with ``role``, valid for ``ttl``."""
+    """Create a token for ``party_id`` with ``role``, valid for ``ttl``: inactive (it
+    authenticates nothing) until its logged event activates it (:func:`activate`), unless
+    ``active`` (tokens of setups and tests, which are not logged)."""
     role = Role(role)
     now = _now(now)
     token = TOKEN_SCHEME + secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
@@ -94,6 +97,7 @@ def new_token(
         created_at=now,
         name=name,
         expires_at=now + ttl,
+        activated_at=now if active else None,
     )
     session.add(row)
     session.flush()
@@ -103,9 +107,10 @@ def new_token(
 def issue_token(
     session: Session, party_id: str, role: Role | str, name: str = "", *, ttl: timedelta = TOKEN_TTL
 ) -> str:
-    """Create a token and return only its plaintext (show it once): for setups and tests
-    that need no metadata. Logged changes go through :func:`foodtrace.auth.flows.issue`."""
-    return new_token(session, party_id, role, name or "unnamed", ttl=ttl).secret
+    """Create a live token and return only its plaintext (show it once): for setups and
+    tests that need no metadata nor log. Logged changes go through
+    :func:`foodtrace.auth.flows.issue`."""
+    return new_token(session, party_id, role, name or "unnamed", ttl=ttl, active=True).secret
 
 
 def _live(session: Session, token: str, now: datetime) -> ApiToken | None:
@@ -114,7 +119,9 @@ def _live(session: Session, token: str, now: datetime) -> ApiToken | None:
     digest = token_hash(token)
     candidates = session.scalars(
         select(ApiToken).where(
-            ApiToken.prefix == token[:TOKEN_PREFIX_CHARS], ApiToken.revoked_at.is_(None)
+            ApiToken.prefix == token[:TOKEN_PREFIX_CHARS],
+            ApiToken.activated_at.is_not(None),
+            ApiToken.revoked_at.is_(None),
         )
     )
     for row in candidates:
@@ -171,18 +178,52 @@ def get_token(session: Session, token_id: int) -> ApiToken | None:
     return session.get(ApiToken, token_id)
 
 
+def _changed(result: object) -> bool:
+    """Whether a guarded UPDATE changed its one row (of racing writers, one does)."""
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
 def revoke(
     session: Session, token_id: int, *, party_id: str | None = None, now: datetime | None = None
 ) -> bool:
-    """Revoke a token; True if it was live. With ``party_id``, only that party's token."""
-    row = session.get(ApiToken, token_id)
-    if row is None or row.revoked_at is not None:
-        return False
-    if party_id is not None and row.party_id != party_id:
-        return False
-    row.revoked_at = _now(now)
-    session.flush()
-    return True
+    """Revoke a token; True if it was not revoked yet. With ``party_id``, only that party's
+    token. A guarded UPDATE: of two requests revoking (or rotating) one token, one wins."""
+    guard = [ApiToken.id == token_id, ApiToken.revoked_at.is_(None)]
+    if party_id is not None:
+        guard.append(ApiToken.party_id == party_id)
+    return _changed(session.execute(update(ApiToken).where(*guard).values(revoked_at=_now(now))))
+
+
+def activate(session: Session, token_id: int, at: datetime) -> bool:
+    """Make a new token live (its event is being logged); False if it was activated already
+    or withdrawn (:func:`withdraw`) before its event came in."""
+    return _changed(
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                ApiToken.activated_at.is_(None),
+                ApiToken.revoked_at.is_(None),
+            )
+            .values(activated_at=at)
+        )
+    )
+
+
+def withdraw(session: Session, token_id: int, now: datetime | None = None) -> bool:
+    """Revoke a token whose event was not logged, so that it can never be activated by an
+    entry that comes in late; False if it is active already (its event *was* logged)."""
+    return _changed(
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                ApiToken.activated_at.is_(None),
+                ApiToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=_now(now))
+        )
+    )
 
 
 def list_tokens(
@@ -234,11 +275,12 @@ def new_enrolment_code(
     return IssuedCode(row, code)
 
 
-def redeem_enrolment_code(
+def live_enrolment_code(
     session: Session, party_id: str, code: str, now: datetime | None = None
 ) -> EnrolmentCode | None:
-    """Mark ``party_id``'s live code ``code`` used and return it; None if the code is not a
-    live one of that party (unknown, used, superseded or expired alike)."""
+    """``party_id``'s live code ``code``; None if it is not a live one of that party
+    (unknown, used, superseded or expired alike). Reads only: the code is used up by the
+    enrolment's logged event (:func:`use_enrolment_code`)."""
     if not _well_formed(code, CODE_SCHEME, _CODE_CHARS):
         return None
     now = _now(now)
@@ -252,14 +294,21 @@ def redeem_enrolment_code(
     )
     for row in rows:
         if hmac.compare_digest(row.code_hash, digest) and aware(row.expires_at) > now:
-            # Claimed with a guarded UPDATE: of two requests racing with one code, one wins.
-            claimed = session.execute(
-                update(EnrolmentCode)
-                .where(EnrolmentCode.id == row.id, EnrolmentCode.used_at.is_(None))
-                .values(used_at=now)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return None
-            session.expire(row)
             return row
     return None
+
+
+def use_enrolment_code(session: Session, code_id: int, at: datetime) -> bool:
+    """Mark a code used; False if it is used or superseded already. A guarded UPDATE: of
+    two enrolments racing with one code, one wins (the other's entry is refused)."""
+    return _changed(
+        session.execute(
+            update(EnrolmentCode)
+            .where(
+                EnrolmentCode.id == code_id,
+                EnrolmentCode.used_at.is_(None),
+                EnrolmentCode.revoked_at.is_(None),
+            )
+            .values(used_at=at)
+        )
+    )

@@ -79,7 +79,7 @@ def router(_: Settings) -> APIRouter:
         open_only: Annotated[bool, Query(alias="open")] = False,
     ) -> Any:
         after = page.after_key(TIME, TEXT)
-        found = owners.owned_page(
+        found = owners.owned_with_complaints(
             session,
             owners.Clocks.of(settings_of(request)),
             datetime.now(UTC),
@@ -89,8 +89,10 @@ def router(_: Settings) -> APIRouter:
             before=None if after is None else (after[0], after[1]),
             limit=page.fetch,
         )
-        found = page.keyed(response, found, lambda o: o[0], lambda o: o[1].tracking_number)
-        return [route for _, route in found]
+        found = page.keyed(
+            response, found, lambda o: o[1].received_at, lambda o: o[0].tracking_number
+        )
+        return [route for route, _ in found]
 
     @r.post(
         "/complaints/{tracking_number}/confirmations",

@@ -351,23 +351,24 @@ def owned(
 ) -> list[RouteOut]:
     """Routed complaints of these grids, or owned by ``person`` (officer, grid worker or
     station head), newest first."""
-    found = owned_page(session, clocks, now, grid_ids=grid_ids, person=person, open_only=open_only)
-    return [route for _, route in found]
+    found = owned_with_complaints(session, clocks, now, grid_ids, person, open_only=open_only)
+    return [route for route, _ in found]
 
 
-def owned_page(
+def owned_with_complaints(
     session: Session,
     clocks: Clocks,
     now: datetime,
-    *,
     grid_ids: list[str] | None = None,
     person: str | None = None,
+    *,
     open_only: bool = False,
     before: tuple[datetime, str] | None = None,
     limit: int | None = None,
-) -> list[tuple[datetime, RouteOut]]:
-    """:func:`owned` with each complaint's received time, newest first (ties: tracking
-    number descending); ``before``/``limit``: one keyset page (the API's) on that pair."""
+) -> list[tuple[RouteOut, Complaint]]:
+    """:func:`owned`'s routes, each with the complaint row it was read with (one query),
+    newest first (ties: tracking number descending); ``before``/``limit``: one keyset page
+    (the API's) on (received_at, tracking_number)."""
     r, c = ComplaintRoute, Complaint
     query = select(r, c).join(c, c.tracking_number == r.tracking_number)
     if grid_ids is not None:
@@ -384,7 +385,7 @@ def owned_page(
         query = query.where(pair_after(c.received_at, c.tracking_number, before, desc=True))
     query = query.order_by(c.received_at.desc(), c.tracking_number.desc())
     rows = session.execute(query if limit is None else query.limit(limit))
-    return [(complaint.received_at, _out(row, complaint, clocks, now)) for row, complaint in rows]
+    return [(_out(row, complaint, clocks, now), complaint) for row, complaint in rows]
 
 
 def dashboard(session: Session, grid: Grid, clocks: Clocks, now: datetime) -> DashboardOut:

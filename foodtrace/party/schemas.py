@@ -50,6 +50,17 @@ PublicKey = Annotated[str, AfterValidator(_public_key)]
 PartyId = Annotated[str, Field(pattern=PARTY_ID, examples=["91310115MA1K4FXX2B"])]
 
 _STRICT = ConfigDict(extra="forbid")
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+class Position(BaseModel):
+    """Where a business was found (WGS 84 degrees, as a phone reports them): not personal
+    data, but the public merchant page shows the address, not this."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    lat: float = Field(ge=-90, le=90, description="latitude, degrees north")
+    lng: float = Field(ge=-180, le=180, description="longitude, degrees east")
 
 
 class PartyBody(BaseModel):
@@ -81,6 +92,10 @@ class PartyBody(BaseModel):
     region: str | None = Field(None, max_length=100)
     grid: str | None = Field(None, max_length=100, description="网格: the inspection grid cell")
     address: str | None = Field(None, max_length=300)
+    position: Position | None = Field(None, description="where the business was found")
+    shopfront_photo: str | None = Field(
+        None, pattern=SHA256, description="SHA-256 of the shopfront photo (JPEG or PNG)"
+    )
     public_keys: list[PublicKey] = Field(default_factory=list, max_length=8)
 
 

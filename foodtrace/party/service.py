@@ -302,6 +302,8 @@ def init_regulator(
         region=region,
         grid=None,
         address=None,
+        position=None,
+        shopfront_photo=None,
         public_keys=[keys.public_to_b64(key)],
     ).model_dump(mode="json", exclude_none=True)
     keys.write_private(key_file, key)

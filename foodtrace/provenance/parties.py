@@ -75,7 +75,11 @@ def author_roles(session: Session, author: str) -> frozenset[Role]:
     if author == _platform_author():
         return frozenset({Role.REGULATOR})
     roles = session.scalars(
-        select(ApiToken.role).where(ApiToken.party_id == author, ApiToken.revoked_at.is_(None))
+        select(ApiToken.role).where(
+            ApiToken.party_id == author,
+            ApiToken.activated_at.is_not(None),
+            ApiToken.revoked_at.is_(None),
+        )
     ).all()
     return frozenset(Role(r) for r in roles)
 

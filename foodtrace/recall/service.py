@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth import Role
@@ -353,10 +353,14 @@ def list_cases(
         )
     if open_only:
         query = query.where(Recall.closed_at.is_(None))
-    if party_ids is not None:
-        named = select(RecallParty.recall_id).where(RecallParty.party_id.in_(list(party_ids)))
+    params = {}
+    if party_ids is not None:  # one expanding parameter: a grid's ids are not coerced one by one
+        named = select(RecallParty.recall_id).where(
+            RecallParty.party_id.in_(bindparam("party_ids", expanding=True))
+        )
         query = query.where(Recall.recall_id.in_(named))
-    return [case_out(session, r, now, work) for r in session.scalars(query)]
+        params["party_ids"] = list(party_ids)
+    return [case_out(session, r, now, work) for r in session.scalars(query, params)]
 
 
 def lot_recalls(session: Session, gtin: str, lot_code: str) -> list[Recall]:

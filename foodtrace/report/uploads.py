@@ -3,16 +3,19 @@ record names.
 
 Only the roles whose records name files may upload, and only the kinds those records name:
 a lab's ``report.issue`` names a PDF, an inspector's ``inspection.record`` names photos.
-Producers and regulators write no record that names a file, so they upload nothing (a
-stolen shop token cannot turn the service into free file hosting). The kind is read from
-the bytes (magic numbers), never trusted from ``Content-Type``.
+Producers write no record that names a file, so they upload nothing (a stolen shop token
+cannot turn the service into free file hosting). A regulator's ``party.register`` names at
+most its shopfront photo, so a regulator uploads only that, and only through the workbench's
+扫街纳管 form (:data:`SHOPFRONT_PHOTO_UPLOADERS`), never through ``POST /api/v1/blobs``. The
+kind is read from the bytes (magic numbers), never trusted from ``Content-Type``.
 
 A rejected upload stores nothing: every check runs before the file is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,17 +27,25 @@ from sqlalchemy.orm import Session
 from foodtrace.auth import Principal, Role
 from foodtrace.config import Settings
 from foodtrace.inspection.models import Inspection
+from foodtrace.party.models import Party
 from foodtrace.report import blobs
 from foodtrace.report.models import BlobUpload, Report
+from foodtrace.store.models import LogEntry
 
 PDF: Final = "application/pdf"
 JPEG: Final = "image/jpeg"
 PNG: Final = "image/png"
 MAGIC: Final = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
-UPLOADERS: Final[dict[Role, frozenset[str]]] = {
+IMAGES: Final = frozenset({JPEG, PNG})
+Uploaders = Mapping[Role, frozenset[str]]
+UPLOADERS: Final[Uploaders] = {
     Role.LAB: frozenset({PDF}),  # test reports
-    Role.INSPECTOR: frozenset({JPEG, PNG}),  # inspection photos
+    Role.INSPECTOR: IMAGES,  # inspection photos
 }
+"""Who may upload what through ``POST /api/v1/blobs``."""
+SHOPFRONT_PHOTO_UPLOADERS: Final[Uploaders] = {Role.REGULATOR: IMAGES}
+"""Who may upload the shopfront photo of a business registered on the street (扫街纳管):
+the regulator who registers it, an image, nothing else."""
 
 
 class UploadRefused(Exception):
@@ -53,14 +64,24 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def stored_kind(data_dir: Path, sha256: str) -> str | None:
+    """The media type of the stored file ``sha256``, or None if absent or unrecognised."""
+    try:
+        with blobs.blob_path(data_dir, sha256).open("rb") as fh:
+            return sniff(fh.read(16))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def is_pdf(data_dir: Path, sha256: str) -> bool:
     """Whether the stored file ``sha256`` exists and is a PDF (a report names only PDFs,
     whatever another role uploaded under that hash)."""
-    try:
-        with blobs.blob_path(data_dir, sha256).open("rb") as fh:
-            return sniff(fh.read(16)) == PDF
-    except (FileNotFoundError, ValueError):
-        return False
+    return stored_kind(data_dir, sha256) == PDF
+
+
+def is_image(data_dir: Path, sha256: str) -> bool:
+    """Whether the stored file ``sha256`` exists and is a JPEG or PNG (a shopfront photo)."""
+    return stored_kind(data_dir, sha256) in IMAGES
 
 
 @dataclass(frozen=True)
@@ -77,12 +98,15 @@ def accept(
     data: bytes,
     declared: str | None,
     now: datetime | None = None,
+    *,
+    uploaders: Uploaders = UPLOADERS,
 ) -> Accepted:
     """Check the upload against the role, the kind, the size and the party's quota, then
-    store it (once) and record who uploaded it. The caller commits."""
-    allowed = UPLOADERS.get(principal.role)
+    store it (once) and record who uploaded it. The caller commits. ``uploaders``: the
+    rules of the route the file comes through (the blob API's, or one form's own)."""
+    allowed = uploaders.get(principal.role)
     if allowed is None:
-        roles = ", ".join(sorted(r.value for r in UPLOADERS))
+        roles = ", ".join(sorted(r.value for r in uploaders))
         raise UploadRefused(
             403,
             "Not allowed to upload files",
@@ -145,10 +169,16 @@ def accept(
 
 
 def referenced(session: Session) -> set[str]:
-    """Every file a record names: report PDFs and inspection photos."""
+    """Every file a record names: report PDFs, inspection photos and the shopfront photos
+    of registered parties (kept in their ``party.register`` entries, read from the log)."""
     names = set(session.scalars(select(Report.pdf_sha256)))
     for photos in session.scalars(select(Inspection.photos)):
         names.update(photos or ())
+    registrations = select(LogEntry.data).join(Party, Party.entry_index == LogEntry.leaf_index)
+    for data in session.scalars(registrations):
+        photo = json.loads(bytes(data))["body"].get("shopfront_photo")
+        if photo is not None:
+            names.add(photo)
     return names
 
 

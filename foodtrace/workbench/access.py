@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Final
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from foodtrace.auth.models import Principal, Role
-from foodtrace.auth.service import aware, get_token
+from foodtrace.auth.models import ApiToken, Principal, Role
+from foodtrace.auth.service import aware
 from foodtrace.config import Settings
 from foodtrace.grid import service as grids
-from foodtrace.grid.schemas import GridOut
 from foodtrace.store.db import begin_write
 from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.workbench import session as wbsession
@@ -49,6 +48,18 @@ def secret(settings: Settings) -> bytes:
     return _secret_from(settings.resolved_workbench_key_file)
 
 
+_SESSION_CHECK: Final = select(
+    ApiToken.party_id,
+    ApiToken.role,
+    ApiToken.activated_at,
+    ApiToken.revoked_at,
+    ApiToken.expires_at,
+    select(EndedSession.nonce).where(EndedSession.nonce == bindparam("nonce")).exists(),
+).where(ApiToken.id == bindparam("token_id"))
+"""The session's token (live only once activated by its logged entry) and whether the
+session was logged out: one statement per request."""
+
+
 def principal_of(
     sessions: Callable[[], Session], s: wbsession.Session | None, now: datetime
 ) -> Principal | None:
@@ -56,15 +67,22 @@ def principal_of(
     if s is None:
         return None
     with sessions() as db:
-        row = get_token(db, s.token_id)
-        if row is None or row.revoked_at is not None or aware(row.expires_at) <= now:
-            return None
-        if row.party_id != s.party_id or row.role != s.role:
-            return None
-        if db.get(EndedSession, s.nonce) is not None:  # logged out: a copied cookie is dead
-            return None
-    role = Role(s.role)
-    return Principal(s.party_id, role, s.token_id) if role in WORKBENCH_ROLES else None
+        row = (
+            db.connection()
+            .execute(_SESSION_CHECK, {"token_id": s.token_id, "nonce": s.nonce})
+            .first()
+        )
+    if row is None:
+        return None
+    party_id, role, activated_at, revoked_at, expires_at, ended = row
+    if activated_at is None or revoked_at is not None or aware(expires_at) <= now:
+        return None
+    if party_id != s.party_id or role != s.role:
+        return None
+    if ended:  # logged out: a copied cookie is dead
+        return None
+    found = Role(s.role)
+    return Principal(s.party_id, found, s.token_id) if found in WORKBENCH_ROLES else None
 
 
 def end_session(sessions: Callable[[], Session], s: wbsession.Session, now: datetime) -> None:
@@ -78,11 +96,11 @@ def end_session(sessions: Callable[[], Session], s: wbsession.Session, now: date
             db.add(EndedSession(nonce=s.nonce, expires_at=expires, ended_at=now))
 
 
-def my_grids(db: Session, principal: Principal) -> list[GridOut]:
+def my_grids(db: Session, principal: Principal) -> list[grids.GridRef]:
     """The grids this principal works in (every grid for a regulator)."""
     if principal.role is Role.REGULATOR:
-        return grids.list_grids(db)
-    return grids.list_grids(db, person=principal.party_id)
+        return grids.grid_refs(db)
+    return grids.grid_refs(db, person=principal.party_id)
 
 
 class OutOfScope(PermissionError):

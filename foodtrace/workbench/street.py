@@ -1,13 +1,15 @@
-"""扫街纳管: registering a small business found on the street (三小场所) and printing its
-食安码 on the spot.
+"""扫街纳管: registering a small business found on the street (三小场所), with where it was
+found and a photo of its shopfront, and printing its 食安码 on the spot.
 
-A ``party.register`` is a regulator's entry, so only a regulator's session may register; the
-registration goes through the write path the API's ``POST /api/v1/parties`` uses, then the
-business is assigned to one of the regulator's grids (``grid.assign``) and gets its one-time
-enrolment code (:func:`foodtrace.auth.flows.issue_code`, as the API does). Its merchant code
-is served as a PNG label. The location is kept in the registered address (the entry has no
-field for coordinates). Photos are not taken: regulators may not upload files
-(:data:`foodtrace.report.uploads.UPLOADERS`) and ``party.register`` names none.
+A ``party.register`` is a regulator's entry, so only a regulator's session may register. The
+registration, the business's ``grid.assign`` to one of the regulator's grids and its one-time
+enrolment code are one logged group (:func:`foodtrace.party.registration.register`, as the
+API's ``POST /api/v1/parties``): stored together or not at all, so a failure can no longer
+leave a registered business in no grid or without its code. The position is the entry's
+``position`` (not part of the address, which the public merchant page shows); the photo is
+uploaded under the shopfront-photo rule (:data:`foodtrace.report.uploads.SHOPFRONT_PHOTO_UPLOADERS`,
+counted in the regulator's quota) and named by its SHA-256 in the entry. Its merchant code
+is served as a PNG label.
 """
 
 from __future__ import annotations
@@ -16,22 +18,36 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from foodtrace.api.problems import FieldProblem, Problem
-from foodtrace.auth import flows as auth_flows
+from foodtrace.api.problems import FieldProblem, Problem, problem_responses
 from foodtrace.auth.models import Principal, Role
-from foodtrace.auth.views import logger_of
+from foodtrace.auth.views import logger_of, problems
+from foodtrace.grid.models import GridMember
+from foodtrace.grid.service import ASSIGN_TYPE
 from foodtrace.labels import service as labels
+from foodtrace.party import registration
 from foodtrace.party import service as parties
-from foodtrace.record.views import sessions, settings_of, write
+from foodtrace.party.models import Party
+from foodtrace.record.views import entry_of, get_log, sessions, settings_of
+from foodtrace.report import uploads
+from foodtrace.store.models import LogEntry
 from foodtrace.trace.codes import merchant_code
 from foodtrace.workbench import access, pages
 from foodtrace.workbench.pages import HTML, INVALID, TO_LOGIN
+from foodtrace.workbench.street_forms import SMALL, form_pointer, registration_body
 from foodtrace.workbench.web import Visitor, csrf_ok, csrf_refused, page, visitor
 
-SMALL: Final = {"小餐饮": "restaurant", "小食杂": "retailer", "小作坊": "processor"}
 PNG_LABEL: Final[dict[str, Any]] = {"content": {"image/png": {}}, "description": "the label"}
+TOO_LARGE: Final[dict[str, Any]] = {
+    "description": "a photo over the size limit or the quota (the page again), or a request "
+    "body over the server's limit (problem+json)",
+    "content": {"text/html": {}, **problem_responses(413)[413]["content"]},
+}
+RECENT: Final = 10
+"""How many of the latest registrations in the regulator's grids the form lists."""
 
 
 def router(_: Any) -> APIRouter:
@@ -49,7 +65,8 @@ def router(_: Any) -> APIRouter:
 
     @r.get(
         "/street",
-        summary="扫街纳管: the form to register a small business found on the street",
+        summary="扫街纳管: the form to register a small business found on the street, and "
+        "the latest ones registered in my grids with their position and photo",
         responses={200: HTML, 303: TO_LOGIN, 403: HTML},
     )
     def street_form(request: Request) -> Response:
@@ -60,19 +77,31 @@ def router(_: Any) -> APIRouter:
 
     @r.post(
         "/street",
-        summary="扫街纳管: register the business, assign it to a grid, show its 食安码",
-        responses={200: HTML, 303: TO_LOGIN, 403: HTML, 409: HTML, 422: INVALID},
+        summary="扫街纳管: register the business with its position and shopfront photo, "
+        "assign it to a grid and show its 食安码, as one logged group",
+        responses={
+            200: HTML,
+            303: TO_LOGIN,
+            403: HTML,
+            409: HTML,
+            413: TOO_LARGE,
+            415: HTML,
+            422: INVALID,
+            **problem_responses(503, 507),
+        },
     )
     async def street_register(request: Request) -> Response:
         v = visitor(request)
-        form = await request.form(max_files=0, max_fields=10)
+        form = await request.form(max_files=1, max_fields=10)
         if not csrf_ok(request, v, form):
             return csrf_refused(request, v)
         if (refused := regulator(request, v)) is not None:
             return refused
         fields = {k: x[:300] for k, x in form.multi_items() if isinstance(x, str)}
+        upload = form.get("photo")
+        photo = await upload.read() if isinstance(upload, UploadFile) and upload.filename else None
         assert v.principal is not None
-        return await run_in_threadpool(_register, request, v, v.principal, fields)
+        return await run_in_threadpool(_register, request, v, v.principal, fields, photo)
 
     @r.get(
         "/street/{party_id}/label.png",
@@ -101,61 +130,64 @@ def router(_: Any) -> APIRouter:
 
 
 def _form(
-    request: Request, v: Visitor, form: dict[str, str], problems: list[FieldProblem], status: int
+    request: Request, v: Visitor, form: dict[str, str], found: list[FieldProblem], status: int
 ) -> Response:
     assert v.principal is not None
     with sessions(request)() as db:
         mine = access.my_grids(db, v.principal)
+        recent = [
+            (row, registration.particulars(row.data))
+            for row in db.execute(
+                select(Party.party_id, Party.name, Party.address, GridMember.grid_id, LogEntry.data)
+                .join(GridMember, GridMember.party_id == Party.party_id)
+                .join(LogEntry, LogEntry.leaf_index == Party.entry_index)
+                .where(GridMember.grid_id.in_([g.grid_id for g in mine]))
+                .order_by(Party.entry_index.desc())
+                .limit(RECENT)
+            )
+        ]
     return page(
-        request, v, "street.html", status, form=form, grids=mine, small=SMALL, problems=problems
-    )
+        request, v, "street.html", status, form=form, grids=mine, small=SMALL, problems=found,
+        recent=recent,
+    )  # fmt: skip
 
 
 def _register(
-    request: Request, v: Visitor, principal: Principal, fields: dict[str, str]
+    request: Request,
+    v: Visitor,
+    principal: Principal,
+    fields: dict[str, str],
+    photo: bytes | None,
 ) -> Response:
-    problems = []
-    kind = SMALL.get(fields.get("small", ""))
-    if kind is None:
-        problems.append(FieldProblem("/form/small", "choose 小餐饮, 小食杂 or 小作坊"))
-    location = ""
-    try:
-        lat, lng = float(fields.get("lat", "")), float(fields.get("lng", ""))
-    except ValueError:
-        problems.append(FieldProblem("/form/lat", "expected the latitude and longitude"))
-    else:
-        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            problems.append(FieldProblem("/form/lat", "expected a latitude and longitude"))
-        location = f"(北纬{lat:.5f},东经{lng:.5f})"
-    grid_id = fields.get("grid_id", "")
     with sessions(request)() as db:
-        if grid_id not in {g.grid_id for g in access.my_grids(db, principal)}:
-            problems.append(FieldProblem("/form/grid_id", "choose one of your grids"))
-    if problems:
-        return _form(request, v, fields, problems, 422)
-    code = fields.get("credit_code", "").strip().upper()
-    body = {
-        "party_id": code,
-        "name": fields.get("name", "").strip(),
-        "kind": kind,
-        "credit_code": code,
-        "grid": grid_id,
-        "address": (fields.get("address", "").strip() + location)[:300],
-    }
+        mine = {g.grid_id for g in access.my_grids(db, principal)}
+    body, found = registration_body(fields, mine)
+    if found:
+        return _form(request, v, fields, found, 422)
+    if photo is not None:
+        try:
+            with sessions(request)() as db, db.begin():
+                stored = uploads.accept(
+                    db, settings_of(request), principal, photo, None,
+                    uploaders=uploads.SHOPFRONT_PHOTO_UPLOADERS,
+                )  # fmt: skip
+        except uploads.UploadRefused as exc:
+            return _form(request, v, fields, [FieldProblem("/form/photo", exc.detail)], exc.status)
+        body["shopfront_photo"] = stored.sha256
+    assign = {"grid_id": body["grid"], "party_ids": [body["party_id"]]}
     try:
-        ref = write(request, principal, "party.register", body)
-        write(request, principal, "grid.assign", {"grid_id": grid_id, "party_ids": [code]})
+        entry, base = entry_of(request, principal, registration.ENTRY_TYPE, body)
+        assigned, _ = entry_of(request, principal, ASSIGN_TYPE, assign)
+        with problems():
+            done = registration.register(
+                get_log(request), sessions(request), logger_of(request), principal, entry, base,
+                with_entries=[assigned],
+            )  # fmt: skip
     except Problem as exc:
-        found = [
-            FieldProblem(
-                "/form" + p.pointer[len("/body") :] if p.pointer.startswith("/body") else p.pointer,
-                p.detail,
-            )
-            for p in pages.problems_of(exc)
-        ]
-        return _form(request, v, fields, found, exc.status)
-    enrolment = auth_flows.issue_code(logger_of(request), principal, code)
+        moved = [FieldProblem(form_pointer(p.pointer), p.detail) for p in pages.problems_of(exc)]
+        return _form(request, v, fields, moved, exc.status)
     return page(
-        request, v, "street_done.html", party_id=code, shop=body["name"], index=ref.index,
-        enrolment=enrolment,
+        request, v, "street_done.html", party_id=body["party_id"], shop=body["name"],
+        index=done.ref.index, enrolment=done.code, position=body.get("position"),
+        photo=body.get("shopfront_photo"),
     )  # fmt: skip

@@ -110,9 +110,9 @@ def test_an_expired_code_is_refused(env: Env) -> None:
         code_id = issued.row.id
     with Session(env.log.engine) as session, session.begin():
         late = t0 + service.CODE_TTL + timedelta(seconds=1)
-        assert service.redeem_enrolment_code(session, "p1", issued.secret, now=late) is None
+        assert service.live_enrolment_code(session, "p1", issued.secret, now=late) is None
     with Session(env.log.engine) as session, session.begin():
-        ok = service.redeem_enrolment_code(session, "p1", issued.secret, now=t0 + timedelta(days=6))
+        ok = service.live_enrolment_code(session, "p1", issued.secret, now=t0 + timedelta(days=6))
         assert ok is not None and ok.id == code_id
 
     created = registered(env)

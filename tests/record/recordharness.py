@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,12 +162,21 @@ class Env:
 
 @pytest.fixture(name="env")
 def env_fixture(db_url: str, tmp_path: Path) -> Iterator[Env]:
-    migrate(db_url, "heads")  # "heads": parallel branches may exist until the lead merges them
+    with open_env(db_url, tmp_path) as env:
+        yield env
+
+
+@contextmanager
+def open_env(url: str, tmp_path: Path, **settings_kw: Any) -> Iterator[Env]:
+    """The app on ``url`` with its bootstrapped regulator; ``settings_kw`` adds settings
+    (``sequencer="candidate"``: writes go through an elected sequencer)."""
+    migrate(url, "heads")  # "heads": parallel branches may exist until the lead merges them
     settings = Settings(
         data_dir=tmp_path / "var",
-        database_url=db_url,
+        database_url=url,
         log_origin="test.foodtrace/log",
         batch_max_wait_s=0.001,
+        **settings_kw,
     )
     app = create_app(settings)
     with TestClient(app) as client:

@@ -7,10 +7,12 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from recordharness import Env, assert_problem
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from foodtrace.auth import Principal, Role
 from foodtrace.cli import app as cli
 from foodtrace.report import uploads
 from foodtrace.report.models import BlobUpload
@@ -54,6 +56,34 @@ def test_each_role_uploads_only_what_its_records_name(env: Env) -> None:
         body = assert_problem(r, status)
         assert body["status"] == status
     assert env.snapshot() == before and _files(env) == files
+
+
+def test_the_shopfront_rule_lets_a_regulator_store_an_image_and_nothing_else(env: Env) -> None:
+    def accept(role: Role, data: bytes) -> uploads.Accepted:
+        with Session(env.log.engine) as session, session.begin():
+            return uploads.accept(
+                session,
+                env.settings,
+                Principal("gov-sh", role, 0),
+                data,
+                None,
+                uploaders=uploads.SHOPFRONT_PHOTO_UPLOADERS,
+            )
+
+    before, files = env.snapshot(), _files(env)
+    for role, data, status in (
+        (Role.REGULATOR, PDF, 415),
+        (Role.REGULATOR, HTML, 415),
+        (Role.INSPECTOR, PNG, 403),  # inspectors upload photos through their own rule
+        (Role.LAB, PNG, 403),
+        (Role.PRODUCER, JPEG, 403),
+    ):
+        with pytest.raises(uploads.UploadRefused) as refused:
+            accept(role, data)
+        assert refused.value.status == status, (role, refused.value.detail)
+    assert env.snapshot() == before and _files(env) == files
+    assert accept(Role.REGULATOR, JPEG).media_type == uploads.JPEG
+    assert accept(Role.REGULATOR, PNG).media_type == uploads.PNG
 
 
 def test_size_limit_and_per_party_quota(env: Env) -> None:

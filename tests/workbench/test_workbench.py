@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from benchharness import PNG, Bench, make_grid
-from recordharness import Env, credit_code
+from recordharness import Env
 
 from foodtrace.complaint.schemas import Category, ComplaintIn
 from foodtrace.complaint.service import file_complaint
@@ -277,49 +277,3 @@ def test_openapi_states_the_pages_statuses_and_html(env: Env) -> None:
     inspect = paths["/workbench/inspections"]["post"]["responses"]
     assert {"200", "303", "403", "413", "415", "422"} <= set(inspect)
     assert "text/html" in paths["/workbench/"]["get"]["responses"]["200"]["content"]
-
-
-def test_street_registration_by_a_regulator_prints_its_code(env: Env) -> None:
-    g = make_grid(env)
-    r = env.client.post(
-        "/api/v1/custodial-keys", json={"party_id": "gov-sh"}, headers=env.regulator.headers
-    )
-    assert r.status_code == 201, r.text  # the workbench signs with the regulator's held key
-    key = env.regulator.sign(
-        "party.key.register", {"party_id": "gov-sh", "public_key": r.json()["public_key"]}
-    )
-    r = env.client.post("/api/v1/party-keys", json={"entry": key}, headers=env.regulator.headers)
-    assert r.status_code == 201, r.text
-    inspector = Bench(env)
-    assert inspector.login(g.officer.token).status_code == 303
-    assert inspector.get("/workbench/street").status_code == 403
-    reg = Bench(env)
-    assert reg.login(env.regulator.token).status_code == 303
-    assert reg.get("/workbench/street").status_code == 200
-    before = env.snapshot()
-    r = reg.post("/workbench/street", {"small": "大饭店", "lat": "x", "lng": "1", "grid_id": "no"})
-    assert r.status_code == 422
-    for field in ("/form/small", "/form/lat", "/form/grid_id"):
-        assert field in r.text
-    assert env.snapshot() == before
-    code = credit_code()
-    data = {
-        "small": "小餐饮",
-        "name": "鳌山路阿香馄饨铺",
-        "credit_code": code,
-        "address": "城桥镇鳌山路12号",
-        "lat": "31.6230",
-        "lng": "121.3975",
-        "grid_id": g.grid_id,
-    }
-    r = reg.post("/workbench/street", data)
-    assert r.status_code == 200, r.text
-    assert "已登记:鳌山路阿香馄饨铺" in r.text and 'id="enrolment">fte_' in r.text
-    party = env.client.get(f"/api/v1/parties/{code}").json()["record"]
-    assert party["kind"] == "restaurant" and "北纬31.62300" in party["address"]
-    grid = env.client.get(f"/api/v1/grids/{g.grid_id}/businesses", headers=g.officer.headers)
-    assert code in grid.text
-    label = reg.get(f"/workbench/street/{code}/label.png")
-    assert label.status_code == 200 and label.content.startswith(b"\x89PNG")
-    assert label.headers["content-type"] == "image/png"
-    assert inspector.get(f"/workbench/street/{code}/label.png").status_code == 403

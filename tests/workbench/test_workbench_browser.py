@@ -2,11 +2,14 @@
 on 127.0.0.1, with the page CSP kept (the pages need no inline script or style): an inspector
 logs in, records a visit with a photo, the merchant confirms it by code on its own phone (双签),
 the inspector answers and confirms a complaint, the grid worker confirms it, the complainant
-rates it and it shows closed; the alerts page lists the visit nobody signed. Screenshots go to
-``artifacts/screenshots``. A missing browser fails these tests; it never skips them."""
+rates it and it shows closed; the alerts page lists the visit nobody signed; a regulator
+registers a shop found on the street with its position and shopfront photo (扫街纳管) and
+finds it listed with both. Screenshots go to ``artifacts/screenshots``. A missing browser
+fails these tests; it never skips them."""
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import threading
@@ -20,6 +23,7 @@ import uvicorn
 from benchharness import PNG, Grid, make_grid
 from browsing import ARGS, CHROMIUM, PHONE, shot
 from databases import database
+from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from recordharness import Actor, Env, credit_code
 
@@ -233,3 +237,72 @@ def test_complaint_answered_confirmed_by_both_and_closed(world: World, browser: 
     page.wait_for_url(f"{world.base}/workbench/login")
     context.close()
     assert not errors and not w_errors, errors + w_errors
+
+
+def _shopfront_png() -> bytes:
+    """A small photo-like PNG (a shop sign over a door), so the screenshots show it."""
+    image = Image.new("RGB", (160, 100), (236, 240, 238))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, 8, 150, 34), fill=(198, 40, 40))
+    draw.rectangle((55, 44, 105, 100), fill=(90, 70, 50))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_street_registration_with_position_and_photo(world: World, browser: Browser) -> None:
+    regulator = world.env.regulator
+    r = httpx.post(  # the workbench signs the regulator's entries with its server-held key
+        f"{world.base}/api/v1/custodial-keys",
+        json={"party_id": "gov-sh"},
+        headers=regulator.headers,
+    )
+    assert r.status_code == 201, r.text
+    key = regulator.sign(
+        "party.key.register", {"party_id": "gov-sh", "public_key": r.json()["public_key"]}
+    )
+    r = httpx.post(
+        f"{world.base}/api/v1/party-keys", json={"entry": key}, headers=regulator.headers
+    )
+    assert r.status_code == 201, r.text
+    context, page, errors = _phone(browser)
+    _login(page, world.base, regulator.token)
+    page.click("nav >> text=扫街")
+    page.wait_for_url(f"{world.base}/workbench/street")
+    code = credit_code()
+    page.select_option("select[name=small]", "小食杂")
+    page.fill("input[name=name]", "八一路便民小卖部")
+    page.fill("input[name=credit_code]", code)
+    page.fill("input[name=address]", "城桥镇八一路8号")
+    page.fill("input[name=lat]", "31.62712")
+    page.fill("input[name=lng]", "121.40233")
+    page.select_option("select[name=grid_id]", world.grid.grid_id)
+    page.set_input_files(
+        "input[name=photo]",
+        files=[{"name": "门头.png", "mimeType": "image/png", "buffer": _shopfront_png()}],
+    )
+    _fits(page)
+    shot(page, "workbench-street-form")
+    page.click("#street-form button[type=submit]")
+    expect(page.locator("#registered h1")).to_have_text("已登记:八一路便民小卖部")
+    expect(page.locator("#position")).to_have_text("纬度 31.62712,经度 121.40233")
+    expect(page.locator("#enrolment")).to_have_text(re.compile(r"^fte_"))
+    for image in ("#shopfront", "#label"):  # both really loaded, under the page's CSP
+        expect(page.locator(image)).to_be_visible()
+        assert page.locator(image).evaluate("i => i.complete && i.naturalWidth > 0"), image
+    _fits(page)
+    shot(page, "workbench-street-registered")
+
+    page.click("nav >> text=扫街")
+    listed = page.locator(f"#s-{code}")
+    expect(listed).to_contain_text("八一路便民小卖部")
+    expect(listed.locator(".position")).to_have_text("纬度 31.62712,经度 121.40233")
+    assert listed.locator("img.shopfront").evaluate("i => i.complete && i.naturalWidth > 0")
+    _fits(page)
+    shot(page, "workbench-street-listed")
+    entry = httpx.get(f"{world.base}/api/v1/parties/{code}").json()
+    body = httpx.get(f"{world.base}/api/v1/records/{entry['entry_index']}").json()["entry"]["body"]
+    assert body["position"] == {"lat": 31.62712, "lng": 121.40233}
+    assert len(body["shopfront_photo"]) == 64
+    context.close()
+    assert not errors, errors
