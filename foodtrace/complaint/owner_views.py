@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import TEXT, TIME, PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -78,15 +78,21 @@ def router(_: Settings) -> APIRouter:
         grid_id: str | None = None,
         open_only: Annotated[bool, Query(alias="open")] = False,
     ) -> Any:
-        found = owners.owned(
+        after = page.after_key(TIME, TEXT)
+        found = owners.owned_with_complaints(
             session,
             owners.Clocks.of(settings_of(request)),
             datetime.now(UTC),
             grid_ids=[grid_id] if grid_id else None,
             person=None if grid_id else principal.party_id,
             open_only=open_only,
+            before=None if after is None else (after[0], after[1]),
+            limit=page.fetch,
         )
-        return page.slice(response, found, lambda c: c.tracking_number)
+        found = page.keyed(
+            response, found, lambda o: o[1].received_at, lambda o: o[0].tracking_number
+        )
+        return [route for route, _ in found]
 
     @r.post(
         "/complaints/{tracking_number}/confirmations",

@@ -47,6 +47,7 @@ from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, conflict, missing, register_type
 from foodtrace.record.service import RecordRef, submit
 from foodtrace.store.authors import utc
+from foodtrace.store.keyset import pair_after
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.entry import Entry
@@ -350,8 +351,8 @@ def owned(
 ) -> list[RouteOut]:
     """Routed complaints of these grids, or owned by ``person`` (officer, grid worker or
     station head), newest first."""
-    out = [o for o, _ in owned_with_complaints(session, clocks, now, grid_ids, person)]
-    return [o for o in out if not o.closed] if open_only else out
+    found = owned_with_complaints(session, clocks, now, grid_ids, person, open_only=open_only)
+    return [route for route, _ in found]
 
 
 def owned_with_complaints(
@@ -360,22 +361,31 @@ def owned_with_complaints(
     now: datetime,
     grid_ids: list[str] | None = None,
     person: str | None = None,
+    *,
+    open_only: bool = False,
+    before: tuple[datetime, str] | None = None,
+    limit: int | None = None,
 ) -> list[tuple[RouteOut, Complaint]]:
-    """:func:`owned`'s routes, each with the complaint row it was read with (one query)."""
-    query = (
-        select(ComplaintRoute, Complaint)
-        .join(Complaint, Complaint.tracking_number == ComplaintRoute.tracking_number)
-        .order_by(Complaint.received_at.desc())
-    )
+    """:func:`owned`'s routes, each with the complaint row it was read with (one query),
+    newest first (ties: tracking number descending); ``before``/``limit``: one keyset page
+    (the API's) on (received_at, tracking_number)."""
+    r, c = ComplaintRoute, Complaint
+    query = select(r, c).join(c, c.tracking_number == r.tracking_number)
     if grid_ids is not None:
-        query = query.where(ComplaintRoute.grid_id.in_(grid_ids))
+        query = query.where(r.grid_id.in_(grid_ids))
     if person is not None:
         query = query.where(
-            (ComplaintRoute.officer == person)
-            | (ComplaintRoute.grid_worker == person)
-            | (ComplaintRoute.station_head == person)
+            (r.officer == person) | (r.grid_worker == person) | (r.station_head == person)
         )
-    return [(_out(r, c, clocks, now), c) for r, c in session.execute(query)]
+    if open_only:  # not closed (is_closed): a confirmation or the rating is still missing
+        query = query.where(
+            r.officer_confirmed_at.is_(None) | r.worker_confirmed_at.is_(None) | r.rating.is_(None)
+        )
+    if before is not None:
+        query = query.where(pair_after(c.received_at, c.tracking_number, before, desc=True))
+    query = query.order_by(c.received_at.desc(), c.tracking_number.desc())
+    rows = session.execute(query if limit is None else query.limit(limit))
+    return [(_out(row, complaint, clocks, now), complaint) for row, complaint in rows]
 
 
 def dashboard(session: Session, grid: Grid, clocks: Clocks, now: datetime) -> DashboardOut:

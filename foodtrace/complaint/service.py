@@ -43,6 +43,7 @@ from foodtrace.party.models import Party
 from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.store.authors import utc
 from foodtrace.store.keyfiles import load_or_create_key
+from foodtrace.store.keyset import pair_after
 from foodtrace.store.log import MerkleLog
 from foodtrace.store.models import AuthorKey
 from foodtrace.trace import entry as entry_mod
@@ -383,27 +384,38 @@ def list_complaints(
     before: tuple[datetime, str] | None = None,
 ) -> list[ComplaintOut]:
     """Newest first. ``open_only``: no feedback yet; ``overdue_only``: any stage late;
-    ``before``: the (received_at, tracking_number) the previous page ended with."""
+    ``before``: the (received_at, tracking_number) the previous page ended with. Read in
+    LIMITed keyset chunks; for ``overdue_only`` SQL keeps a superset (answered, or past the
+    response deadline) and :func:`deadlines` decides, so the rows read and dropped are at
+    most those received within the feedback deadline and answered in time."""
     now = now or datetime.now(UTC)
-    query = select(Complaint).order_by(
-        Complaint.received_at.desc(), Complaint.tracking_number.desc()
-    )
-    if before is not None:
-        at, number = before
-        query = query.where(
-            (Complaint.received_at < at)
-            | ((Complaint.received_at == at) & (Complaint.tracking_number < number))
-        )
+    c = Complaint
+    query = select(c)
     if merchant_id is not None:
-        query = query.where(Complaint.merchant_id == merchant_id)
+        query = query.where(c.merchant_id == merchant_id)
     if open_only or overdue_only:
-        query = query.where(Complaint.feedback_at.is_(None))
-    out = []
-    for row in session.scalars(query):
-        item = complaint_out(session, row, now)
-        if overdue_only and not (item.response_overdue or item.feedback_overdue):
-            continue
-        out.append(item)
-        if len(out) >= limit:
+        query = query.where(c.feedback_at.is_(None))
+    if overdue_only:
+        query = query.where(c.responded_at.is_not(None) | (c.received_at < now - RESPONSE_DEADLINE))
+    out: list[ComplaintOut] = []
+    after = before
+    while len(out) < limit:
+        stmt = (
+            query
+            if after is None
+            else query.where(pair_after(c.received_at, c.tracking_number, after, desc=True))
+        )
+        rows = session.scalars(
+            stmt.order_by(c.received_at.desc(), c.tracking_number.desc()).limit(limit)
+        ).all()
+        for row in rows:
+            item = complaint_out(session, row, now)
+            if overdue_only and not (item.response_overdue or item.feedback_overdue):
+                continue
+            out.append(item)
+            if len(out) >= limit:
+                break
+        if len(rows) < limit:
             break
+        after = (rows[-1].received_at, rows[-1].tracking_number)
     return out

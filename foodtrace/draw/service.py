@@ -25,6 +25,7 @@ from foodtrace.grading.inputs import businesses
 from foodtrace.grading.service import current_grades
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, conflict, missing, register_type
+from foodtrace.store.keyset import descending
 from foodtrace.trace.entry import Entry
 
 COMMIT_TYPE = "draw.commit"
@@ -138,8 +139,19 @@ def get_draw(session: Session, draw_id: str) -> DrawOut | None:
     return draw_out(row) if row else None
 
 
-def list_draws(session: Session, period: str | None = None) -> list[DrawOut]:
-    query = select(Draw).order_by(Draw.commit_entry_index.desc())
+def list_draws(
+    session: Session,
+    period: str | None = None,
+    *,
+    before: int | None = None,
+    limit: int | None = None,
+) -> list[DrawOut]:
+    """Newest commitment first; ``before``/``limit``: one keyset page (the API's) on the
+    commitment's entry index."""
+    query = select(Draw)
     if period is not None:
         query = query.where(Draw.period == period)
-    return [draw_out(r) for r in session.scalars(query)]
+    return [
+        draw_out(r)
+        for r in session.scalars(descending(query, Draw.commit_entry_index, before, limit))
+    ]

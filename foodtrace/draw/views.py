@@ -146,8 +146,8 @@ def router(_: Settings) -> APIRouter:
         response: Response,
         period: Annotated[str | None, Query()] = None,
     ) -> Any:
-        draws = service.list_draws(session, period)
-        return page.slice(response, draws, lambda d: d.commit_entry_index)
+        draws = service.list_draws(session, period, before=page.after_index(), limit=page.fetch)
+        return page.keyed(response, draws, lambda d: d.commit_entry_index)
 
     @r.get(
         "/draws/{draw_id}",

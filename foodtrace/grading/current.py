@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, exists, func, select, union_all
 from sqlalchemy.orm import Session
 
 from foodtrace.grading.models import ComputedGrade
@@ -76,3 +76,21 @@ def current(
         if pid not in out:  # a computed grade, once there is one, is the current grade
             out[pid] = CurrentGrade(pid, index, GradeKind.SET, Grade(grade), on, None)
     return out
+
+
+def heads(today: date) -> CompoundSelect[str, str, date]:
+    """:func:`current` as one statement of ``(party_id, grade, effective_on)`` rows, one per
+    graded party, for a query that filters or orders by the current grade in SQL (the red
+    and black lists page on it)."""
+    c, t = ComputedGrade, CreditGrade
+    computed = select(c.party_id, c.grade, c.as_of.label("effective_on")).where(
+        c.entry_index.in_(select(func.max(c.entry_index)).group_by(c.party_id))
+    )
+    typed_newest = (
+        select(func.max(t.entry_index)).where(t.effective_on <= today).group_by(t.party_id)
+    )
+    typed = select(t.party_id, t.grade, t.effective_on).where(
+        t.entry_index.in_(typed_newest),
+        ~exists().where(c.party_id == t.party_id),  # a computed grade outranks a typed one
+    )
+    return union_all(computed, typed)

@@ -14,6 +14,7 @@ that has no computed grade yet.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy import select
@@ -309,15 +310,16 @@ def party_grades(
     return sorted(out, key=lambda g: g.entry_index, reverse=True)[:limit]
 
 
-def current_grades(session: Session, today: date) -> dict[str, GradeRecordOut]:
-    """Each party's current grade: its newest computed grade, else its newest hand-typed one
-    in effect by ``today``."""
-    out = {p: _computed_out(r) for p, r in latest_computed(session).items()}
-    for row in session.scalars(
-        select(CreditGrade)
-        .where(CreditGrade.effective_on <= today)
-        .order_by(CreditGrade.entry_index)
-    ):
+def current_grades(
+    session: Session, today: date, party_ids: Collection[str] | None = None
+) -> dict[str, GradeRecordOut]:
+    """Each party's (or each of ``party_ids``') current grade: its newest computed grade,
+    else its newest hand-typed one in effect by ``today``."""
+    out = {p: _computed_out(r) for p, r in latest_computed(session, party_ids).items()}
+    typed = select(CreditGrade).where(CreditGrade.effective_on <= today)
+    if party_ids is not None:
+        typed = typed.where(CreditGrade.party_id.in_(list(party_ids)))
+    for row in session.scalars(typed.order_by(CreditGrade.entry_index)):
         if row.party_id not in out or out[row.party_id].kind is GradeKind.SET:
             out[row.party_id] = _set_out(row)
     return out

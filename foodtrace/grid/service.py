@@ -19,6 +19,7 @@ from foodtrace.inspection.rules import dynamic_face
 from foodtrace.inspection.schemas import InspectionResult
 from foodtrace.party.models import Party
 from foodtrace.record.registry import ProjectionError, register_type
+from foodtrace.store.keyset import ascending
 from foodtrace.trace.entry import Entry
 
 DEFINE_TYPE = "grid.define"
@@ -96,14 +97,12 @@ def grid_of(session: Session, party_id: str) -> Grid | None:
     return session.get(Grid, member.grid_id) if member is not None else None
 
 
-def members(session: Session, grid_id: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(GridMember.party_id)
-            .where(GridMember.grid_id == grid_id)
-            .order_by(GridMember.party_id)
-        )
-    )
+def members(
+    session: Session, grid_id: str, *, after: str | None = None, limit: int | None = None
+) -> list[str]:
+    """A grid's businesses by party id; ``after``/``limit``: one keyset page."""
+    stmt = select(GridMember.party_id).where(GridMember.grid_id == grid_id)
+    return list(session.scalars(ascending(stmt, GridMember.party_id, after, limit)))
 
 
 def members_of(session: Session, grid_ids: Collection[str]) -> list[str]:
@@ -117,14 +116,21 @@ def members_of(session: Session, grid_ids: Collection[str]) -> list[str]:
     )
 
 
-def list_grids(session: Session, *, person: str | None = None) -> list[GridOut]:
-    """Every grid, or those ``person`` is officer, grid worker or station head of."""
-    query = select(Grid).order_by(Grid.grid_id)
+def list_grids(
+    session: Session,
+    *,
+    person: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[GridOut]:
+    """Every grid, or those ``person`` is officer, grid worker or station head of, by grid
+    id; ``after``/``limit``: one keyset page (the API's)."""
+    query = select(Grid)
     if person is not None:
         query = query.where(
             (Grid.officer == person) | (Grid.grid_worker == person) | (Grid.station_head == person)
         )
-    found = list(session.scalars(query))
+    found = list(session.scalars(ascending(query, Grid.grid_id, after, limit)))
     counts = dict(  # counted for the grids listed only (a person's one or two)
         session.execute(
             select(GridMember.grid_id, func.count())
@@ -179,10 +185,18 @@ def get_grid(session: Session, grid_id: str) -> GridOut | None:
     return next((g for g in list_grids(session) if g.grid_id == grid_id), None)
 
 
-def businesses(session: Session, grid_id: str, today: date) -> list[GridBusinessOut]:
+def businesses(
+    session: Session,
+    grid_id: str,
+    today: date,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[GridBusinessOut]:
     """A grid's businesses with their current grade and latest visit's face (the
-    inspector's "my grid" list)."""
-    ids = members(session, grid_id)
+    inspector's "my grid" list), by party id; ``after``/``limit``: one keyset page (the
+    API's), grades and visits read for that page only."""
+    ids = members(session, grid_id, after=after, limit=limit)
     grades = current(session, today, ids)
     last = {pid: (on, result) for pid, on, result, _ in last_visits(session, today, ids)}
     parties = {

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import TEXT, PageDep, paged_responses
 from foodtrace.api.problems import problem_responses
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -91,8 +91,14 @@ def router(_: Settings) -> APIRouter:
         response: Response,
         mine: bool = False,
     ) -> Any:
-        grids = service.list_grids(session, person=principal.party_id if mine else None)
-        return page.slice(response, grids, lambda g: g.grid_id)
+        after = page.after_key(TEXT)
+        grids = service.list_grids(
+            session,
+            person=principal.party_id if mine else None,
+            after=None if after is None else after[0],
+            limit=page.fetch,
+        )
+        return page.keyed(response, grids, lambda g: g.grid_id)
 
     def _grid(session: SessionDep, grid_id: str) -> Grid:
         grid = session.get(Grid, grid_id)
@@ -110,8 +116,15 @@ def router(_: Settings) -> APIRouter:
         session: SessionDep, _: Handler, grid_id: str, page: PageDep, response: Response
     ) -> Any:
         _grid(session, grid_id)
-        found = service.businesses(session, grid_id, local_day())
-        return page.slice(response, found, lambda b: b.party_id)
+        after = page.after_key(TEXT)
+        found = service.businesses(
+            session,
+            grid_id,
+            local_day(),
+            after=None if after is None else after[0],
+            limit=page.fetch,
+        )
+        return page.keyed(response, found, lambda b: b.party_id)
 
     @r.get(
         "/grids/{grid_id}/dashboard",

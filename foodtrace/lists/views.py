@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import TOKEN_HEADER, PageDep, PageRequest, paged_responses
+from foodtrace.api.paging import DAY, TEXT, TOKEN_HEADER, PageDep, PageRequest, paged_responses
 from foodtrace.config import Settings
 from foodtrace.grading.flows import local_day
 from foodtrace.lists.schemas import ListKind, ListOut
@@ -65,8 +65,15 @@ def _add(r: APIRouter, kind: ListKind) -> None:
 
     def _paged(session: SessionDep, page: PageRequest, response: Response, today: date) -> ListOut:
         """The list with one page of its parties (newest listing first, by party id)."""
-        found = listing(session, kind, today)
-        found.parties = page.slice(response, found.parties, lambda p: p.party_id)
+        after = page.after_key(DAY, TEXT)
+        found = listing(
+            session,
+            kind,
+            today,
+            before=None if after is None else (after[0], after[1]),
+            limit=page.fetch,
+        )
+        found.parties = page.keyed(response, found.parties, lambda p: p.since, lambda p: p.party_id)
         return found
 
     r.add_api_route(

@@ -25,6 +25,7 @@ from foodtrace.product.models import Product
 from foodtrace.record import registry
 from foodtrace.record.service import body_problems
 from foodtrace.resolver.display import Fact, fact
+from foodtrace.store.keyset import pair_after
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.epcis import gs1keys, masterdata
 
@@ -164,15 +165,20 @@ def find(
     kinds: Sequence[str] = masterdata.KINDS,
     ids: Sequence[str] = (),
     author: str | None = None,
+    after: tuple[str, str] | None = None,
     limit: int = 1000,
 ) -> list[ElementOut]:
-    """Elements of ``kinds``, optionally only those ``ids`` (canonical) or by ``author``."""
-    q = select(MasterDataElement).where(MasterDataElement.kind.in_(kinds))
+    """Elements of ``kinds``, optionally only those ``ids`` (canonical) or by ``author``, in
+    (kind, id) order; ``after``/``limit``: one keyset page (the API's) on that pair."""
+    e = MasterDataElement
+    q = select(e).where(e.kind.in_(kinds))
     if ids:
-        q = q.where(MasterDataElement.element_id.in_(ids))
+        q = q.where(e.element_id.in_(ids))
     if author is not None:
-        q = q.where(MasterDataElement.author == author)
-    q = q.order_by(MasterDataElement.kind, MasterDataElement.element_id).limit(limit)
+        q = q.where(e.author == author)
+    if after is not None:
+        q = q.where(pair_after(e.kind, e.element_id, after, desc=False))
+    q = q.order_by(e.kind, e.element_id).limit(limit)
     return [element_out(r) for r in session.scalars(q)]
 
 

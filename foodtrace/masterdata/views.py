@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import TEXT, PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -113,8 +113,15 @@ def router(_: Settings) -> APIRouter:
         ] = None,
     ) -> Any:
         kinds = _kinds(type)
-        found = service.find(session, kinds=kinds, ids=_ids(kinds, id or []))
-        return page.slice(response, found, lambda e: e.kind, lambda e: e.id)
+        after = page.after_key(TEXT, TEXT)
+        found = service.find(
+            session,
+            kinds=kinds,
+            ids=_ids(kinds, id or []),
+            after=None if after is None else (after[0], after[1]),
+            limit=page.fetch,
+        )
+        return page.keyed(response, found, lambda e: e.kind, lambda e: e.id)
 
     @r.get(
         "/epcis/vocabularies",

@@ -5,73 +5,15 @@ of another key shape is 400, and the database is asked for one page, not the who
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "record"))
 
-from recordharness import Env, assert_problem, env_fixture, pointers  # noqa: F401
+from keysetharness import check_list, statements
+from recordharness import Env, assert_problem, env_fixture  # noqa: F401
 
-from foodtrace.api.paging import TOKEN_HEADER, encode_token
-from foodtrace.config import LIST_MAX_PER_PAGE
-
-
-def walk(env: Env, path: str, per_page: int) -> tuple[list[Any], int]:
-    """Every row of ``path`` followed page by page, and how many pages it took."""
-    seen: list[Any] = []
-    token: str | None = None
-    pages = 0
-    while True:
-        params = {"perPage": str(per_page)} | ({"nextPageToken": token} if token else {})
-        r = env.client.get(path, params=params)
-        assert r.status_code == 200, r.text
-        rows = r.json()
-        assert len(rows) <= per_page
-        seen += rows
-        pages += 1
-        token = r.headers.get(TOKEN_HEADER)
-        if token is None:
-            assert "link" not in r.headers
-            return seen, pages
-        assert len(rows) == per_page
-
-
-def check_list(env: Env, path: str, rows: int, wrong_shape: list[Any]) -> list[Any]:
-    whole = env.client.get(path, params={"perPage": str(LIST_MAX_PER_PAGE)})
-    assert whole.status_code == 200 and TOKEN_HEADER not in whole.headers
-    everything = whole.json()
-    assert len(everything) >= rows  # writes may add computed grades beside the typed ones
-    rows = len(everything)
-    first = env.client.get(path, params={"perPage": "2"})
-    assert first.json() == everything[:2]  # the first page is the list's head, unchanged
-    seen, pages = walk(env, path, 2)
-    assert seen == everything and pages == (rows + 1) // 2
-    refused = env.client.get(path, params={"nextPageToken": encode_token(path, wrong_shape)})
-    assert_problem(refused, 400)
-    assert pointers(refused) == {"/query/nextPageToken"}
-    other = env.client.get(path, params={"nextPageToken": first.headers[TOKEN_HEADER] + "x"})
-    assert other.status_code == 400
-    return everything
-
-
-@contextmanager
-def statements(env: Env) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = env.client.app.state.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from foodtrace.api.paging import encode_token
 
 
 def test_a_partys_inspections_grades_and_penalties_page_in_sql(env: Env) -> None:

@@ -4,24 +4,16 @@ refuse a result before it exists, publish it after, and re-run it from the publi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from recordharness import Env, assert_problem
 from typer.testing import CliRunner
 
 from foodtrace.cli import app as cli
 from foodtrace.draw.blocks import ChainBlocks
 from foodtrace.draw.commands import verify_published
-from foodtrace.ledger.chain import Chain, connect_embedded
-
-
-@pytest.fixture
-def chain(tmp_path: Path) -> Iterator[Chain]:
-    with connect_embedded(tmp_path / "draw-chain.sqlite") as c:
-        yield c
+from foodtrace.ledger.chain import Chain
 
 
 def _mine(chain: Chain, n: int) -> None:

@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from foodtrace.api.paging import PER_PAGE_PARAM, TOKEN_HEADER, TOKEN_PARAM, encode_token
 from foodtrace.config import LIST_MAX_PER_PAGE
 from foodtrace.demo import credit_code
+from foodtrace.grading.flows import local_day
 
 # Lists wrapped in an object: the field whose rows are paged.
 PAGED_ENVELOPES = {
@@ -43,8 +44,11 @@ ACTOR = {
 MULTI_PAGE = {
     "/api/v1/alerts",
     "/api/v1/complaints",
+    "/api/v1/complaints-owned",
     "/api/v1/grids",
     "/api/v1/grids/{grid_id}/businesses",
+    "/api/v1/lists/black",
+    "/api/v1/lists/red",
     "/api/v1/masterdata",
     "/api/v1/parties/{party_id}/licences",
     "/api/v1/parties/{party_id}/tokens",
@@ -128,6 +132,28 @@ def _more_rows(w: World) -> None:
     shops = {"grid_id": "matrix-grid", "party_ids": [w.party_ids["retailer"]]}
     r = w.client.post("/api/v1/grids/matrix-grid/businesses", json=shops, headers=regulator)
     assert r.status_code == 201, r.text
+    complaint = {
+        "merchant_id": w.party_ids["retailer"],
+        "category": "hygiene",
+        "description": "网格",
+    }
+    assert w.client.post("/api/v1/complaints", json=complaint).status_code == 201  # routed
+    # a second party on the red list (a grade) and two on the black (serious penalties)
+    today = local_day().isoformat()
+    grade = {"party_id": w.party_ids["farm2"], "grade": "A", "effective_on": today}
+    r = w.client.post("/api/v1/grades", json=grade | {"reason": "分页"}, headers=regulator)
+    assert r.status_code == 201, r.text
+    for n, party in enumerate(("retailer", "processor"), start=1):
+        penalty = {
+            "party_id": w.party_ids[party],
+            "decision_number": f"京朝市监处〔2026〕{n}号",
+            "decided_on": today,
+            "amount": "20000",
+            "severity": "serious",
+            "reason": "分页",
+        }
+        r = w.client.post("/api/v1/penalties", json=penalty, headers=regulator)
+        assert r.status_code == 201, r.text
 
 
 def test_every_list_route_takes_the_paging_parameters(world: World) -> None:
@@ -246,6 +272,17 @@ def test_the_html_lists_show_one_page_and_a_next_link(world: World) -> None:
 KEYSET_READ: dict[str, list[Any]] = {
     "/api/v1/parties/{party_id}/tokens": [0],
     "/api/v1/prefixes": [""],  # in prefix order; every prefix sorts after ""
+    # newest listing first by (since, party id): every row is before the last possible day
+    # newest first by (received_at, tracking number): every row was received before 9999
+    "/api/v1/complaints-owned": ["9999-12-31T00:00:00+00:00", ""],
+    "/api/v1/grids": [""],  # by grid id
+    "/api/v1/grids/{grid_id}/businesses": [""],  # by party id
+    "/api/v1/lists/black": ["9999-12-31", ""],
+    "/api/v1/lists/red": ["9999-12-31", ""],
+    "/api/v1/masterdata": ["", ""],  # by (kind, id); every kind sorts after ""
+    "/epcis/queries": [""],  # by name
+    # oldest first by (created_at, id): every row was created after year 1
+    "/epcis/queries/{queryName}/subscriptions": ["0001-01-01T00:00:00+00:00", ""],
 }
 
 

@@ -27,6 +27,7 @@ from foodtrace.epcis.models import EpcisEvent
 from foodtrace.epcis.subscription import webhook
 from foodtrace.epcis.subscription.models import NamedQuery, Subscription
 from foodtrace.store.db import begin_write
+from foodtrace.store.keyset import ascending, pair_after
 from foodtrace.trace.epcis import query_filters as qf
 from foodtrace.trace.epcis import query_params as qp
 
@@ -121,8 +122,11 @@ def get_query(session: Session, name: str) -> NamedQuery:
     return named
 
 
-def list_queries(session: Session) -> list[NamedQuery]:
-    return list(session.scalars(select(NamedQuery).order_by(NamedQuery.name)))
+def list_queries(
+    session: Session, *, after: str | None = None, limit: int | None = None
+) -> list[NamedQuery]:
+    """By name; ``after``/``limit``: one keyset page (the API's)."""
+    return list(session.scalars(ascending(select(NamedQuery), NamedQuery.name, after, limit)))
 
 
 def delete_query(sessions: SessionFactory, principal: Principal, name: str) -> None:
@@ -197,12 +201,25 @@ def subscribe(
     return sub
 
 
-def list_subscriptions(session: Session, principal: Principal, name: str) -> list[Subscription]:
+def list_subscriptions(
+    session: Session,
+    principal: Principal,
+    name: str,
+    *,
+    after: tuple[datetime, str] | None = None,
+    limit: int | None = None,
+) -> list[Subscription]:
+    """The caller's (a regulator: every) subscription to ``name``, oldest first (ties: by
+    id); ``after``/``limit``: one keyset page (the API's) on (created_at, id)."""
     get_query(session, name)
-    stmt = select(Subscription).where(Subscription.query_name == name)
+    s = Subscription
+    stmt = select(s).where(s.query_name == name)
     if principal.role != Role.REGULATOR:
-        stmt = stmt.where(Subscription.party_id == principal.party_id)
-    return list(session.scalars(stmt.order_by(Subscription.created_at)))
+        stmt = stmt.where(s.party_id == principal.party_id)
+    if after is not None:
+        stmt = stmt.where(pair_after(s.created_at, s.id, after, desc=False))
+    stmt = stmt.order_by(s.created_at, s.id)
+    return list(session.scalars(stmt if limit is None else stmt.limit(limit)))
 
 
 def get_subscription(

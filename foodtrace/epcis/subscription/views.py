@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import TEXT, TIME, PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.config import Settings
@@ -87,8 +87,11 @@ def router(_: Settings) -> APIRouter:
     def list_queries(
         session: SessionDep, _: PrincipalDep, page: PageDep, response: Response
     ) -> list[dict[str, Any]]:
-        queries = [service.query_json(q) for q in service.list_queries(session)]
-        return page.slice(response, queries, lambda q: str(q["name"]))
+        after = page.after_key(TEXT)
+        named = service.list_queries(
+            session, after=None if after is None else after[0], limit=page.fetch
+        )
+        return [service.query_json(q) for q in page.keyed(response, named, lambda q: q.name)]
 
     @r.get(QUERIES + "/{queryName}", summary="A named query", responses=problem_responses(401, 404))
     def get_query(queryName: str, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
@@ -181,12 +184,19 @@ def router(_: Settings) -> APIRouter:
         page: PageDep,
         response: Response,
     ) -> list[dict[str, Any]]:
+        after = page.after_key(TIME, TEXT)
         try:
-            subs = service.list_subscriptions(session, principal, queryName)
+            subs = service.list_subscriptions(
+                session,
+                principal,
+                queryName,
+                after=None if after is None else (after[0], after[1]),
+                limit=page.fetch,
+            )
         except service.SubscriptionError as exc:
             raise _problem(exc) from exc
-        found = [service.subscription_json(s) for s in subs]
-        return page.slice(response, found, lambda s: str(s["subscriptionID"]))
+        subs = page.keyed(response, subs, lambda s: s.created_at, lambda s: s.id)
+        return [service.subscription_json(s) for s in subs]
 
     @r.get(
         QUERIES + "/{queryName}/subscriptions/{subscriptionID}",
