@@ -17,7 +17,8 @@ runs there and the response waits for it; never on the event loop (if a caller e
 from a coroutine, the regrade is handed to a thread of its own). Its cost follows the parties
 the write touched: each of its reads finds their rows by an index
 (``tests/grading/test_inputs.py`` checks the plans), about a dozen queries and, when a grade
-moved, one more group of ``grade.compute`` entries.
+moved, one more group of ``grade.compute`` entries. One regrade of a database runs at a
+time; a write that comes while one runs waits for it, then regrades what is still pending.
 
 On by default (``FOODTRACE_GRADE_RECOMPUTE_ON_WRITE``, see README): every write that touches a
 business adds its ``grade.compute`` entry to the log when its grade moved. Grade entries touch
@@ -83,6 +84,9 @@ class _Pending:
     parties: set[str] = field(default_factory=set)
     lots: set[tuple[str, str]] = field(default_factory=set)
     timer: threading.Timer | None = None
+    regrading: threading.Lock = field(default_factory=threading.Lock)
+    """Held by the one regrade of this database at a time: two at once could log a grade
+    read before the other's write after the other's, leaving a stale grade newest."""
 
 
 _pending: dict[URL, _Pending] = defaultdict(_Pending)
@@ -187,22 +191,25 @@ def handlers(session: Session, lots: set[tuple[str, str]]) -> set[str]:
 def flush(merkle: MerkleLog, session_factory: SessionFactory) -> int:
     """Recompute every pending business of ``merkle``'s database now; the number of grade
     entries written. On an error the parties taken go back to the pending set."""
-    parties, lots = _take(merkle.engine)
-    if not parties and not lots:
-        return 0
-    _busy.active = True
-    try:
-        with session_factory() as session:
-            businesses = inputs.businesses(session, only=parties | handlers(session, lots))
-        if not businesses:
+    with _lock:
+        regrading = _pending[merkle.engine.url].regrading
+    with regrading:  # a write that waits here finds its parties taken, or takes them after
+        parties, lots = _take(merkle.engine)
+        if not parties and not lots:
             return 0
-        out = flows.recompute(merkle, session_factory, merkle.settings, only=businesses)
-        return out.written
-    except BaseException:
-        _put_back(merkle.engine, parties, lots)
-        raise
-    finally:
-        _busy.active = False
+        _busy.active = True
+        try:
+            with session_factory() as session:
+                businesses = inputs.businesses(session, only=parties | handlers(session, lots))
+            if not businesses:
+                return 0
+            out = flows.recompute(merkle, session_factory, merkle.settings, only=businesses)
+            return out.written
+        except BaseException:
+            _put_back(merkle.engine, parties, lots)
+            raise
+        finally:
+            _busy.active = False
 
 
 def after_write(merkle: MerkleLog, session_factory: SessionFactory) -> None:

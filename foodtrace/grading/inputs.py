@@ -99,7 +99,7 @@ def held_lots(only: list[str]) -> CTE:
 
     Materialized so the database cannot start instead from every failed report or recalled
     event and keep ``only``'s rows last (what a planner without statistics did)."""
-    epc, e = aliased(EpcisEventEpc), aliased(EpcisEvent)
+    epc, e = EpcisEventEpc, EpcisEvent  # a CTE of its own: the queries joining it alias theirs
     return (
         select(e.author.label("party"), epc.gtin.label("gtin"), epc.lot.label("lot"))
         .join(epc, epc.event_pk == e.id)
@@ -162,6 +162,13 @@ def gather_complaints(session: Session, since: date, only: Only = None) -> dict[
     return out
 
 
+# Built once: an ORM alias works out its columns on first use, a cost every regrade paid.
+_RECALL_EPC = aliased(EpcisEventEpc, name="recall_epc")
+_RECALL_EVENT = aliased(EpcisEvent, name="recall_event")
+_HELD_EPC = aliased(EpcisEventEpc, name="held_epc")
+_HELD = aliased(EpcisEvent, name="held_event")
+
+
 def recalled_lots(
     session: Session, since: date, author: str | None = None, only: Only = None
 ) -> dict[str, list[date]]:
@@ -172,8 +179,7 @@ def recalled_lots(
     restricts it to one party (the benchmark's per-business reference). For every party the
     recalled events lead (there are few); for some, their own lots do (:func:`held_lots`)."""
     wanted = [author] if author is not None else only
-    recall_epc = aliased(EpcisEventEpc)
-    recall_event = aliased(EpcisEvent)
+    recall_epc, recall_event, held_epc, held_event = _RECALL_EPC, _RECALL_EVENT, _HELD_EPC, _HELD
     recalled = (
         recall_event.disposition == RECALLED,
         recall_event.event_time >= _start(since),
@@ -182,8 +188,6 @@ def recalled_lots(
     first = func.min(recall_event.event_time)
     query: Select[str, str | None, str | None, datetime]
     if wanted is None:
-        held_epc = aliased(EpcisEventEpc)
-        held_event = aliased(EpcisEvent)
         query = (
             select(held_event.author, recall_epc.gtin, recall_epc.lot, first)
             .select_from(recall_event)

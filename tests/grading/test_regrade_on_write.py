@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -382,6 +383,40 @@ def test_the_regrade_runs_off_the_event_loop(env: Env, monkeypatch: pytest.Monke
     assert done.wait(10)
     [(on_loop, thread)] = where
     assert not on_loop and thread != loop_thread
+
+
+def test_concurrent_writes_regrade_one_at_a_time(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writes at once: their regrades do not overlap (overlapping, the one that read
+    first could log last and leave a stale grade newest), and both shops are regraded."""
+    shops = [env.add_party("restaurant") for _ in range(2)]
+    inspector = env.add_party("inspector")
+    running, most = [0], [0]
+    guard, first_regrading = threading.Lock(), threading.Event()
+    real = flows.recompute
+
+    def slow(*args: Any, **kw: Any) -> Any:
+        with guard:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        first_regrading.set()
+        try:
+            time.sleep(0.5)  # long enough for the second write to commit and regrade
+            return real(*args, **kw)
+        finally:
+            with guard:
+                running[0] -= 1
+
+    monkeypatch.setattr(flows, "recompute", slow)
+    writes = [threading.Thread(target=_inspect, args=(env, inspector, s)) for s in shops]
+    writes[0].start()
+    assert first_regrading.wait(30)  # the first write is committed and being regraded
+    writes[1].start()
+    for w in writes:
+        w.join(60)
+    assert most[0] == 1
+    for shop in shops:
+        [grade] = _grades(env, shop.party_id)
+        assert _indicator(grade, "inspections")[1] == {"count": 1, "failed": 1}  # type: ignore[index]
 
 
 def test_a_failed_regrade_loses_no_write(
