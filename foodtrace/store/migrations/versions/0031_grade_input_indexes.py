@@ -2,12 +2,14 @@
 
 A regrade on write (foodtrace.grading.hook) gathers one business's inputs. Two of them are
 reached from the business's EPCIS events through the lots they name: failed test reports
-about a lot, found by (conclusion, GTIN, lot) then the window; and the business's events in
-the policy window, by (author, event time). Without the first, every failed report was read
-for each regrade; the second replaces the author-only index (its leading column).
+about a lot, found by (GTIN, lot, conclusion) then the window (the lot first: with the
+conclusion first SQLite chose that index for both halves of the report query and read
+every failed report); and the business's events in the policy window, by (author, event
+time). Without the first, every failed report was read for each regrade; the second
+replaces the author-only index (its leading column).
 
 Revision ID: 0031_grade_input_indexes
-Revises: 0029_page_readmodel
+Revises: 0030_token_activation
 Create Date: 2026-12-03
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0031_grade_input_indexes"
-down_revision = "0029_page_readmodel"
+down_revision = "0030_token_activation"
 branch_labels = None
 depends_on = None
 
