@@ -44,7 +44,6 @@ from foodtrace.demo.shell import (
     demo_settings,
     prepare,
     scan_command,
-    seeding_settings,
     summary_lines,
     write_codes,
 )
@@ -82,7 +81,6 @@ __all__ = [
     "report_pdf",
     "scan_command",
     "seed",
-    "seeding_settings",
     "summary_lines",
     "write_codes",
 ]
