@@ -181,11 +181,6 @@ def area_routers() -> list[RouterFactory]:
     from foodtrace.workbench import views as workbench
 
     return [
-        # First: every scan asks the resolver and, on the embedded chain, /chain/rpc, and
-        # each router passed costs a match per request; their paths (/chain/rpc, /M/…,
-        # /01/…, /static/resolver/…) match no other route (tests/api/test_api_app.py).
-        ledger.router,
-        resolver.router,
         record.router,
         party.router,
         auth.router,
@@ -210,6 +205,8 @@ def area_routers() -> list[RouterFactory]:
         lists.router,
         log_api.router,
         tlog.router,
+        ledger.router,
+        resolver.router,
         workbench.router,
         workbench_street.router,
     ]

@@ -3,20 +3,17 @@ rolled back when the route fails."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.routing import Route
 
 from foodtrace import __version__
-from foodtrace.api.app import SessionDep, area_routers, create_app
+from foodtrace.api.app import SessionDep, create_app
 from foodtrace.api.problems import Problem
 from foodtrace.auth import ApiToken, Role, issue_token, list_tokens
 from foodtrace.config import Settings
@@ -116,43 +113,3 @@ def test_healthz_is_503_when_the_database_is_down(tmp_path: Path) -> None:
     assert r.status_code == 503
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["detail"] == "The database is not reachable."
-
-
-FIRST = ("ledger", "resolver")  # the areas matched first: a scan's requests (area_routers)
-
-
-def _routes(routes: list[Any]) -> Iterator[tuple[str, Route]]:
-    """Every route with the area router it came in, routers unwrapped."""
-    for r in routes:
-        inner = getattr(r, "original_router", None)
-        if inner is not None:
-            for _, route in _routes(inner.routes):
-                yield route.endpoint.__module__, route
-        elif isinstance(r, Route):
-            yield r.endpoint.__module__, r
-
-
-def _sample(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "x", path)
-
-
-def test_the_routes_matched_first_shadow_no_other_route(tmp_path: Path) -> None:
-    """The chain RPC and the resolver are matched before every other area (a scan pays for
-    each router passed); that changes nothing only while no other route matches their paths
-    and they match no other route's."""
-    names = [f.__module__ for f in area_routers()]
-    assert names[: len(FIRST)] == [f"foodtrace.{a}.views" for a in FIRST]
-    app = create_app(Settings(data_dir=tmp_path, chain_url=""))  # embedded: /chain/rpc too
-    routes = list(_routes(app.routes))
-    first = [(m, r) for m, r in routes if m.split(".")[1] in FIRST]
-    assert {r.path for _, r in first} >= {"/chain/rpc", "/M/{merchant_id}", "/01/{gtin}/10/{lot}"}
-    others = [r for m, r in routes if m.split(".")[1] not in FIRST]
-    assert len(others) > 100
-    overlaps = [
-        (a.path, b.path)
-        for _, f in first
-        for o in others
-        for a, b in ((f, o), (o, f))
-        if a.path_regex.match(_sample(b.path))
-    ]
-    assert overlaps == []
