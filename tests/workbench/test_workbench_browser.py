@@ -36,6 +36,14 @@ from foodtrace.trace import keys
 pytestmark = pytest.mark.browser
 
 
+LOADED = (
+    "i => i.complete ? i.naturalWidth > 0 : new Promise(done => {"
+    " i.onload = () => done(i.naturalWidth > 0); i.onerror = () => done(false); })"
+)
+"""True once an image has loaded with pixels, false if it failed: waits for one still
+loading (a loaded machine can be slower than the assertion; a refused one fails)."""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -289,7 +297,7 @@ def test_street_registration_with_position_and_photo(world: World, browser: Brow
     expect(page.locator("#enrolment")).to_have_text(re.compile(r"^fte_"))
     for image in ("#shopfront", "#label"):  # both really loaded, under the page's CSP
         expect(page.locator(image)).to_be_visible()
-        assert page.locator(image).evaluate("i => i.complete && i.naturalWidth > 0"), image
+        assert page.locator(image).evaluate(LOADED), image
     _fits(page)
     shot(page, "workbench-street-registered")
 
@@ -297,7 +305,7 @@ def test_street_registration_with_position_and_photo(world: World, browser: Brow
     listed = page.locator(f"#s-{code}")
     expect(listed).to_contain_text("八一路便民小卖部")
     expect(listed.locator(".position")).to_have_text("纬度 31.62712,经度 121.40233")
-    assert listed.locator("img.shopfront").evaluate("i => i.complete && i.naturalWidth > 0")
+    assert listed.locator("img.shopfront").evaluate(LOADED)
     _fits(page)
     shot(page, "workbench-street-listed")
     entry = httpx.get(f"{world.base}/api/v1/parties/{code}").json()
