@@ -197,22 +197,18 @@ def revoke(
 def activate(session: Session, token_id: int, at: datetime) -> bool:
     """Make a new token live (its event is being logged); False if it was activated already
     or withdrawn (:func:`withdraw`) before its event came in."""
-    return _changed(
-        session.execute(
-            update(ApiToken)
-            .where(
-                ApiToken.id == token_id,
-                ApiToken.activated_at.is_(None),
-                ApiToken.revoked_at.is_(None),
-            )
-            .values(activated_at=at)
-        )
-    )
+    return _settle_pending(session, token_id, activated_at=at)
 
 
 def withdraw(session: Session, token_id: int, now: datetime | None = None) -> bool:
     """Revoke a token whose event was not logged, so that it can never be activated by an
     entry that comes in late; False if it is active already (its event *was* logged)."""
+    return _settle_pending(session, token_id, revoked_at=_now(now))
+
+
+def _settle_pending(session: Session, token_id: int, **values: datetime) -> bool:
+    """Set ``values`` on a token still pending (neither activated nor withdrawn): the one
+    guarded UPDATE :func:`activate` and :func:`withdraw` race on, so exactly one wins."""
     return _changed(
         session.execute(
             update(ApiToken)
@@ -221,7 +217,7 @@ def withdraw(session: Session, token_id: int, now: datetime | None = None) -> bo
                 ApiToken.activated_at.is_(None),
                 ApiToken.revoked_at.is_(None),
             )
-            .values(revoked_at=_now(now))
+            .values(**values)
         )
     )
 
