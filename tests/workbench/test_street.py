@@ -107,6 +107,8 @@ def test_registered_with_position_photo_grid_and_code_in_one_group(env: Env) -> 
 
     party = env.client.get(f"/api/v1/parties/{code}").json()["record"]
     assert party["kind"] == "restaurant" and party["address"] == "城桥镇鳌山路12号"
+    assert party["position"] == {"lat": 31.623, "lng": 121.3975}  # as its entry records
+    assert party["shopfront_photo"] == sha
     grid = env.client.get(f"/api/v1/grids/{g.grid_id}/businesses", headers=g.officer.headers)
     assert code in grid.text
     enrolment = r.text.split('id="enrolment">', 1)[1].split("<", 1)[0]
