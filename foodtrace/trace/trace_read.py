@@ -249,4 +249,15 @@ def decode_all(summaries: Iterable[str | None]) -> list[dict[str, Any]]:
     return json.loads("[" + ",".join(s or _EMPTY_TEXT for s in summaries) + "]")  # type: ignore[no-any-return]
 
 
+def decode_trace(
+    summaries: Iterable[str | None], holds: str, names: str
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, int]], dict[str, str | None]]:
+    """The summary documents of the reached nodes, their open holds ``(node, holder,
+    since_entry)`` (a JSON array of arrays) and the parties' names (a JSON array of
+    ``[party_id, name]``), decoded by one parser call."""
+    docs = ",".join(s or _EMPTY_TEXT for s in summaries)
+    decoded = json.loads(f"[{holds},{names},{docs}]")
+    return decoded[2:], decoded[0], dict(decoded[1])
+
+
 _dt = datetime.fromisoformat
