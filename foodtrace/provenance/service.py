@@ -157,34 +157,38 @@ FROM custody_holds h
 WHERE h.node_id IN (SELECT node FROM reached) AND h.until IS NULL
 UNION ALL
 SELECT NULL, NULL, 'names', NULL, NULL, NULL, {names}, NULL, NULL, NULL
-FROM parties p
-WHERE p.party_id IN (
-    SELECT a.party FROM lineage_activities a WHERE a.node_id IN (SELECT node FROM reached)
-)
+FROM (
+    SELECT DISTINCT a.party FROM lineage_activities a WHERE a.node_id IN (SELECT node FROM reached)
+) AS q
 """
 """The trace, one statement: the walk (:data:`WALK`), then per reached node one row with
 its summary and lot registration; then one row (``depth`` null, ``'holds'``) whose
 summary column is the JSON array of the open custody holds ``[node, holder, since_entry]``
 of the reached nodes, and one (``'names'``) the JSON array ``[party_id, name]`` of every
-registered party that did anything with a reached node (the parties a summary names are
-exactly those of the node's activities). Aggregated in SQL, not a row each: a downstream
-trace names ~100 parties, and fetching a row cost more than the database's work for it.
-Only integers and text are aggregated (the JSON of a floating-point column would not be
-Python's text of it); the nodes' rows carry the lot quantity as a column. The holds are
-selected ``IN`` the reached nodes, not joined to them: SQLite plans the join with a Bloom
-filter built by scanning every hold (20 ms on 100k events, for 0.2 ms). One text per
-origin kind, direction and dialect, so PostgreSQL prepares it once per connection."""
+party that did anything with a reached node (the parties a summary names are exactly those
+of the node's activities), the name looked up by a scalar subquery per party (null when
+not registered, which the shaping treats as a party without a name): PostgreSQL planned a
+join to ``parties`` as a hash join over every party (0.7 ms of a 2 ms trace at 1M events).
 
+Aggregated in SQL, not a row each: a downstream trace names ~100 parties, and fetching a
+row cost more than the database's work for it. Only integers and text are aggregated (the
+JSON of a floating-point column would not be Python's text of it); the nodes' rows carry
+the lot quantity as a column. The holds are selected ``IN`` the reached nodes, not joined
+to them: SQLite plans the join with a Bloom filter built by scanning every hold (20 ms on
+100k events, for 0.2 ms). One text per origin kind, direction and dialect, so PostgreSQL
+prepares it once per connection."""
+
+NAME: Final = "(SELECT p.name FROM parties p WHERE p.party_id = q.party)"
 AGGREGATES: Final = {
     "sqlite": {
         "holds": "json_group_array(json_array(h.node_id, h.holder, h.since_entry))",
-        "names": "json_group_array(json_array(p.party_id, p.name))",
+        "names": f"json_group_array(json_array(q.party, {NAME}))",
     },
     "postgresql": {
         "holds": (
             "COALESCE(json_agg(json_build_array(h.node_id, h.holder, h.since_entry))::text, '[]')"
         ),
-        "names": "COALESCE(json_agg(json_build_array(p.party_id, p.name))::text, '[]')",
+        "names": f"COALESCE(json_agg(json_build_array(q.party, {NAME}))::text, '[]')",
     },
 }
 """The JSON array aggregates of :data:`TRACE` on each backend (PostgreSQL's ``json_agg``
