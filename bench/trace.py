@@ -26,9 +26,9 @@ first with one query per frontier node per hop for its edges, then one query per
 node for each of its details (node, lot, holds, activities, edges) and one per party for
 its name, shaped from those rows. Both answers (and the walks' depths) are checked equal.
 ``walk``/``nwalk`` time the traversal alone (our recursive query / the per-node queries).
-Each of the four is timed over all origins in its own pass (``--order passes``, the
-default); ``--order interleaved`` times the four back to back per origin, as before, where
-the later calls find the origin's pages cached by the earlier ones.
+The four are timed back to back per origin (``--order interleaved``, the default), or
+each over all origins in its own pass (``--order passes``), in case the later calls find
+the origin's pages cached by the earlier ones (no difference above the noise was seen).
 The machine's load average and a ``SELECT 1`` round trip are printed beside the figures.
 """
 
@@ -183,17 +183,18 @@ def _runs(direction: Direction, depth: int | None, limit: int) -> dict[str, Run]
 def measure(
     engine: Engine,
     cases: dict[str, tuple[list[str], Direction, int | None]],
-    order: str = "passes",
+    order: str = "interleaved",
 ) -> Iterator[dict[str, Any]]:
     """Per case: our trace, our walk alone, the naive walk alone, and the naive walk with
     the same details (the whole naive trace), timed per origin; answers checked equal.
 
-    ``order="passes"`` (the default): each of the four runs over every origin in its own
-    pass. ``"interleaved"`` (the order before): the four one after the other per origin,
-    so the later ones find the origin's pages in the connection's page cache (SQLite's is
-    2 MB) where the first had to read them, which favours whichever runs later (the naive
-    trace). In passes every call starts with the pages of the previous origins cached, the
-    same for both sides."""
+    ``order="interleaved"`` (the default, the order of every figure so far): the four one
+    after the other per origin, so the later ones may find the origin's pages in the
+    connection's page cache (SQLite's is 2 MB) where the first had to read them, which
+    would favour whichever runs later (the naive trace). ``"passes"``: each of the four
+    over every origin in its own pass, so every call starts with the pages of the previous
+    origins cached, the same for both sides. On the 1M graph at load ~9 the two orders
+    gave ratios in the same range (noise larger than any such bias)."""
     for case, (origins, direction, depth) in cases.items():
         limit = depth if depth is not None else service.MAX_DEPTH
         starts = []
@@ -358,7 +359,7 @@ def main() -> None:
     ap.add_argument(
         "--order",
         choices=("passes", "interleaved"),
-        default="passes",
+        default="interleaved",
         help="time each implementation over all origins in turn, or all four per origin",
     )
     ap.add_argument(
