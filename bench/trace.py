@@ -26,6 +26,9 @@ first with one query per frontier node per hop for its edges, then one query per
 node for each of its details (node, lot, holds, activities, edges) and one per party for
 its name, shaped from those rows. Both answers (and the walks' depths) are checked equal.
 ``walk``/``nwalk`` time the traversal alone (our recursive query / the per-node queries).
+The four are timed back to back per origin (``--order interleaved``, the default), or
+each over all origins in its own pass (``--order passes``), in case the later calls find
+the origin's pages cached by the earlier ones (no difference above the noise was seen).
 The machine's load average and a ``SELECT 1`` round trip are printed beside the figures.
 """
 
@@ -38,7 +41,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,35 +159,66 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+Run = Callable[[Session, str, Origin], Any]
+
+
+def _runs(direction: Direction, depth: int | None, limit: int) -> dict[str, Run]:
+    """The four timed calls, each given a session, the origin's canonical id and Origin."""
+
+    def ours(session: Session, canonical: str, origin: Origin) -> Any:
+        return service.trace(session, origin, direction=direction, depth=depth)
+
+    def walk(session: Session, canonical: str, origin: Origin) -> Any:
+        return service.reach(session, origin, direction, limit)
+
+    def naive_walk(session: Session, canonical: str, origin: Origin) -> Any:
+        return naive_reach(session, start_node(session, canonical), direction, limit)
+
+    def naive(session: Session, canonical: str, origin: Origin) -> Any:
+        return naive_trace(session, origin, canonical, direction, limit)
+
+    return {"ours": ours, "walk": walk, "naive walk": naive_walk, "naive": naive}
+
+
 def measure(
-    engine: Engine, cases: dict[str, tuple[list[str], Direction, int | None]]
+    engine: Engine,
+    cases: dict[str, tuple[list[str], Direction, int | None]],
+    order: str = "interleaved",
 ) -> Iterator[dict[str, Any]]:
     """Per case: our trace, our walk alone, the naive walk alone, and the naive walk with
-    the same details (the whole naive trace), timed per origin; answers checked equal."""
+    the same details (the whole naive trace), timed per origin; answers checked equal.
+
+    ``order="interleaved"`` (the default, the order of every figure so far): the four one
+    after the other per origin, so the later ones may find the origin's pages in the
+    connection's page cache (SQLite's is 2 MB) where the first had to read them, which
+    would favour whichever runs later (the naive trace). ``"passes"``: each of the four
+    over every origin in its own pass, so every call starts with the pages of the previous
+    origins cached, the same for both sides. On the 1M graph at load ~9 the two orders
+    gave ratios in the same range (noise larger than any such bias)."""
     for case, (origins, direction, depth) in cases.items():
-        times: dict[str, list[float]] = {"ours": [], "walk": [], "naive walk": [], "naive": []}
-        sizes, receivers = [], []
         limit = depth if depth is not None else service.MAX_DEPTH
+        starts = []
         for canonical in origins:
             _, gtin, lot = lineage.node_kind(canonical)
             assert gtin and lot
-            origin = Origin.lot(gtin, lot)
+            starts.append((canonical, Origin.lot(gtin, lot)))
+
+        runs = _runs(direction, depth, limit)
+        times: dict[str, list[float]] = {name: [0.0] * len(starts) for name in runs}
+        answers: dict[str, list[Any]] = {name: [None] * len(starts) for name in runs}
+        calls = [(name, i) for name in runs for i in range(len(starts))]
+        if order == "interleaved":
+            calls.sort(key=lambda call: call[1])
+        for name, i in calls:
+            canonical, origin = starts[i]
             with Session(engine) as session:
                 t0 = time.perf_counter()
-                result = service.trace(session, origin, direction=direction, depth=depth)
-                times["ours"].append((time.perf_counter() - t0) * 1000)
-            with Session(engine) as session:
-                t0 = time.perf_counter()
-                walked = service.reach(session, origin, direction, limit)
-                times["walk"].append((time.perf_counter() - t0) * 1000)
-            with Session(engine) as session:
-                t0 = time.perf_counter()
-                depths = naive_reach(session, start_node(session, canonical), direction, limit)
-                times["naive walk"].append((time.perf_counter() - t0) * 1000)
-            with Session(engine) as session:
-                t0 = time.perf_counter()
-                naive_depths, slow = naive_trace(session, origin, canonical, direction, limit)
-                times["naive"].append((time.perf_counter() - t0) * 1000)
+                answers[name][i] = runs[name](session, canonical, origin)
+                times[name][i] = (time.perf_counter() - t0) * 1000
+        sizes, receivers = [], []
+        for i, (canonical, _) in enumerate(starts):
+            result, walked = answers["ours"][i], answers["walk"][i]
+            depths, (naive_depths, slow) = answers["naive walk"][i], answers["naive"][i]
             if slow.to_json() != result.to_json() or not walked == depths == naive_depths:
                 raise SystemExit(f"{case}: the naive traversal's answer differs from {canonical}")
             sizes.append(len(result.lots))
@@ -323,6 +357,12 @@ def main() -> None:
     ap.add_argument("--seed-only", action="store_true", help="seed (if not yet) and exit")
     ap.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     ap.add_argument(
+        "--order",
+        choices=("passes", "interleaved"),
+        default="interleaved",
+        help="time each implementation over all origins in turn, or all four per origin",
+    )
+    ap.add_argument(
         "--check", type=int, default=3000, help="events to compare bulk vs live (0: skip)"
     )
     args = ap.parse_args()
@@ -341,6 +381,7 @@ def main() -> None:
     }
     print(HEADER)
     for backend in backends:
+        migrate(urls[backend], "heads")  # a graph seeded before a new index gets it now
         engine = make_engine(urls[backend])
         print(
             f"{backend:<10} one round trip (SELECT 1): p50 {round_trip(engine):.2f} ms, "
@@ -348,7 +389,7 @@ def main() -> None:
             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores",
             flush=True,
         )
-        for row in measure(engine, cases):
+        for row in measure(engine, cases, args.order):
             print(line(backend, row), flush=True)
         print(
             f"{backend:<10} load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}",

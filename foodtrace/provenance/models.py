@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foodtrace.store.base import Base
@@ -64,6 +74,8 @@ class NodeActivity(Base):
     __table_args__ = (
         Index("ix_lineage_activities_node", "node_id", "entry_index"),
         Index("ix_lineage_activities_party", "party", "node_id"),
+        # covering: the parties a trace names, from the index alone
+        Index("ix_lineage_activities_node_party", "node_id", "party"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -96,7 +108,18 @@ class CustodyHold(Base):
     ``quantity``/``uom`` is what it held where known (class-level lots can be split)."""
 
     __tablename__ = "custody_holds"
-    __table_args__ = (Index("ix_custody_holds_node", "node_id", "holder"),)
+    __table_args__ = (
+        Index("ix_custody_holds_node", "node_id", "holder"),
+        # a trace's open holds of the reached nodes, in its order, without the closed ones
+        Index(
+            "ix_custody_holds_open",
+            "node_id",
+            "since_entry",
+            "holder",
+            sqlite_where=text("until IS NULL"),
+            postgresql_where=text("until IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     node_id: Mapped[int] = mapped_column(ForeignKey("lineage_nodes.id"))

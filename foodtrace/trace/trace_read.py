@@ -140,93 +140,134 @@ def shape(
     limit: int,
     nodes: Sequence[NodeRow],
     docs: Sequence[dict[str, Any]],
-    holds: Iterable[tuple[int, str, int]],
+    holds: Iterable[Sequence[Any]],
     names: Mapping[str, str | None],
 ) -> TraceResult:
     """The trace of the reached ``nodes`` with their decoded summaries ``docs``, their open
-    ``holds`` ``(node, holder, since_entry)`` and the registered ``names`` of parties."""
+    ``holds`` ``(node, holder, since_entry)`` and the registered ``names`` of parties.
+
+    Built for the common case cheaply: most parties of a trace appear in one node's summary
+    only (a shop that received one lot), and a summary already lists a party's roles and
+    entries sorted, so those are taken as they are; only a party several nodes name gets
+    its roles and entries merged and sorted again. The rows are made with ``_make`` (the
+    tuple constructor, which fills no defaults: every field is given) rather than by
+    keyword."""
     held: dict[int, list[str]] = {}
     for _, holder, node in sorted((since, holder, node) for node, holder, since in holds):
         held.setdefault(node, []).append(holder)
     reached = {n.canonical for n in nodes}
     proofs: dict[str, set[int]] = {}
     lineage: list[tuple[int, int, TraceEdge]] = []
+    receipts: list[tuple[int, int, TraceEdge]] = []
+    once: dict[str, list[Any]] = {}  # party: [roles, entries] of the one summary naming it
+    merged: dict[str, tuple[set[str], set[int]]] = {}  # parties several summaries name
+    received: dict[str, dict[str, list[float]]] = {}
+    make_edge = TraceEdge._make
     for n, doc in zip(nodes, docs, strict=True):
+        canonical = n.canonical
         for eid, target, kind, index, party, quantity, uom, at in doc["out"]:
             if target in reached:
-                proofs.setdefault(n.canonical, set()).add(index)
+                proofs.setdefault(canonical, set()).add(index)
                 proofs.setdefault(target, set()).add(index)
-                edge = TraceEdge(n.canonical, target, kind, index, party, quantity, uom, _dt(at))
+                edge = make_edge(
+                    (canonical, target, kind, index, party, quantity, uom, _dt(at), None, None)
+                )
                 lineage.append((index, eid, edge))
-    receipts: list[tuple[int, int, TraceEdge]] = []
-    seen: dict[str, tuple[set[str], dict[str, list[float]], set[int]]] = {}
-    lots = []
-    for n, doc in zip(nodes, docs, strict=True):
-        for party, (roles, entries) in doc["parties"].items():
-            found = seen.get(party)
-            if found is None:
-                seen[party] = found = (set(), {}, set())
-            found[0].update(roles)
-            found[2].update(entries)
+        for party, pair in doc["parties"].items():
+            both = merged.get(party)
+            if both is not None:
+                both[0].update(pair[0])
+                both[1].update(pair[1])
+            elif party in once:
+                first = once.pop(party)
+                merged[party] = ({*first[0], *pair[0]}, {*first[1], *pair[1]})
+            else:
+                once[party] = pair
         for aid, index, party, at, quantity, uom, other in doc["receipts"]:
-            edge = TraceEdge(
-                n.canonical,
-                n.canonical,
-                "shipment",
-                index,
-                party,
-                quantity,
-                uom,
-                _dt(at),
-                other,
-                party,
+            edge = make_edge(
+                (
+                    canonical,
+                    canonical,
+                    "shipment",
+                    index,
+                    party,
+                    quantity,
+                    uom,
+                    _dt(at),
+                    other,
+                    party,
+                )
             )
             receipts.append((index, aid, edge))
             if quantity is not None:
-                seen[party][1].setdefault(uom or "", []).append(quantity)
+                received.setdefault(party, {}).setdefault(uom or "", []).append(quantity)
+    make_lot = TraceLot._make
+    lots = []
+    for n, doc in zip(nodes, docs, strict=True):
         quantity, unit = doc["declared"] or (None, None)
-        indices = set(doc["entries"]) | proofs.get(n.canonical, set())
+        indices = proofs.get(n.canonical)
+        if indices is None and n.lot_entry is None:
+            entries = tuple(doc["entries"])  # sorted and unique already
+        else:
+            merged_entries = set(doc["entries"])
+            if indices is not None:
+                merged_entries |= indices
+            if n.lot_entry is not None:
+                merged_entries.add(n.lot_entry)
+            entries = tuple(sorted(merged_entries))
         if n.lot_entry is not None:
             quantity, unit = n.lot_quantity, n.lot_unit
-            indices.add(n.lot_entry)
-        holders = held.get(n.node, [])
+        holders = held.get(n.node, ())
+        first, last = doc["first"], doc["last"]
         lots.append(
-            TraceLot(
-                id=n.canonical,
-                kind=n.kind,
-                gtin=n.gtin,
-                lot_code=n.lot_code,
-                depth=n.depth,
-                holder=holders[0] if holders else None,
-                holders=tuple(holders),
-                quantity=quantity,
-                unit=unit,
-                first_event_time=_dt(doc["first"]) if doc["first"] else None,
-                last_event_time=_dt(doc["last"]) if doc["last"] else None,
-                entry_indices=tuple(sorted(indices)),
+            make_lot(
+                (
+                    n.canonical,
+                    n.kind,
+                    n.gtin,
+                    n.lot_code,
+                    n.depth,
+                    holders[0] if holders else None,
+                    tuple(holders),
+                    quantity,
+                    unit,
+                    _dt(first) if first else None,
+                    _dt(last) if last else None,
+                    entries,
+                )
             )
         )
-    parties = tuple(
-        TraceParty(
-            party_id=party,
-            name=names.get(party),
-            roles=tuple(sorted(roles, key=party_role_order)),
-            # summed by fsum: exact, so a total does not depend on the order of the rows
-            received=tuple((u, math.fsum(q)) for u, q in sorted(received.items())),
-            entry_indices=tuple(sorted(indices)),
+    make_party = TraceParty._make
+    parties = []
+    for party in sorted((*once, *merged)):
+        pair = once.get(party)
+        if pair is not None:
+            roles, entries = tuple(pair[0]), tuple(pair[1])  # sorted in the summary
+        else:
+            role_set, entry_set = merged[party]
+            roles = tuple(sorted(role_set, key=party_role_order))
+            entries = tuple(sorted(entry_set))
+        quantities = received.get(party)
+        # summed by fsum: exact, so a total does not depend on the order of the rows
+        totals = (
+            tuple((u, math.fsum(q)) for u, q in sorted(quantities.items())) if quantities else ()
         )
-        for party, (roles, received, indices) in sorted(seen.items())
-    )
+        parties.append(make_party((party, names.get(party), roles, totals, entries)))
     lineage.sort()  # by (entry, id), unique: the edges themselves are never compared
     receipts.sort()
+    lots.sort(key=_lot_order)
     return TraceResult(
         origin,
         direction,
         limit,
-        tuple(sorted(lots, key=lambda lot: (lot.depth, lot.id))),
-        parties,
+        tuple(lots),
+        tuple(parties),
         tuple(e for _, _, e in lineage) + tuple(e for _, _, e in receipts),
     )
+
+
+def _lot_order(lot: TraceLot) -> tuple[int, str]:
+    return (lot.depth, lot.id)
 
 
 def decode(summary: str | None) -> dict[str, Any]:
@@ -247,6 +288,17 @@ def decode_all(summaries: Iterable[str | None]) -> list[dict[str, Any]]:
     """The summary documents of many nodes, decoded as one JSON array (one parser call,
     not one per node; a node without a summary has done nothing yet)."""
     return json.loads("[" + ",".join(s or _EMPTY_TEXT for s in summaries) + "]")  # type: ignore[no-any-return]
+
+
+def decode_trace(
+    summaries: Iterable[str | None], holds: str, names: str
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, int]], dict[str, str | None]]:
+    """The summary documents of the reached nodes, their open holds ``(node, holder,
+    since_entry)`` (a JSON array of arrays) and the parties' names (a JSON array of
+    ``[party_id, name]``), decoded by one parser call."""
+    docs = ",".join(s or _EMPTY_TEXT for s in summaries)
+    decoded = json.loads(f"[{holds},{names},{docs}]")
+    return decoded[2:], decoded[0], dict(decoded[1])
 
 
 _dt = datetime.fromisoformat

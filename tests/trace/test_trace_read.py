@@ -15,6 +15,7 @@ from foodtrace.trace.trace_read import (
     OutEdge,
     decode,
     decode_all,
+    decode_trace,
     party_ids,
     shape,
     summarize,
@@ -111,3 +112,38 @@ def test_summaries_decoded_together_are_those_decoded_one_by_one() -> None:
     assert decode_all(summaries) == docs == [decode(s) for s in summaries]
     assert decode_all([None]) == [decode(None)]
     assert decode_all([]) == []
+
+
+def test_holds_names_and_summaries_decoded_in_one_call_shape_the_golden_answer() -> None:
+    nodes, docs = _nodes()
+    holds = '[[2,"shop-2",7],[2,"shop-1",6],[1,"proc",2],[3,"proc",8]]'  # as SQL aggregates
+    names = '[["farm","农场"],["proc","加工厂"],["shop-1","一号店"],["shop-2",null]]'
+    decoded, held, named = decode_trace((n.summary for n in nodes), holds, names)
+    assert decoded == docs
+    assert held == [[2, "shop-2", 7], [2, "shop-1", 6], [1, "proc", 2], [3, "proc", 8]]
+    assert named == {"farm": "农场", "proc": "加工厂", "shop-1": "一号店", "shop-2": None}
+    result = shape(Origin.lot("6901234000004", "A"), "downstream", 10, nodes, decoded, held, named)
+    assert result.to_json() == GOLDEN["trace_A"]
+
+
+def test_a_party_several_summaries_name_has_its_roles_and_entries_merged_in_order() -> None:
+    a_acts = [
+        Activity(11, "farm", "shipped", 4, at(-4), None, None, "proc"),
+        Activity(10, "farm", "created", 1, at(-5), 100.0, "KGM", None),
+    ]
+    b_acts = [
+        Activity(20, "farm", "observed", 2, at(-3), None, None, None),
+        Activity(21, "farm", "received", 9, at(-1), 5.0, "KGM", "proc"),
+        Activity(22, "farm", "received", 9, at(-1), 2.5, "KGM", "proc"),
+    ]
+    nodes = [
+        NodeRow(1, 0, f"{DL}/A", "lot", None, None, summarize(a_acts, []), None, None, None),
+        NodeRow(2, 0, f"{DL}/B", "lot", None, None, summarize(b_acts, []), None, None, None),
+    ]
+    docs = [decode(n.summary) for n in nodes]
+    result = shape(Origin.lot("6901234000004", "A"), "downstream", 10, nodes, docs, [], {})
+    (farm,) = result.parties
+    assert farm.roles == ("created", "received", "observed", "shipped")
+    assert farm.entry_indices == (1, 2, 4, 9)
+    assert farm.received == (("KGM", 7.5),)
+    assert farm.name is None
