@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from gridharness import make_grid
 from recallgraph import A_GTIN, Graph
 from recordharness import Actor, Env, assert_problem
@@ -102,7 +103,9 @@ def test_alerts_of_every_source_per_grid(env: Env) -> None:
     }
     [excursion] = [a for a in everything if a["kind"] == "temperature_excursion"]
     assert excursion["party_id"] == producer.party_id and "9.6" in excursion["detail"]
-    assert _kinds(everything, outsider.party_id) == set()
+    # its licence write graded the outsider (regrade on write, the default): graded and never
+    # visited, its first inspection is due; nothing else (its licence runs for 400 days)
+    assert _kinds(everything, outsider.party_id) == {"inspection_due"}
 
     r = env.client.get(f"/api/v1/alerts?grid_id={g.grid_id}", headers=g.worker.headers)
     assert {a["party_id"] for a in r.json()} == {shop.party_id}
@@ -127,7 +130,15 @@ def test_alerts_of_every_source_per_grid(env: Env) -> None:
     assert_problem(r, 403)
 
 
-def test_unanswered_alerts_climb_the_ladder_and_the_business_sees_each_step(env: Env) -> None:
+def test_unanswered_alerts_climb_the_ladder_and_the_business_sees_each_step(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ladder of one licence alert. Regraded on write (the default), both shops would be
+    # graded by their licence writes, so their first inspection would be due, and that alert
+    # would climb the ladder as well (every open alert does, see alert.service.escalate):
+    # here the shops stay ungraded, as they are until a regrade.
+    off = env.settings.model_copy(update={"grade_recompute_on_write": False})
+    monkeypatch.setattr(env.log, "settings", off)
     g = make_grid(env, shops=2)
     late, fine = g.shops
     _licence(env, late, 3, TODAY - timedelta(days=1))

@@ -90,14 +90,17 @@ def test_grade_entry_carries_indicators_and_policy_version(env: Env) -> None:
         {"party_id": shop.party_id, "inspected_on": TODAY.isoformat(), "result": "合格"},
     )
     assert r.status_code == 201, r.text
+    # each of the shop's writes regraded it (on write, the default); the newest grade is the
+    # inspection's, and a recompute finds nothing left to write
     out = _recompute(env)
-    assert out["parties"] == 1 and out["written"] == 1  # the inspector is not graded
-    [grade] = _grades(env, shop.party_id)
+    assert out["parties"] == 1 and out["written"] == 0  # the inspector is not graded
+    newest = env.client.get(f"/api/v1/parties/{shop.party_id}/grades").json()[0]
+    grade = newest["record"]
     assert grade["kind"] == "computed" and grade["policy_version"] == "2026.1"
     assert grade["grade"] == "A" and grade["total"] == 100
     assert [i["name"] for i in grade["indicators"]] == list(INDICATORS)
     assert all({"name", "value", "score"} <= set(i) for i in grade["indicators"])
-    record = env.client.get(f"/api/v1/records/{out['entry_indices'][0]}").json()
+    record = env.client.get(f"/api/v1/records/{newest['entry_index']}").json()
     body = record["entry"]["body"]
     assert record["entry"]["type"] == "grade.compute"
     assert record["entry"]["author"] == env.settings.platform_author
@@ -242,9 +245,12 @@ def test_hand_typed_grades_stay_as_history(env: Env) -> None:
     )
     assert r.status_code == 201, r.text
     assert _grades(env, shop.party_id)[0]["kind"] == "set"
-    _recompute(env)
+    inspector = env.add_party("inspector")
+    visit = {"party_id": shop.party_id, "inspected_on": TODAY.isoformat(), "result": "合格"}
+    assert inspector.post("/api/v1/inspections", "inspection.record", visit).status_code == 201
     kinds = [(g["kind"], g["policy_version"]) for g in _grades(env, shop.party_id)]
-    assert kinds == [("computed", "2026.1"), ("set", None)]
+    # the inspection regraded the shop; the licence's and certificate's grades came before
+    assert kinds == [("computed", "2026.1"), ("set", None), *[("computed", "2026.1")] * 2]
 
 
 def _heads(grades: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
