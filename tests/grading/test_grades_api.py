@@ -339,6 +339,37 @@ def test_schedule_lists_due_and_overdue(env: Env) -> None:
     assert_problem(env.client.get("/api/v1/inspections/schedule"), 401)
 
 
+def test_a_never_visited_business_is_due_one_interval_after_its_first_grade(env: Env) -> None:
+    shop = _licensed_shop(env, 9)  # graded by its licence write (regrade on write)
+    assert _grades(env, shop.party_id), "the licence write graded the shop"
+    inspector = env.add_party("inspector")
+
+    def at(day: date) -> dict[str, Any]:
+        r = env.client.get(
+            f"/api/v1/parties/{shop.party_id}/schedule",
+            params={"as_of": day.isoformat()},
+            headers=inspector.headers,
+        )
+        assert r.status_code == 200, r.text
+        item: dict[str, Any] = r.json()
+        return item
+
+    now = at(TODAY)  # registered and graded today: not due, let alone overdue
+    first_due = TODAY + timedelta(days=now["inspection_interval_days"])
+    assert (now["status"], now["due_on"], now["last_inspected_on"]) == (
+        "scheduled",
+        first_due.isoformat(),
+        None,
+    )
+    # a later regrade (another write, or the daily recomputation) does not push it back
+    _recompute(env, TODAY + timedelta(days=30))
+    assert len(_grades(env, shop.party_id)) >= 2
+    soon = at(first_due - timedelta(days=POLICY.due_soon_days))
+    assert (soon["status"], soon["due_on"]) == ("due", first_due.isoformat())
+    late = at(first_due + timedelta(days=3))
+    assert (late["status"], late["days_overdue"]) == ("overdue", 3)
+
+
 def test_a_failed_visit_schedules_its_reinspection(env: Env) -> None:
     shop = _licensed_shop(env, 8)
     inspector = env.add_party("inspector")
