@@ -27,6 +27,7 @@ from foodtrace.draw.blocks import BlockSource, ChainBlocks
 from foodtrace.draw.schemas import DrawCommitBody, DrawOut, DrawRequest
 from foodtrace.grading.flows import local_day
 from foodtrace.ledger.chain import ChainError, connect
+from foodtrace.ledger.shared import SharedChain
 from foodtrace.record.schemas import Recorded
 from foodtrace.record.views import (
     API,
@@ -45,16 +46,22 @@ Regulator = Annotated[Principal, Depends(require_roles(Role.REGULATOR))]
 
 @contextmanager
 def block_source(request: Request) -> Iterator[BlockSource]:
-    """``app.state.draw_blocks`` if the embedder set one, else the configured chain for the
-    duration of the call (the embedded chain must not be held by an in-process anchorer)."""
+    """``app.state.draw_blocks`` if the embedder set one; else the embedded chain this
+    process already holds open (shared with the anchorer and ``POST /chain/rpc``: its file
+    admits one opener, so a draw must not open it again); else the configured external
+    chain for the duration of the call."""
     given: BlockSource | None = getattr(request.app.state, "draw_blocks", None)
     if given is not None:
         yield given
         return
+    shared: SharedChain | None = getattr(request.app.state, "chain", None)
     try:
-        chain = connect(settings_of(request))
+        chain = shared.get() if shared is not None else connect(settings_of(request))
     except ChainError as exc:
         raise Problem(503, "Service Unavailable", f"The chain is not reachable: {exc}") from exc
+    if shared is not None:
+        yield ChainBlocks(chain.w3)  # the holder closes it at shutdown
+        return
     with chain:
         yield ChainBlocks(chain.w3)
 

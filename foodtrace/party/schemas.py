@@ -220,6 +220,12 @@ class PartyOut(BaseModel):
     address: str | None
     keys: list[KeyOut]
     entry_index: int
+    position: Position | None = Field(
+        None, description="where it was registered on the street (扫街纳管), as recorded"
+    )
+    shopfront_photo: str | None = Field(
+        None, description="SHA-256 of its shopfront photo (GET /api/v1/blobs/{sha256})"
+    )
 
 
 class PartyCreated(BaseModel):

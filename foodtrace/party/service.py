@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from foodtrace.auth import Role
 from foodtrace.config import Settings
+from foodtrace.party import registration
 from foodtrace.party.models import Licence, Party, PartyKey
 from foodtrace.party.schemas import (
     KeyBody,
@@ -230,6 +231,8 @@ def get_party(session: Session, party_id: str) -> PartyOut | None:
     key_rows = session.scalars(
         select(PartyKey).where(PartyKey.party_id == party_id).order_by(PartyKey.entry_index)
     ).all()
+    leaf = session.scalar(select(LogEntry.data).where(LogEntry.leaf_index == row.entry_index))
+    found = registration.particulars(leaf) if leaf is not None else None
     return PartyOut(
         party_id=row.party_id,
         name=row.name,
@@ -249,6 +252,8 @@ def get_party(session: Session, party_id: str) -> PartyOut | None:
             for k in key_rows
         ],
         entry_index=row.entry_index,
+        position=found.position if found else None,
+        shopfront_photo=found.shopfront_photo if found else None,
     )
 
 

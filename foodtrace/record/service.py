@@ -10,6 +10,7 @@ report) rejects the whole group and is reported the same way.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,13 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from foodtrace.api.problems import FieldProblem, Problem, pointer, problem_type
+from foodtrace.api.problems import (
+    RETRY_AFTER_S,
+    FieldProblem,
+    Problem,
+    pointer,
+    problem_type,
+)
 from foodtrace.auth.models import Principal
 from foodtrace.config import Settings
 from foodtrace.record import registry
 from foodtrace.record.custody import NoCustodialKey, custodial_key
 from foodtrace.sequencer.client import SequencedLog
-from foodtrace.sequencer.refusal import EntryRefused, SequencerUnavailable, StoredConflict
+from foodtrace.sequencer.refusal import (
+    EntryRefused,
+    GroupFailed,
+    SequencerUnavailable,
+    StoredConflict,
+)
 from foodtrace.sequencer.sequencer import registered_projector
 from foodtrace.store.authors import KeyInfo, KeyTable, utc
 from foodtrace.store.log import MerkleLog
@@ -35,6 +47,8 @@ from foodtrace.store.models import AuthorKey
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.entry import Entry
 from foodtrace.trace.errors import SignatureError
+
+_log = logging.getLogger(__name__)
 
 CLOCK_SKEW = timedelta(minutes=10)
 """How far ``issued_at`` may be from the server's clock. Bounding it stops a holder of a
@@ -255,6 +269,16 @@ def submit(
             f"Not acknowledged: {exc}",
             problem_type("sequencer-unavailable"),
             [FieldProblem(where(0), "not integrated yet: send the same entries again")],
+        ) from exc
+    except GroupFailed as exc:
+        _log.warning("%s", exc)  # the database's own words stay in the operator's log
+        raise Problem(
+            503,
+            "Sequencer failed the group",
+            "The sequencer could not store these entries; nothing of them was stored.",
+            problem_type("sequencer-failed"),
+            [FieldProblem(where(0), "not stored: send the same entries again")],
+            headers={"Retry-After": RETRY_AFTER_S},
         ) from exc
     for listener in _written:
         listener(log, session_factory)

@@ -29,6 +29,13 @@ class StoredConflict(Exception):
     """A unique constraint refused the group: something equal was stored at the same time."""
 
 
+class GroupFailed(Exception):
+    """The sequencer tried the group and its transaction failed for a reason of its own (a
+    full disk, a lost connection, a bug): it was rolled back, so nothing of it is stored and
+    the same entries may be sent again. The message is for the operator's log only: it may
+    quote the database's error."""
+
+
 class SequencerUnavailable(Exception):
     """No sequencer integrated the group in time (none elected, or the database is down).
     The group may still be integrated later: the client cannot know, so it must retry with
@@ -51,4 +58,4 @@ def refusal_of(text: str) -> Exception:
         return EntryRefused(data["position"], data["status"], data["problems"])
     if data.get("conflict"):
         return StoredConflict("conflicts with a record stored at the same time")
-    return RuntimeError(f"the sequencer failed the group: {data.get('error')}")
+    return GroupFailed(f"the sequencer failed the group: {data.get('error')}")

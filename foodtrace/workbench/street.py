@@ -184,6 +184,8 @@ def _register(
                 with_entries=[assigned],
             )  # fmt: skip
     except Problem as exc:
+        if exc.status >= 500:  # not the form's fault: answered as the storage errors are
+            raise
         moved = [FieldProblem(form_pointer(p.pointer), p.detail) for p in pages.problems_of(exc)]
         return _form(request, v, fields, moved, exc.status)
     return page(

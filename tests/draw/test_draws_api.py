@@ -97,3 +97,27 @@ def test_draw_commit_result_and_verify(env: Env, chain: Chain, tmp_path: Path) -
     path.write_text(json.dumps(tampered, ensure_ascii=False), encoding="utf-8")
     assert CliRunner().invoke(cli, ["draw", "verify", str(path)]).exit_code == 1
     assert [d["draw_id"] for d in env.client.get("/api/v1/draws").json()] == ["SSJ-2026-12"]
+
+
+def test_a_draw_reads_the_embedded_chain_the_server_already_holds(env: Env) -> None:
+    """With no block source set, a draw uses the process's one open embedded chain: the
+    chain RPC (or the anchorer) holding it open must not turn a draw into a 503."""
+    assert getattr(env.client.app.state, "draw_blocks", None) is None
+    rpc = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+    r = env.client.post("/chain/rpc", json=rpc)
+    assert r.status_code == 200 and "result" in r.json(), r.text  # the chain is held now
+    _graded_world(env)
+    request = {
+        "draw_id": "SSJ-2026-11",
+        "period": "2026-11",
+        "rule": {"kinds": ["restaurant"]},
+        "merchants_count": 2,
+        "inspectors_per_merchant": 1,
+        "blocks_ahead": 1,
+    }
+    r = env.client.post("/api/v1/draws/proposals", json=request, headers=env.regulator.headers)
+    assert r.status_code == 200, r.text
+    assert (
+        r.json()["block_number"]
+        == int(env.client.post("/chain/rpc", json=rpc).json()["result"], 16) + 1
+    )

@@ -8,6 +8,8 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "record"))
 sys.path.insert(0, str(TESTS / "resolver"))
+sys.path.insert(0, str(TESTS / "provenance"))
+sys.path.insert(0, str(TESTS / "grid"))
 
 from recordharness import env_fixture  # noqa: E402, F401
 

@@ -42,6 +42,7 @@ class OpenApiWorld:
     client: TestClient
     document: dict[str, Any]
     tokens: dict[str, str]  # by caller: "regulator", "producer"
+    env: Env  # the same app, for tests that build valid requests of their own
 
 
 @contextmanager
@@ -66,7 +67,7 @@ def openapi_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterat
         env = Env(client, app.state.log, app.state.settings, regulator)
         producer = env.add_party("producer", prefixes=(TEST_PREFIX,))
         tokens = {"regulator": boot.token, "producer": producer.token}
-        yield OpenApiWorld(client, app.openapi(), tokens)
+        yield OpenApiWorld(client, app.openapi(), tokens, env)
 
 
 def send(client: TestClient, case: Any, headers: dict[str, str]) -> Any:
