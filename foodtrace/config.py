@@ -126,9 +126,10 @@ class Settings(BaseSettings):
     # 所社联动 clocks of a routed complaint: first response, then feedback, from receipt.
     complaint_response_minutes: int = 30
     complaint_feedback_hours: int = 24
-    # Regrade a business when a write changes any input of its grade (foodtrace.grading.hook);
-    # debounce > 0 gathers the writes of that many seconds into one recomputation.
-    grade_recompute_on_write: bool = False
+    # Regrade a business when a write changes any input of its grade (foodtrace.grading.hook),
+    # on the writer's thread after the write committed; debounce > 0 gathers the writes of
+    # that many seconds into one recomputation, on a timer thread.
+    grade_recompute_on_write: bool = True
     grade_recompute_debounce_s: float = 0.0
     # Clone detection for serial codes (foodtrace.scan.rules): flagged when seen from
     # scan_clone_networks distinct client networks within scan_window_seconds; the flag

@@ -44,6 +44,7 @@ from foodtrace.demo.shell import (
     demo_settings,
     prepare,
     scan_command,
+    seeding_settings,
     summary_lines,
     write_codes,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "report_pdf",
     "scan_command",
     "seed",
+    "seeding_settings",
     "summary_lines",
     "write_codes",
 ]

@@ -54,6 +54,13 @@ def demo_settings(data_dir: Path, port: int) -> Settings:
     )
 
 
+def seeding_settings(settings: Settings) -> Settings:
+    """The settings the demo is seeded with: a bulk load, so no regrade on write (each batch
+    would regrade the businesses it touched, only for the next batch to move their grades
+    again). The city is graded once at the end; the demo server regrades on write."""
+    return settings.model_copy(update={"grade_recompute_on_write": False})
+
+
 def _is_seeded(settings: Settings) -> bool:
     from sqlalchemy import create_engine, select
     from sqlalchemy.orm import Session
@@ -108,7 +115,7 @@ def prepare(data_dir: Path, port: int = 8000, reset: bool = False) -> Summary:
                 key_file=data_dir / REGULATOR_KEY_FILE,
                 region=REGULATOR.region,
             )
-        app = create_app(settings, run_anchorer=False)
+        app = create_app(seeding_settings(settings), run_anchorer=False)
         with TestClient(app, base_url=settings.public_base_url) as client:
             api = Api(client, {"regulator": boot.token})
             seeded = seed(api, settings, today)

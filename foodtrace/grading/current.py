@@ -78,6 +78,25 @@ def current(
     return out
 
 
+def first_graded(
+    session: Session, today: date, party_ids: Collection[str] | None = None
+) -> dict[str, date]:
+    """The day each graded party (or each of ``party_ids``) was first graded, computed or
+    hand-typed (in effect by ``today``): when it came under graded supervision, where the
+    schedule counts a never-inspected business's first interval from."""
+    ids = list(party_ids) if party_ids is not None else None
+    c, t = ComputedGrade, CreditGrade
+    computed = select(c.party_id, func.min(c.as_of)).group_by(c.party_id)
+    typed = select(t.party_id, func.min(t.effective_on)).where(t.effective_on <= today)
+    if ids is not None:
+        computed = computed.where(c.party_id.in_(ids))
+        typed = typed.where(t.party_id.in_(ids))
+    out: dict[str, date] = {}
+    for pid, day in [*session.execute(computed), *session.execute(typed.group_by(t.party_id))]:
+        out[pid] = min(out.get(pid, day), day)
+    return out
+
+
 def heads(today: date) -> CompoundSelect[str, str, date]:
     """:func:`current` as one statement of ``(party_id, grade, effective_on)`` rows, one per
     graded party, for a query that filters or orders by the current grade in SQL (the red

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Exists, and_, exists, func, or_, select, union
+from sqlalchemy import CTE, Exists, Select, and_, exists, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from foodtrace.auth.models import Role, role_for_party_kind
@@ -43,12 +43,9 @@ Only = list[str] | None
 def businesses(session: Session, only: Iterable[str] | None = None) -> list[str]:
     """Party ids of every supply-chain business (the kinds that write as producers), sorted:
     regulators, inspectors and labs are not graded."""
-    wanted = set(only) if only is not None else None
-    out = []
-    for party_id, kind in session.execute(select(Party.party_id, Party.kind)):
-        if role_for_party_kind(kind) is Role.PRODUCER and (wanted is None or party_id in wanted):
-            out.append(party_id)
-    return sorted(out)
+    wanted = sorted(set(only)) if only is not None else None
+    rows = session.execute(select(Party.party_id, Party.kind).where(*_of(Party.party_id, wanted)))
+    return sorted(party_id for party_id, kind in rows if role_for_party_kind(kind) is Role.PRODUCER)
 
 
 def _start(d: date) -> datetime:
@@ -95,31 +92,56 @@ def gather_inspections(
     return out
 
 
+def held_lots(only: list[str]) -> CTE:
+    """The lots (GTIN + lot) ``only``'s EPCIS events name, with the party that named them:
+    where a regrade of a few businesses starts when it looks for reports and recalls about
+    the lots they handled (their events by author, then the lots those events name).
+
+    Materialized so the database cannot start instead from every failed report or recalled
+    event and keep ``only``'s rows last (what a planner without statistics did)."""
+    epc, e = EpcisEventEpc, EpcisEvent  # a CTE of its own: the queries joining it alias theirs
+    return (
+        select(e.author.label("party"), epc.gtin.label("gtin"), epc.lot.label("lot"))
+        .join(epc, epc.event_pk == e.id)
+        .where(e.author.in_(only), epc.gtin.is_not(None), epc.lot.is_not(None))
+        .distinct()
+        .cte("held_lots")
+        .prefix_with("MATERIALIZED")
+    )
+
+
 def gather_failed_reports(
     session: Session, since: date, only: Only = None
 ) -> dict[str, list[date]]:
     """Failed reports about the party itself, or about a lot it recorded an event for."""
+    failed = (Report.conclusion == "fail", Report.tested_on >= since)
     about_party = select(
         Report.subject_party.label("party"), Report.report_number, Report.tested_on
-    ).where(
-        Report.conclusion == "fail",
-        Report.tested_on >= since,
-        Report.subject_party.is_not(None),
-        *_of(Report.subject_party, only),
-    )
-    about_lot = (
-        select(EpcisEvent.author.label("party"), Report.report_number, Report.tested_on)
-        .join(
-            EpcisEventEpc,
-            and_(
-                EpcisEventEpc.gtin == Report.subject_gtin, EpcisEventEpc.lot == Report.subject_lot
-            ),
+    ).where(*failed, Report.subject_party.is_not(None), *_of(Report.subject_party, only))
+    about_lot: Select[str, str, date]
+    if only is None:
+        about_lot = (
+            select(EpcisEvent.author.label("party"), Report.report_number, Report.tested_on)
+            .join(
+                EpcisEventEpc,
+                and_(
+                    EpcisEventEpc.gtin == Report.subject_gtin,
+                    EpcisEventEpc.lot == Report.subject_lot,
+                ),
+            )
+            .join(EpcisEvent, EpcisEvent.id == EpcisEventEpc.event_pk)
+            .where(*failed)
         )
-        .join(EpcisEvent, EpcisEvent.id == EpcisEventEpc.event_pk)
-        .where(
-            Report.conclusion == "fail", Report.tested_on >= since, *_of(EpcisEvent.author, only)
+    else:
+        held = held_lots(only)
+        about_lot = (
+            select(held.c.party, Report.report_number, Report.tested_on)
+            .select_from(held)
+            .join(
+                Report, and_(Report.subject_gtin == held.c.gtin, Report.subject_lot == held.c.lot)
+            )
+            .where(*failed)
         )
-    )
     out: dict[str, list[date]] = defaultdict(list)
     rows: Any = session.execute(union(about_party, about_lot))
     for party, _number, tested_on in rows:
@@ -140,6 +162,13 @@ def gather_complaints(session: Session, since: date, only: Only = None) -> dict[
     return out
 
 
+# Built once: an ORM alias works out its columns on first use, a cost every regrade paid.
+_RECALL_EPC = aliased(EpcisEventEpc, name="recall_epc")
+_RECALL_EVENT = aliased(EpcisEvent, name="recall_event")
+_HELD_EPC = aliased(EpcisEventEpc, name="held_epc")
+_HELD = aliased(EpcisEvent, name="held_event")
+
+
 def recalled_lots(
     session: Session, since: date, author: str | None = None, only: Only = None
 ) -> dict[str, list[date]]:
@@ -147,33 +176,42 @@ def recalled_lots(
     disposition ``recalled`` names, each with the day of the first such event.
 
     The one function to swap for the recall area's records when they land. ``author``
-    restricts it to one party (the benchmark's per-business reference)."""
-    recall_epc = aliased(EpcisEventEpc)
-    recall_event = aliased(EpcisEvent)
-    held_epc = aliased(EpcisEventEpc)
-    held_event = aliased(EpcisEvent)
-    rows = session.execute(
-        select(
-            held_event.author, recall_epc.gtin, recall_epc.lot, func.min(recall_event.event_time)
-        )
-        .select_from(recall_event)
-        .join(recall_epc, recall_epc.event_pk == recall_event.id)
-        .join(held_epc, and_(held_epc.gtin == recall_epc.gtin, held_epc.lot == recall_epc.lot))
-        .join(held_event, held_event.id == held_epc.event_pk)
-        .where(
-            recall_event.disposition == RECALLED,
-            recall_event.event_time >= _start(since),
-            recall_epc.lot.is_not(None),
-            *([held_event.author == author] if author is not None else []),
-            *_of(held_event.author, only),
-        )
-        .group_by(held_event.author, recall_epc.gtin, recall_epc.lot)
+    restricts it to one party (the benchmark's per-business reference). For every party the
+    recalled events lead (there are few); for some, their own lots do (:func:`held_lots`)."""
+    wanted = [author] if author is not None else only
+    recall_epc, recall_event, held_epc, held_event = _RECALL_EPC, _RECALL_EVENT, _HELD_EPC, _HELD
+    recalled = (
+        recall_event.disposition == RECALLED,
+        recall_event.event_time >= _start(since),
+        recall_epc.lot.is_not(None),
     )
+    first = func.min(recall_event.event_time)
+    query: Select[str, str | None, str | None, datetime]
+    if wanted is None:
+        query = (
+            select(held_event.author, recall_epc.gtin, recall_epc.lot, first)
+            .select_from(recall_event)
+            .join(recall_epc, recall_epc.event_pk == recall_event.id)
+            .join(held_epc, and_(held_epc.gtin == recall_epc.gtin, held_epc.lot == recall_epc.lot))
+            .join(held_event, held_event.id == held_epc.event_pk)
+            .where(*recalled)
+            .group_by(held_event.author, recall_epc.gtin, recall_epc.lot)
+        )
+    else:
+        held = held_lots(wanted)
+        query = (
+            select(held.c.party, held.c.gtin, held.c.lot, first)
+            .select_from(held)
+            .join(recall_epc, and_(recall_epc.gtin == held.c.gtin, recall_epc.lot == held.c.lot))
+            .join(recall_event, recall_event.id == recall_epc.event_pk)
+            .where(*recalled)
+            .group_by(held.c.party, held.c.gtin, held.c.lot)
+        )
     out: dict[str, list[date]] = defaultdict(list)
-    for author, _gtin, _lot, first in rows:
-        when = utc(first)
+    for party, _gtin, _lot, day in session.execute(query):
+        when = utc(day)
         assert when is not None
-        out[author].append(when.date())
+        out[party].append(when.date())
     return out
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from foodtrace.grading import policyfile
-from foodtrace.grading.current import current
+from foodtrace.grading.current import current, first_graded
 from foodtrace.grading.schedule import DueStatus, due, with_reinspection
 from foodtrace.grading.schemas import ScheduleOut
 from foodtrace.inspection import rules
@@ -55,6 +55,7 @@ def schedule(
     only those businesses (a grid's), each table read for them only."""
     ids = [party_id] if party_id is not None else party_ids
     grades = current(session, today, ids)
+    since = first_graded(session, today, ids)
     last: dict[str, date] = {}
     reinspect: dict[str, date | None] = {}
     for pid, on, result, actions in last_visits(session, today, ids):
@@ -69,7 +70,7 @@ def schedule(
     out = []
     for pid, g in grades.items():
         policy = policyfile.load(g.policy_version or policyfile.CURRENT)
-        d = due(policy, g.grade.value, g.effective_on, last.get(pid), today)
+        d = due(policy, g.grade.value, since.get(pid, g.effective_on), last.get(pid), today)
         d = with_reinspection(policy, d, reinspect.get(pid), today)
         if status is not None and d.status is not status:
             continue

@@ -52,17 +52,18 @@ def with_reinspection(policy: Policy, d: Due, reinspect_on: date | None, today: 
 
 
 def due(
-    policy: Policy, grade: str, graded_on: date, last_inspected_on: date | None, today: date
+    policy: Policy, grade: str, graded_since: date, last_inspected_on: date | None, today: date
 ) -> Due:
-    """The next inspection is due ``inspection_interval_days`` after the last one; a business
-    never inspected is due on the day it was graded. A grade that shortened the interval
-    (say B → D) moves the due day forward at once."""
+    """The next inspection is due ``inspection_interval_days`` after the last one. A business
+    never inspected came under graded supervision on ``graded_since`` (the day of its first
+    grade), so its first inspection is due one interval later: a business registered and
+    graded today is not overdue, one never visited for a whole interval of its grade is. The
+    day is the first grade's, not the current one's: a regrade (every write that moves an
+    input) must not push an unvisited business's due day forward for ever. A grade that
+    shortened the interval (say B → D) moves the due day forward at once."""
     f = policy.frequency[grade]
-    due_on = (
-        last_inspected_on + timedelta(days=f.inspection_interval_days)
-        if last_inspected_on is not None
-        else graded_on
-    )
+    since = last_inspected_on if last_inspected_on is not None else graded_since
+    due_on = since + timedelta(days=f.inspection_interval_days)
     status = _status(policy, due_on, today)
     return Due(
         grade,

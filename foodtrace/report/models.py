@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foodtrace.store.base import Base
@@ -13,6 +13,12 @@ from foodtrace.store.base import Base
 
 class Report(Base):
     __tablename__ = "reports"
+    __table_args__ = (
+        # Failed reports about the lots a business handled (foodtrace.grading.inputs).
+        Index(
+            "ix_reports_lot_conclusion", "subject_gtin", "subject_lot", "conclusion", "tested_on"
+        ),
+    )
 
     report_number: Mapped[str] = mapped_column(String(64), primary_key=True)
     lab: Mapped[str] = mapped_column(String(128), ForeignKey("parties.party_id"), index=True)

@@ -17,6 +17,7 @@ from foodtrace.alert.rules import STEP_INTERVAL, Kind
 from foodtrace.complaint.schemas import Category, ComplaintIn
 from foodtrace.complaint.service import file_complaint
 from foodtrace.grading.flows import local_day
+from foodtrace.grading.planning import schedule
 from foodtrace.recall import service as recall_service
 from foodtrace.scan.models import ScanCount
 from foodtrace.store.db import session_factory
@@ -102,6 +103,9 @@ def test_alerts_of_every_source_per_grid(env: Env) -> None:
     }
     [excursion] = [a for a in everything if a["kind"] == "temperature_excursion"]
     assert excursion["party_id"] == producer.party_id and "9.6" in excursion["detail"]
+    # its licence write graded the outsider today (regrade on write, the default): never
+    # visited, its first inspection is due one interval of its grade from today, so no alert
+    # yet; nothing else either (its licence runs for 400 days)
     assert _kinds(everything, outsider.party_id) == set()
 
     r = env.client.get(f"/api/v1/alerts?grid_id={g.grid_id}", headers=g.worker.headers)
@@ -128,6 +132,10 @@ def test_alerts_of_every_source_per_grid(env: Env) -> None:
 
 
 def test_unanswered_alerts_climb_the_ladder_and_the_business_sees_each_step(env: Env) -> None:
+    # The ladder of one licence alert. Both shops are graded by their licence writes (regrade
+    # on write, the default) and never visited: their first inspections fall due an interval
+    # of their grades later (121 days at best for the expired one, a C), so no inspection
+    # alert joins the licence's in these 12 days, nor climbs the ladder with it.
     g = make_grid(env, shops=2)
     late, fine = g.shops
     _licence(env, late, 3, TODAY - timedelta(days=1))
@@ -163,6 +171,34 @@ def test_unanswered_alerts_climb_the_ladder_and_the_business_sees_each_step(env:
         == []
     )
     assert_problem(env.client.post("/api/v1/alerts/escalations", headers=late.headers), 403)
+
+
+def test_a_never_visited_business_alerts_once_its_first_interval_has_passed(env: Env) -> None:
+    """No alert flood when a district is graded: a business graded today has an interval of
+    its grade for its first inspection; only once that has passed unvisited is it overdue,
+    and only then does it climb the ladder."""
+    g = make_grid(env, shops=1)
+    [shop] = g.shops
+    _licence(env, shop, 5, TODAY + timedelta(days=400))  # graded by this write
+    sessions = session_factory(env.log.engine)
+    now = datetime.now(UTC)
+
+    def inspection_kinds(at: datetime) -> set[Kind]:
+        with sessions() as session:
+            found = service.list_alerts(session, env.settings, at, party_id=shop.party_id)
+        return {a.kind for a in found} & {Kind.INSPECTION_DUE, Kind.INSPECTION_OVERDUE}
+
+    with sessions() as session:
+        [item] = schedule(session, TODAY, party_id=shop.party_id)
+    assert item.status == "scheduled" and item.last_inspected_on is None
+    assert inspection_kinds(now) == set()
+    assert service.escalate(env.log, sessions, env.settings, now) == []
+    first_due = datetime.combine(item.due_on, datetime.min.time(), UTC) + timedelta(hours=12)
+    assert inspection_kinds(first_due - timedelta(days=1)) == {Kind.INSPECTION_DUE}
+    later = first_due + timedelta(days=2)
+    assert inspection_kinds(later) == {Kind.INSPECTION_OVERDUE}
+    [step] = service.escalate(env.log, sessions, env.settings, later)
+    assert (step.party_id, step.kinds) == (shop.party_id, [Kind.INSPECTION_OVERDUE])
 
 
 def test_clone_suspects_come_from_the_scan_service_and_name_the_business(env: Env) -> None:

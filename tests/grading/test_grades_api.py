@@ -90,14 +90,17 @@ def test_grade_entry_carries_indicators_and_policy_version(env: Env) -> None:
         {"party_id": shop.party_id, "inspected_on": TODAY.isoformat(), "result": "合格"},
     )
     assert r.status_code == 201, r.text
+    # each of the shop's writes regraded it (on write, the default); the newest grade is the
+    # inspection's, and a recompute finds nothing left to write
     out = _recompute(env)
-    assert out["parties"] == 1 and out["written"] == 1  # the inspector is not graded
-    [grade] = _grades(env, shop.party_id)
+    assert out["parties"] == 1 and out["written"] == 0  # the inspector is not graded
+    newest = env.client.get(f"/api/v1/parties/{shop.party_id}/grades").json()[0]
+    grade = newest["record"]
     assert grade["kind"] == "computed" and grade["policy_version"] == "2026.1"
     assert grade["grade"] == "A" and grade["total"] == 100
     assert [i["name"] for i in grade["indicators"]] == list(INDICATORS)
     assert all({"name", "value", "score"} <= set(i) for i in grade["indicators"])
-    record = env.client.get(f"/api/v1/records/{out['entry_indices'][0]}").json()
+    record = env.client.get(f"/api/v1/records/{newest['entry_index']}").json()
     body = record["entry"]["body"]
     assert record["entry"]["type"] == "grade.compute"
     assert record["entry"]["author"] == env.settings.platform_author
@@ -242,9 +245,12 @@ def test_hand_typed_grades_stay_as_history(env: Env) -> None:
     )
     assert r.status_code == 201, r.text
     assert _grades(env, shop.party_id)[0]["kind"] == "set"
-    _recompute(env)
+    inspector = env.add_party("inspector")
+    visit = {"party_id": shop.party_id, "inspected_on": TODAY.isoformat(), "result": "合格"}
+    assert inspector.post("/api/v1/inspections", "inspection.record", visit).status_code == 201
     kinds = [(g["kind"], g["policy_version"]) for g in _grades(env, shop.party_id)]
-    assert kinds == [("computed", "2026.1"), ("set", None)]
+    # the inspection regraded the shop; the licence's and certificate's grades came before
+    assert kinds == [("computed", "2026.1"), ("set", None), *[("computed", "2026.1")] * 2]
 
 
 def _heads(grades: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
@@ -331,6 +337,37 @@ def test_schedule_lists_due_and_overdue(env: Env) -> None:
     assert r.json()["status"] == "overdue" and r.json()["days_overdue"] == 5
     assert_problem(env.client.get("/api/v1/inspections/schedule", headers=shop.headers), 403)
     assert_problem(env.client.get("/api/v1/inspections/schedule"), 401)
+
+
+def test_a_never_visited_business_is_due_one_interval_after_its_first_grade(env: Env) -> None:
+    shop = _licensed_shop(env, 9)  # graded by its licence write (regrade on write)
+    assert _grades(env, shop.party_id), "the licence write graded the shop"
+    inspector = env.add_party("inspector")
+
+    def at(day: date) -> dict[str, Any]:
+        r = env.client.get(
+            f"/api/v1/parties/{shop.party_id}/schedule",
+            params={"as_of": day.isoformat()},
+            headers=inspector.headers,
+        )
+        assert r.status_code == 200, r.text
+        item: dict[str, Any] = r.json()
+        return item
+
+    now = at(TODAY)  # registered and graded today: not due, let alone overdue
+    first_due = TODAY + timedelta(days=now["inspection_interval_days"])
+    assert (now["status"], now["due_on"], now["last_inspected_on"]) == (
+        "scheduled",
+        first_due.isoformat(),
+        None,
+    )
+    # a later regrade (another write, or the daily recomputation) does not push it back
+    _recompute(env, TODAY + timedelta(days=30))
+    assert len(_grades(env, shop.party_id)) >= 2
+    soon = at(first_due - timedelta(days=POLICY.due_soon_days))
+    assert (soon["status"], soon["due_on"]) == ("due", first_due.isoformat())
+    late = at(first_due + timedelta(days=3))
+    assert (late["status"], late["days_overdue"]) == ("overdue", 3)
 
 
 def test_a_failed_visit_schedules_its_reinspection(env: Env) -> None:

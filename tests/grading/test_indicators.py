@@ -148,7 +148,19 @@ def test_schedule_tightens_with_the_grade() -> None:
     assert (d.patrol_interval_days, d.inspections_per_year) == (7, (3, 4))
 
 
-def test_never_inspected_is_due_from_the_grading_day() -> None:
+def test_never_inspected_is_due_one_interval_after_its_first_grade() -> None:
     graded = date(2026, 5, 1)
-    assert due(POLICY, "C", graded, None, graded).status is DueStatus.DUE
-    assert due(POLICY, "C", graded, None, graded + timedelta(days=1)).status is DueStatus.OVERDUE
+    c = POLICY.frequency["C"].inspection_interval_days
+    first = graded + timedelta(days=c)
+    today = due(POLICY, "C", graded, None, graded)  # registered and graded today
+    assert (today.status, today.due_on, today.days_overdue) == (DueStatus.SCHEDULED, first, 0)
+    soon = POLICY.due_soon_days
+    assert due(POLICY, "C", graded, None, first - timedelta(days=soon + 1)).status is (
+        DueStatus.SCHEDULED
+    )
+    assert due(POLICY, "C", graded, None, first - timedelta(days=soon)).status is DueStatus.DUE
+    late = due(POLICY, "C", graded, None, first + timedelta(days=2))
+    assert (late.status, late.days_overdue) == (DueStatus.OVERDUE, 2)
+    # a stricter grade since: the interval of the current grade, from the same first day
+    d = due(POLICY, "D", graded, None, graded + timedelta(days=100))
+    assert d.due_on == graded + timedelta(days=91) and d.status is DueStatus.OVERDUE

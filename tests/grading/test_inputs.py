@@ -3,12 +3,15 @@ completeness and timeliness, recalls of lots a party handled, failed reports abo
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from recordharness import TEST_PREFIX, Actor, Env, gtin, lab_gln, sample
+from sqlalchemy import Connection, event
 
-from foodtrace.grading import inputs
+from foodtrace.grading import flows, hook, inputs, policyfile
 from foodtrace.grading.flows import local_day
 
 PDF = b"%PDF-1.4 failed test report\n%%EOF\n"
@@ -49,7 +52,10 @@ def _capture(env: Env, actor: Actor, events: list[dict[str, Any]]) -> None:
     assert r.json()["success"], r.json()
 
 
-def test_epcis_and_report_inputs(env: Env) -> None:
+@pytest.fixture
+def district(env: Env) -> tuple[Env, Actor, Actor]:
+    """A farm whose lot L1 is recalled and failed a test, and the inspector who recalled it
+    and sent the sample: (env, farm, inspector)."""
     farm = env.add_party("producer", custodial=True)
     inspector = env.add_party("inspector", custodial=True)
     number = lab_gln()
@@ -104,13 +110,27 @@ def test_epcis_and_report_inputs(env: Env) -> None:
         "pdf_size": len(PDF),
     }
     assert lab.post("/api/v1/reports", "report.issue", report).status_code == 201
+    return env, farm, inspector
 
+
+def test_epcis_and_report_inputs(district: tuple[Env, Actor, Actor]) -> None:
+    env, farm, inspector = district
     since = local_day() - timedelta(days=30)
     with env.client.app.state.sessions() as session:  # type: ignore[attr-defined]
         trace = inputs.gather_trace_events(session, since)[farm.party_id]
         recalls = inputs.recalled_lots(session, since)
         failed = inputs.gather_failed_reports(session, since)
         assert inputs.businesses(session) == [farm.party_id]
+        # a regrade of some parties starts from their own lots: the same answer for them
+        farm_only = [farm.party_id]
+        mine = {farm.party_id: recalls[farm.party_id]}
+        assert inputs.recalled_lots(session, since, only=farm_only) == mine
+        assert inputs.recalled_lots(session, since, author=farm.party_id) == mine
+        reported = {farm.party_id: failed[farm.party_id]}
+        assert inputs.gather_failed_reports(session, since, only=farm_only) == reported
+        # the inspector handled L1 too (recall, sampling): in the answers for all only
+        assert set(recalls) == set(failed) == {farm.party_id, inspector.party_id}
+        assert inputs.businesses(session, only=[inspector.party_id]) == []
     assert sorted((e.biz_step, e.has_where, e.has_what, e.has_destination) for e in trace) == [
         ("commissioning", True, True, False),
         ("commissioning", True, True, False),
@@ -119,10 +139,58 @@ def test_epcis_and_report_inputs(env: Env) -> None:
     assert len(recalls[farm.party_id]) == 1  # it handled the recalled lot L1
     assert failed[farm.party_id] == [local_day()]  # the failed report names its lot
 
+    # each of those writes regraded the farm (on write, the default): a recompute agrees
     r = env.client.post("/api/v1/grades/recompute", headers=env.regulator.headers)
     assert r.status_code == 200, r.text
-    [grade] = env.client.get(f"/api/v1/parties/{farm.party_id}/grades").json()
+    assert r.json()["written"] == 0
+    grade = env.client.get(f"/api/v1/parties/{farm.party_id}/grades").json()[0]  # newest
     values = {i["name"]: i for i in grade["record"]["indicators"]}
     assert values["trace_records"]["facts"] == {"events": 3, "complete": 2, "timely": 2}
     assert values["trace_records"]["value"] == 0.3333  # only the first is complete and timely
     assert (values["recalls"]["value"], values["test_reports"]["value"]) == (1, 1)
+
+
+FULL_SCAN = re.compile(r"^(SCAN (?!held_lots\b|CONSTANT ROW)\S+|.*Seq Scan on \S+)")
+"""A plan line reading a whole table: SQLite's ``SCAN t`` (not of the CTE it built, nor of
+the constant rows of an ``IN (VALUES …)``) or, with
+sequential scans priced out, PostgreSQL's ``Seq Scan on t`` (no index could serve)."""
+
+
+def _plan(connection: Connection, statement: str, params: Any) -> list[str]:
+    if connection.dialect.name == "sqlite":
+        return [
+            row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        ]
+    connection.exec_driver_sql("SET enable_seqscan = off")
+    return [row[0].strip() for row in connection.exec_driver_sql("EXPLAIN " + statement, params)]
+
+
+def test_a_regrade_of_one_business_reads_by_index_only(
+    district: tuple[Env, Actor, Actor],
+) -> None:
+    """Every query of a regrade of one business (its inputs, its last grade, the handlers of
+    a lot) finds its rows through an index: none reads a whole table, so the cost follows
+    that business's rows, not the district's."""
+    env, farm, _ = district
+    statements: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, params))
+
+    policy = policyfile.load()
+    with env.client.app.state.sessions() as session:  # type: ignore[attr-defined]
+        own = session.connection()  # this session's statements, not the background workers'
+        event.listen(own, "before_cursor_execute", note)
+        flows.compute(session, policy, local_day(), only=[farm.party_id])
+        hook.handlers(session, {(GTIN, "L1")})
+        event.remove(own, "before_cursor_execute", note)
+    assert len(statements) >= 10  # 9 reads of the inputs and the last grade, the handlers
+    with env.client.app.state.engine.connect() as connection:  # type: ignore[attr-defined]
+        scans = {
+            line
+            for statement, params in statements
+            for line in _plan(connection, statement, params)
+            if FULL_SCAN.match(line)
+        }
+    assert scans == set()

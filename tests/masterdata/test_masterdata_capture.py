@@ -16,6 +16,7 @@ from recordharness import TEST_PREFIX, Actor, Env, assert_problem, gtin, pointer
 from foodtrace.resolver.codes import AUTHORITY_KEY_FILE
 from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.trace.codes import lot_code, merchant_code
+from foodtrace.trace.platform_note import REGISTER_TYPE
 
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 LOCATION = "urn:epcglobal:epcis:vtype:BusinessLocation"
@@ -129,7 +130,11 @@ def test_header_master_data_is_captured_with_the_events_and_shown_on_the_pages(
     job = r.json()
     assert job["success"], job
     assert len(job["entryIndices"]) == 1  # the event; its site's entry follows it in the group
-    assert env.log.size() == size + 2
+    assert job["entryIndices"] == [size]
+    # after the group, only the farm's regrade (on write, the default): its grade entry, and
+    # the registration of the platform's key before the first entry that key signs
+    after = [env.log.entry(i).type for i in range(size + 2, env.log.size())]
+    assert after[-1:] == ["grade.compute"] and set(after[:-1]) <= {REGISTER_TYPE}
 
     got = env.client.get(f"/api/v1/masterdata/locations/{site}")
     assert got.status_code == 200, got.text

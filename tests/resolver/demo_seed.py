@@ -19,6 +19,7 @@ from foodtrace.demo import (
     Api,
     lots,
     seed,
+    seeding_settings,
     write_codes,
 )
 
@@ -68,7 +69,7 @@ def seed_demo(data_dir: Path, database_url: str, port: int = 8000) -> Seeded:
             key_file=data_dir / REGULATOR_KEY_FILE,
             region=REGULATOR.region,
         )
-    app = create_app(settings)
+    app = create_app(seeding_settings(settings))
     with TestClient(app, base_url=settings.public_base_url) as client:
         seed(Api(client, {"regulator": boot.token}), settings, today)
     with MerkleLog(settings=settings, migrate=False) as log:

@@ -241,15 +241,22 @@ def test_a_complaint_answered_and_closed_by_both_owners_and_the_rating(env: Env)
 def test_schedule_lists_my_grids_due_visits_and_trace_goes_to_the_lot(env: Env) -> None:
     g = make_grid(env)
     other = make_grid(env, "wb-02", shops=1)
+    visited, unvisited = g.shops
+    for officer, shop in ((g.officer, visited), (other.officer, other.shops[0])):
+        long_ago = {"party_id": shop.party_id, "inspected_on": "2024-01-15", "result": "合格"}
+        r = officer.post("/api/v1/inspections", "inspection.record", long_ago)
+        assert r.status_code == 201, r.text
     r = env.client.post("/api/v1/grades/recompute", headers=env.regulator.headers)
     assert r.status_code == 200, r.text
     bench = Bench(env)
     assert bench.login(g.officer.token).status_code == 303
     page = bench.get("/workbench/schedule")
     assert page.status_code == 200
-    for shop in g.shops:  # graded, never inspected: due
-        assert f"party_id={shop.party_id}" in page.text
-    assert other.shops[0].party_id not in page.text  # another grid's
+    # last visited years ago: overdue whatever its grade (the longest interval is a year)
+    assert f"party_id={visited.party_id}" in page.text
+    # graded today and never visited: its first inspection is an interval away, not due yet
+    assert f"party_id={unvisited.party_id}" not in page.text
+    assert other.shops[0].party_id not in page.text  # overdue too, but another grid's
     r = bench.get("/workbench/trace/lot?gtin=12ab&lot=")
     assert r.status_code == 422 and "/query/gtin" in r.text and "/query/lot" in r.text
     r = bench.get("/workbench/trace/lot?gtin=06901234100013&lot=SG%2F1")
