@@ -8,8 +8,8 @@ every failed report); and the business's events in the policy window, by (author
 time). Without the first, every failed report was read for each regrade; the second
 replaces the author-only index (its leading column).
 
-Revision ID: 0031_grade_input_indexes
-Revises: 0030_token_activation
+Revision ID: 0032_grade_input_indexes
+Revises: 0031_trace_indexes
 Create Date: 2026-12-03
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0031_grade_input_indexes"
-down_revision = "0030_token_activation"
+revision = "0032_grade_input_indexes"
+down_revision = "0031_trace_indexes"
 branch_labels = None
 depends_on = None
 
