@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 import tempfile
 import time
@@ -271,6 +272,7 @@ def main() -> None:
     args = parser.parse_args()
     chains = ["anvil", "embedded"] if args.chain == "both" else [args.chain]
     rows: list[tuple[str, tuple[float, float]]] = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for i, chain in enumerate(chains):
             with running(chain, Path(tmp)) as (seeded, url, rpc_url):
@@ -286,7 +288,8 @@ def main() -> None:
     for name, (per_s, ms) in rows:
         floor = _floor_of(name, rows)
         table.add_row(name, f"{per_s:,.1f}", f"{ms:.2f}", f"{per_s / floor:.2f}" if floor else "")
-    table.caption = LEGEND
+    load = f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    table.caption = f"{LEGEND}\n{load}"
     Console().print(table)
 
 
