@@ -20,6 +20,7 @@ from foodtrace import __version__
 from foodtrace.api.headers import SecurityHeaders
 from foodtrace.api.limits import BodySizeLimit, ReadsInFlight
 from foodtrace.api.links import linked_openapi
+from foodtrace.api.matching import ScanFirstApp
 from foodtrace.api.problems import install_problem_handlers, problem_responses
 from foodtrace.config import MAX_REQUEST_BYTES, Settings
 from foodtrace.observe import views as observe_views
@@ -105,7 +106,7 @@ def create_app(
         if owned:
             engine.dispose()
 
-    app = FastAPI(
+    app = ScanFirstApp(
         title=TITLE,
         version=__version__,
         description=DESCRIPTION,
@@ -133,6 +134,7 @@ def create_app(
     app.include_router(observe_views.router(ChainProbe(settings, anchorer)))
     for factory in (*area_routers(), *routers):
         app.include_router(factory(settings), responses=problem_responses())
+    app.match_scans_first()  # a scan's requests; documented in the areas' order still
     app.openapi = linked_openapi(app.openapi)  # type: ignore[method-assign]
     return app
 
@@ -150,7 +152,8 @@ def _log_and_sequencer(url: str, settings: Settings) -> tuple[MerkleLog, Any]:
 
 
 def area_routers() -> list[RouterFactory]:
-    """Every area's router factory, in the order their routes are matched."""
+    """Every area's router factory, in the order their routes are documented and matched
+    (except the scan's areas, matched first: :mod:`foodtrace.api.matching`)."""
     from foodtrace.alert import views as alert
     from foodtrace.auth import views as auth
     from foodtrace.complaint import owner_views as complaint_owners

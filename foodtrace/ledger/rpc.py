@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -234,16 +235,20 @@ HANDLERS: dict[str, tuple[int, int, Handler]] = {
 
 
 class ReadCache:
-    """Answers that cannot change while the head does not move: the node's reads are pure
-    functions of (head block, method, params), so a scanner's repeated ``eth_call`` of a
-    root costs one py-evm execution per block, not one per request. A new block empties the
-    cache (nothing of an old head is reused, so a re-read after an anchor is always fresh);
-    the chain id and the funded caller never change for an opened chain."""
+    """Answers keyed by the block they were read at: a mined block's state never changes
+    (the embedded chain is persistent and never reorganises: ``reset_to_genesis`` is
+    refused), so the node's reads are pure functions of (method, params with every block
+    tag resolved to its number). A read at ``latest`` is keyed by the head's number, so it
+    is answered from here only while the head has not moved; a read naming a mined block
+    (``eth_call`` at block N, ``eth_getLogs`` over a mined range, a block by number) stays
+    answerable after new blocks. A scanner's repeated ``eth_call`` of a root costs one
+    py-evm execution per block, not one per request. At most ``max_entries`` answers, the
+    least recently used dropped first; the chain id and the funded caller never change for
+    an opened chain."""
 
     def __init__(self, max_entries: int = 4096) -> None:
         self.max_entries = max_entries
-        self._head = -1
-        self._answers: dict[str, Any] = {}
+        self._answers: OrderedDict[str, Any] = OrderedDict()
         self._chain_id: int | None = None
         self._caller: ChecksumAddress | None = None
         self._lock = threading.Lock()
@@ -259,36 +264,54 @@ class ReadCache:
             self._caller = w3.eth.accounts[0]
         return self._caller
 
-    def lookup(self, head: int, key: str) -> tuple[bool, Any]:
+    def lookup(self, key: str) -> tuple[bool, Any]:
         with self._lock:
-            if head != self._head:
-                self._head, self._answers = head, {}
             if key in self._answers:
                 self.hits += 1
+                self._answers.move_to_end(key)
                 return True, self._answers[key]
             self.misses += 1
             return False, None
 
-    def store(self, head: int, key: str, result: Any) -> None:
+    def store(self, key: str, result: Any) -> None:
         with self._lock:
-            if head == self._head and len(self._answers) < self.max_entries:
-                self._answers[key] = result
+            self._answers[key] = result
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.max_entries:
+                self._answers.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
 
 CACHED = ("eth_call", "eth_getCode", "eth_getLogs", "eth_getBlockByNumber")
 
 
+def at_block(method: str, params: list[Any], head: int) -> list[Any]:
+    """``params`` with every block tag or number resolved to the number it names at
+    ``head``: the cache key of a read (raises :class:`RpcError` as the read would)."""
+    if method in ("eth_call", "eth_getCode"):
+        return [params[0], block_id(params[1], head)]
+    if method == "eth_getBlockByNumber":
+        return [block_id(params[0], head), params[1]]
+    spec = params[0]  # eth_getLogs
+    if not isinstance(spec, dict) or "blockHash" in spec:
+        return [spec]
+    start, end = block_id(spec.get("fromBlock"), head), block_id(spec.get("toBlock"), head)
+    return [{**spec, "fromBlock": start, "toBlock": end}]
+
+
 def _run(w3: Web3, method: str, given: Any, head: int, cache: ReadCache) -> Any:
-    """The wire answer to one method call, from the cache when the head has not moved."""
+    """The wire answer to one method call, from the cache when it was read at that block."""
     least, most, run = HANDLERS[method]
     params = _params(given, least, most, method)
     if method not in CACHED:
         return to_wire(run(w3, params, head, cache))
-    key = method + json.dumps(params, sort_keys=True, separators=(",", ":"))
-    found, result = cache.lookup(head, key)
+    key = method + json.dumps(at_block(method, params, head), sort_keys=True, separators=(",", ":"))
+    found, result = cache.lookup(key)
     if not found:
         result = to_wire(run(w3, params, head, cache))
-        cache.store(head, key, result)
+        cache.store(key, result)
     return result
 
 

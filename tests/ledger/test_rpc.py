@@ -271,6 +271,56 @@ def test_the_scanners_batch_and_reads_cached_until_the_next_block(served: Served
     ]
 
 
+def test_reads_at_a_mined_block_stay_cached_and_latest_moves_with_the_head(
+    served: Served,
+) -> None:
+    """Runs after the test above (the log is anchored at 16): an answer read at block N is
+    kept after new blocks, and asked for at N again it is the chain's answer at N; a read at
+    ``latest`` is never answered from an older head."""
+    log = log_id(ORIGIN)
+    w3 = served.chain.w3
+    cache = rpc.ReadCache()
+    head = int(w3.eth.block_number)
+    call = {"to": served.anchor.address, "data": served.anchor.contract.encode_abi("latest", [log])}
+    logs = {"address": served.anchor.address, "fromBlock": "0x0"}
+
+    def ask(method: str, *params: Any) -> Any:
+        body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+        answer = rpc.answer(lambda: w3, body, cache)
+        assert "error" not in answer, answer
+        return answer["result"]
+
+    def size(result: str) -> int:
+        return int.from_bytes(_word(result, 0), "big")
+
+    assert size(ask("eth_call", call, "latest")) == 16
+    assert size(ask("eth_call", call, hex(head))) == 16  # the same block: one execution
+    events_then = ask("eth_getLogs", {**logs, "toBlock": "latest"})
+    assert (cache.hits, cache.misses) == (1, 2)
+
+    bigger = MemoryTree.of(f"entry-{i}".encode() for i in range(24))
+    served.anchor.anchor(log, 24, bigger.root(24), consistency_proof(16, 24, bigger.read))
+    assert int(w3.eth.block_number) > head
+
+    assert size(ask("eth_call", call, "latest")) == 24  # the new head: read again
+    assert len(ask("eth_getLogs", {**logs, "toBlock": "latest"})) > len(events_then)
+    misses = cache.misses
+    at_old_head = ask("eth_call", call, hex(head))
+    assert size(at_old_head) == 16 and cache.misses == misses  # kept: block N never changes
+    assert at_old_head == "0x" + bytes(w3.eth.call(call, head)).hex()
+    assert ask("eth_getLogs", {**logs, "toBlock": hex(head)}) == events_then
+    assert cache.misses == misses
+
+
+def test_the_read_cache_keeps_at_most_its_bound() -> None:
+    cache = rpc.ReadCache(max_entries=2)
+    for key in ("a", "b", "c"):
+        cache.store(key, key.upper())
+    assert len(cache) == 2
+    assert cache.lookup("a") == (False, None)
+    assert cache.lookup("c") == (True, "C")
+
+
 def test_absent_with_an_external_chain(tmp_path: Path, sqlite_url: str) -> None:
     settings = Settings(data_dir=tmp_path, database_url=sqlite_url, chain_url="http://127.0.0.1:9")
     assert settings.chain_public_url == ""
