@@ -271,7 +271,7 @@ def test_the_state_rebuilt_from_the_log_is_the_live_one(
         setup = issue_token(session, "gov-other", Role.INSPECTOR)  # not logged: kept as is
     with Session(env.log.engine) as session:
         live_state = rebuild.contents(session)
-    assert any(p == pending for _, p, _, _ in live_state["enrolment_codes"])
+    assert any(p == pending for _, p, *_ in live_state["enrolment_codes"])
 
     with Session(env.log.engine) as session, session.begin():
         session.execute(update(ApiToken).where(ApiToken.id == a_first).values(revoked_at=None))
