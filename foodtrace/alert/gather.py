@@ -25,9 +25,8 @@ from foodtrace.alert.rules import (
     excursion,
     expiry,
 )
+from foodtrace.complaint.clocks import Clocks, deadlines
 from foodtrace.complaint.models import Complaint
-from foodtrace.complaint.owners import Clocks
-from foodtrace.complaint.service import deadlines
 from foodtrace.config import Settings
 from foodtrace.epcis.models import EpcisEvent, EpcisSensorReading
 from foodtrace.grading.flows import local_day

@@ -23,10 +23,10 @@ from foodtrace.alert.models import AlertEscalation
 from foodtrace.alert.rules import Alert, Kind, Step
 from foodtrace.alert.schemas import AlertOut, EscalateBody, EscalationOut, PartyAlertsOut
 from foodtrace.auth.models import Principal, Role
-from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.grid.models import GridMember
 from foodtrace.party.models import Party
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.registry import ProjectionError, missing, register_type
 from foodtrace.record.service import submit
 from foodtrace.store.authors import utc

@@ -69,7 +69,7 @@ class Logger:
 
     def sign(self, type: str, body: Mapping[str, object]) -> Entry:
         """An entry signed by the platform (its key registered as an author first)."""
-        from foodtrace.complaint.service import ensure_platform_author, platform_key
+        from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 
         key = platform_key(self.settings)
         with self.writing() as session:
