@@ -315,7 +315,10 @@ def bootstrap(logger: Logger, registration: Entry, role: Role, name: str) -> tup
     """The first regulator's token, logged in one group with ``registration``, its
     self-signed ``party.register`` (no principal exists to authorise it, so the group goes
     to the log as it is, projected by the registry): the party and its live token are stored
-    together or not at all. The index of the registration, and the token."""
+    together or not at all. The platform key's registration, if the log has none yet, goes
+    in the same group before the token's event it signs. The index of the registration, and
+    the token."""
+    from foodtrace.platformkey.writes import registrations
     from foodtrace.record.registry import project
 
     party_id = registration.author
@@ -327,7 +330,9 @@ def bootstrap(logger: Logger, registration: Entry, role: Role, name: str) -> tup
         return issued, [event_body(TokenAction.ISSUE, party_id, OPERATOR, token=issued.row)]
 
     def append(group: list[Entry]) -> None:
-        indices.extend(logger.log.append([registration, *group], projectors=[project]))
+        platform = registrations(logger.log, logger.sessions, group)
+        whole = [registration, *platform, *group]
+        indices.extend(logger.log.append(whole, projectors=[project]))
 
     token = _logged_token(logger, make, append=append)
     return indices[0], token

@@ -287,9 +287,9 @@ def init_regulator(
     region: str | None = None,
 ) -> Bootstrap:
     """Create the first regulator: key file, a self-signed ``party.register`` entry and an
-    API token, the entry and the token's ``token.event`` in one logged group (after the
-    platform key's registration, if the log has none yet). The only write not made through
-    the API (nobody could authorise it)."""
+    API token, the entry, the platform key's registration (if the log has none yet) and the
+    token's ``token.event`` in one logged group. The only write not made through the API
+    (nobody could authorise it)."""
     with Session(log.engine) as session:
         if session.scalar(select(Party).where(Party.kind == PartyKind.REGULATOR)) is not None:
             raise ValueError("a regulator is already registered: register others through the API")
@@ -310,11 +310,8 @@ def init_regulator(
     keys.write_private(key_file, key)
     entry = entry_mod.sign(key, type="party.register", author=party_id, body=body)
     from foodtrace.auth import flows
-    from foodtrace.platformkey.writes import register as register_platform_key
 
-    sessions = session_factory(log.engine)
-    register_platform_key(log, sessions, log.settings)  # logged first, as for every write
-    logger = flows.Logger(log, sessions, log.settings)
+    logger = flows.Logger(log, session_factory(log.engine), log.settings)
     index, token = flows.bootstrap(logger, entry, Role.REGULATOR, "init-regulator")
     return Bootstrap(party_id, key_file, keys.key_id(key), token.secret, index)
 

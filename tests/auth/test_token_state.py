@@ -164,10 +164,10 @@ def test_init_regulator_logs_the_party_and_its_token_in_one_group(
     args: dict[str, Any] = {"party_id": "gov", "name": "市监局", "credit_code": credit_code()}
     with MerkleLog(db_url) as log:
         refuse_token_events(monkeypatch, log)
-        size = log.size()  # the platform key's registration is its own group, first
+        size = log.size()
         with pytest.raises(DiskFull):
             init_regulator(log, key_file=tmp_path / "a.key", **args)
-        assert log.size() <= size + 1
+        assert log.size() == size  # not even the platform key's registration
         with Session(log.engine) as session:  # neither the party nor a live token
             assert session.get(Party, "gov") is None
             rows = session.scalars(select(ApiToken)).all()
@@ -175,7 +175,10 @@ def test_init_regulator_logs_the_party_and_its_token_in_one_group(
         monkeypatch.undo()
         size = log.size()
         boot = init_regulator(log, key_file=tmp_path / "b.key", **args)
-        assert log.size() == size + 2 and boot.entry_index == size
+        # one group: the registration, the platform key's registration, the token's event
+        assert log.size() == size + 3 and boot.entry_index == size
+        types = [log.entry(i).type for i in range(size, size + 3)]
+        assert types == ["party.register", "platform.key.register", "token.event"]
         with Session(log.engine) as session:
             principal = service.authenticate(session, boot.token)
         assert principal is not None and principal.party_id == "gov"
