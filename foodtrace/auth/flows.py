@@ -8,7 +8,8 @@ enrolment trades: without its entry, nothing is live and nothing is half done. S
 log refuse the entry, the new token is withdrawn (never to come alive) and the error
 propagates. A revocation is made at once, before its entry, and stands even if the log
 refuses, because a credential that should be dead must stay dead. An enrolment code is
-written pending the same way, and made live (ending the party's earlier codes) by its event.
+written pending the same way, and made live (ending the party's earlier codes) by its event
+(:mod:`foodtrace.auth.codes`).
 """
 
 from __future__ import annotations
@@ -152,80 +153,6 @@ def list_tokens(
     with sessions() as session:
         _party(session, party_id)
         return service.list_tokens(session, party_id, after=after, limit=limit)
-
-
-def issue_code(logger: Logger, principal: Principal | None, party_id: str) -> NewCode:
-    """A new enrolment code for ``party_id`` (registration, or recovery of a lost one):
-    only a regulator or an operator. Written pending; its logged event makes it live and
-    ends the earlier codes, in the log's transaction, so a code the log refuses never
-    opens anything and the party's earlier code keeps working."""
-    if principal is not None and principal.role is not Role.REGULATOR:
-        raise NotAllowed("only a regulator may issue an enrolment code")
-    ttl = timedelta(days=logger.settings.enrolment_code_ttl_days)
-    with logger.writing() as session:
-        _party(session, party_id)
-        issued = service.new_enrolment_code(session, party_id, ttl=ttl)
-    code = issued.row
-    body = event_body(TokenAction.CODE_ISSUE, party_id, _by(principal), code=code)
-    try:
-        logger.append(logger.entries([body]))
-    except BaseException as exc:
-        if not _code_withdrawn(logger, code.id) and isinstance(exc, Exception):
-            _log.warning("enrolment code %s was logged despite %s", code.id, type(exc).__name__)
-            return NewCode(party_id, issued.secret, code.expires_at)
-        raise
-    return NewCode(party_id, issued.secret, code.expires_at)
-
-
-@dataclass(frozen=True)
-class PendingCode:
-    """An enrolment code whose ``token.event`` is to be logged in the group of another
-    write (a party's registration): its row, its secret and the signed event."""
-
-    code: NewCode
-    code_id: int
-    entry: Entry
-
-
-def pending_code(logger: Logger, principal: Principal | None, party_id: str) -> PendingCode:
-    """The enrolment code of a party that is registered in the same logged group as the
-    code's event, so that the party and its code are stored together or not at all.
-
-    The row is committed pending (the event's projector, in the log's transaction, checks
-    that it exists and makes it live); its secret is handed out only once the group is
-    logged. Call :func:`withdraw_code` if the group is refused."""
-    if principal is not None and principal.role is not Role.REGULATOR:
-        raise NotAllowed("only a regulator may issue an enrolment code")
-    ttl = timedelta(days=logger.settings.enrolment_code_ttl_days)
-    with logger.writing() as session:
-        issued = service.new_enrolment_code(session, party_id, ttl=ttl)
-    code = issued.row
-    body = event_body(TokenAction.CODE_ISSUE, party_id, _by(principal), code=code)
-    return PendingCode(
-        NewCode(party_id, issued.secret, code.expires_at), code.id, logger.sign(ENTRY_TYPE, body)
-    )
-
-
-def withdraw_code(logger: Logger, pending: PendingCode) -> bool:
-    """Delete the row of a pending code whose group was refused; False if it is live (the
-    group was integrated after all)."""
-    return _code_withdrawn(logger, pending.code_id)
-
-
-def _code_withdrawn(logger: Logger, code_id: int) -> bool:
-    """Delete a pending code whose entry the log did not take, so that the entry cannot make
-    it live later; False if it is live already. If even the deletion fails (the database is
-    gone or full), the row stays pending, harmless (its secret was never handed out, and it
-    opens nothing): True, the error is the caller's."""
-    try:
-        with logger.writing() as session:
-            if service.withdraw_enrolment_code(session, code_id):
-                return True
-            row = session.get(EnrolmentCode, code_id)
-            return row is None or row.activated_at is None
-    except SQLAlchemyError as exc:
-        _log.warning("pending enrolment code %s not withdrawn: %s", code_id, exc)
-        return True
 
 
 def _withdrawn(logger: Logger, token_id: int) -> bool:

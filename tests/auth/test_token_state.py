@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import Problem
-from foodtrace.auth import flows, service
+from foodtrace.auth import codes, flows, service
 from foodtrace.auth.models import ApiToken, EnrolmentCode, Role
 from foodtrace.auth.schemas import TokenState, token_state
 from foodtrace.party.models import Party
@@ -50,7 +50,7 @@ def refuse_token_events(monkeypatch: pytest.MonkeyPatch, log: MerkleLog) -> list
     return refused
 
 
-def codes(env: Env, party_id: str) -> list[EnrolmentCode]:
+def code_rows(env: Env, party_id: str) -> list[EnrolmentCode]:
     with Session(env.log.engine) as session:
         stmt = select(EnrolmentCode).where(EnrolmentCode.party_id == party_id)
         return list(session.scalars(stmt.order_by(EnrolmentCode.id)))
@@ -119,7 +119,7 @@ def test_a_code_the_log_refuses_leaves_the_earlier_one_working(
     before = env.snapshot()
     refused = refuse_token_events(monkeypatch, env.log)
     with pytest.raises(DiskFull):
-        flows.issue_code(logger(env), None, party_id)
+        codes.issue_code(logger(env), None, party_id)
     assert env.snapshot() == before  # the pending row went with its refused entry
     assert live_code(env, party_id, first)
 
@@ -135,10 +135,12 @@ def test_a_new_code_is_live_and_ends_the_earlier_one_only_with_its_entry(env: En
     with Session(env.log.engine) as session, session.begin():  # written, not logged
         pending = service.new_enrolment_code(session, party_id)
     assert not live_code(env, party_id, pending.secret) and live_code(env, party_id, first)
-    second = flows.issue_code(logger(env), None, party_id)
+    second = codes.issue_code(logger(env), None, party_id)
     assert live_code(env, party_id, second.code) and not live_code(env, party_id, first)
     assert not live_code(env, party_id, pending.secret)  # pending still: opens nothing
-    states = [(c.activated_at is not None, c.revoked_at is not None) for c in codes(env, party_id)]
+    states = [
+        (c.activated_at is not None, c.revoked_at is not None) for c in code_rows(env, party_id)
+    ]
     assert states == [(True, True), (False, False), (True, False)]
 
 
