@@ -9,9 +9,10 @@ complaints, the inspection schedule, open recalls and visits not yet acknowledge
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import bindparam, literal, select, true, union_all
@@ -25,9 +26,8 @@ from foodtrace.alert.rules import (
     excursion,
     expiry,
 )
+from foodtrace.complaint.clocks import Clocks, deadlines
 from foodtrace.complaint.models import Complaint
-from foodtrace.complaint.owners import Clocks
-from foodtrace.complaint.service import deadlines
 from foodtrace.config import Settings
 from foodtrace.epcis.models import EpcisEvent, EpcisSensorReading
 from foodtrace.grading.flows import local_day
@@ -237,32 +237,95 @@ def _recalls(session: Session, now: datetime, settings: Settings, only: Parties)
                 )
 
 
+@dataclass
+class _Call:
+    """One call's reads: what every source is read for, and the merchants map (clone
+    suspects and complaints name a merchant by party id or by credit code), read once and
+    only if such a source is read."""
+
+    session: Session
+    now: datetime
+    settings: Settings
+    only: Parties
+    inspections: InspectionAlerts
+
+    @cached_property
+    def merchants(self) -> dict[str, str]:
+        return _merchant_ids(self.session, self.only)
+
+
+Source = Callable[[_Call], Iterable[Alert | None]]
+RANK = {k: i for i, k in enumerate(Kind)}
+"""The list's order of kinds (the order :class:`Kind` names them)."""
+
+SOURCES: tuple[tuple[tuple[Kind, ...], Source], ...] = (
+    (
+        (
+            Kind.LICENCE_EXPIRING,
+            Kind.LICENCE_EXPIRED,
+            Kind.CERTIFICATE_EXPIRING,
+            Kind.CERTIFICATE_EXPIRED,
+        ),
+        lambda c: _licences(c.session, c.now, c.only),
+    ),
+    ((Kind.TEMPERATURE_EXCURSION,), lambda c: _temperatures(c.session, c.now, c.only)),
+    ((Kind.CLONE_SUSPECT,), lambda c: _clones(c.session, c.only, c.merchants)),
+    (
+        (Kind.COMPLAINT_OVERDUE,),
+        lambda c: _complaints(c.session, c.now, Clocks.of(c.settings), c.only, c.merchants),
+    ),
+    (
+        (Kind.INSPECTION_DUE, Kind.INSPECTION_OVERDUE, Kind.INSPECTION_UNACKNOWLEDGED),
+        lambda c: c.inspections(c.session, local_day(c.now), c.only),
+    ),
+    ((Kind.RECALL_STEP_OVERDUE,), lambda c: _recalls(c.session, c.now, c.settings, c.only)),
+)
+"""Every source with the kinds it gives, in the order of the first kind each gives."""
+
+
+def order_key(a: Alert) -> tuple[int, str, str, str, str]:
+    """The list's order: kind, business, subject, then detail and since (so that two alerts
+    about one subject, two readings of one event say, keep one order from call to call)."""
+    since = "" if a.since is None else a.since.isoformat()
+    return (RANK[a.kind], a.party_id or "", a.subject, a.detail, since)
+
+
 def alerts(
     session: Session,
     settings: Settings,
     now: datetime,
     party_ids: Iterable[str] | None = None,
     inspections: InspectionAlerts = inspection_alerts,
+    *,
+    kinds: Collection[Kind] | None = None,
+    from_rank: int = 0,
+    enough: Callable[[list[Alert]], bool] | None = None,
 ) -> list[Alert]:
-    """Every alert at ``now``, ordered by kind then business; ``party_ids``: only those
+    """Every alert at ``now``, in :func:`order_key` order; ``party_ids``: only those
     businesses' (each source is queried for them only, so a grid's alerts cost a grid's
     rows, not the district's). ``inspections``: where the inspection alerts come from
-    (:func:`inspection_alerts`, or a kept copy of it)."""
+    (:func:`inspection_alerts`, or a kept copy of it).
+
+    For one page of the list: ``kinds`` and ``from_rank`` (the rank of the previous page's
+    last kind) leave out the sources that give none of the kinds wanted or only kinds
+    before it, and ``enough`` (given the alerts of every kind no source still to read can
+    give) stops reading sources once it says the page is full. Sources are read in the
+    order of the first kind each gives, so those alerts are final when it is asked."""
     only = None if party_ids is None else sorted(set(party_ids))
-    merchants = _merchant_ids(session, only)  # for the clone suspects and the complaints
-    found: list[Alert | None] = [
-        *_licences(session, now, only),
-        *_temperatures(session, now, only),
-        *_clones(session, only, merchants),
-        *_complaints(session, now, Clocks.of(settings), only, merchants),
-        *inspections(session, local_day(now), only),
-        *_recalls(session, now, settings, only),
-    ]
-    if only is not None:  # a source may name no business (an unknown merchant, a GTIN)
-        kept = set(only)
-        found = [a for a in found if a is not None and a.party_id in kept]
-    order = {k: i for i, k in enumerate(Kind)}
-    return sorted(
-        (a for a in found if a is not None),
-        key=lambda a: (order[a.kind], a.party_id or "", a.subject),
-    )
+    kept = None if only is None else set(only)
+    wanted = None if kinds is None else set(kinds)
+    call = _Call(session, now, settings, only, inspections)
+    found: list[Alert] = []
+    for gives, read in SOURCES:
+        if wanted is not None and wanted.isdisjoint(gives):
+            continue
+        if max(RANK[k] for k in gives) < from_rank:
+            continue
+        first = min(RANK[k] for k in gives)
+        if enough is not None and enough([a for a in found if RANK[a.kind] < first]):
+            break
+        for a in read(call):
+            # a source may name no business (an unknown merchant, a GTIN)
+            if a is not None and (kept is None or a.party_id in kept):
+                found.append(a)
+    return sorted(found, key=order_key)

@@ -23,10 +23,10 @@ from foodtrace.alert.models import AlertEscalation
 from foodtrace.alert.rules import Alert, Kind, Step
 from foodtrace.alert.schemas import AlertOut, EscalateBody, EscalationOut, PartyAlertsOut
 from foodtrace.auth.models import Principal, Role
-from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.grid.models import GridMember
 from foodtrace.party.models import Party
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.registry import ProjectionError, missing, register_type
 from foodtrace.record.service import submit
 from foodtrace.store.authors import utc
@@ -88,6 +88,10 @@ def _out(a: Alert, grids: dict[str, str]) -> AlertOut:
     )
 
 
+AlertKey = tuple[int, str, str, str, str]
+"""An alert's place in the list (:func:`foodtrace.alert.gather.order_key`): a page's cursor."""
+
+
 def list_alerts(
     session: Session,
     settings: Settings,
@@ -98,9 +102,14 @@ def list_alerts(
     party_id: str | None = None,
     kinds: set[Kind] | None = None,
     inspections: gather.InspectionAlerts = gather.inspection_alerts,
+    after: AlertKey | None = None,
+    limit: int | None = None,
 ) -> list[AlertOut]:
     """Every open alert, or those of one grid's (or some grids') businesses, one business,
-    some kinds. A grid or a business narrows every source's query, not the answer only."""
+    some kinds. A grid or a business narrows every source's query, not the answer only.
+    ``after``/``limit``: one keyset page (the API's), the alerts after that place in the
+    list: sources that can give none are not read, nor those after a full page's, and
+    alerts equal in every field are listed once (a cursor could not tell them apart)."""
     wanted = set(grid_ids or ()) | ({grid_id} if grid_id is not None else set())
     by_grid = bool(wanted) or grid_ids is not None
     # the grids' businesses and their grid in one query
@@ -110,11 +119,33 @@ def list_alerts(
         parties = [party_id] if parties is None or party_id in parties else []
     if not by_grid:
         grids = _grids(session, "party_id", parties)
-    out = []
-    for a in gather.alerts(session, settings, now, parties, inspections):
-        if kinds is not None and a.kind not in kinds:
+
+    def listed(a: Alert) -> bool:
+        return (kinds is None or a.kind in kinds) and (after is None or gather.order_key(a) > after)
+
+    def enough(final: list[Alert]) -> bool:
+        return limit is not None and len({gather.order_key(a) for a in final if listed(a)}) >= limit
+
+    found = gather.alerts(
+        session,
+        settings,
+        now,
+        parties,
+        inspections,
+        kinds=kinds,
+        from_rank=0 if after is None else after[0],
+        enough=enough if limit is not None else None,
+    )
+    out: list[AlertOut] = []
+    last: AlertKey | None = None
+    for a in found:
+        key = gather.order_key(a)
+        if not listed(a) or key == last:
             continue
+        last = key
         out.append(_out(a, grids))
+        if limit is not None and len(out) == limit:
+            break
     return out
 
 

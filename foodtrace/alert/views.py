@@ -9,10 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from foodtrace.alert import service
+from foodtrace.alert.gather import RANK
 from foodtrace.alert.rules import Kind
 from foodtrace.alert.schemas import AlertOut, EscalationOut, PartyAlertsOut
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import PageDep, paged_responses
+from foodtrace.api.paging import TEXT, PageDep, paged_responses
 from foodtrace.api.problems import Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -40,20 +41,23 @@ def router(_: Settings) -> APIRouter:
         grid_id: Annotated[str | None, Query(max_length=64)] = None,
         kind: Annotated[list[Kind] | None, Query()] = None,
     ) -> Any:
-        found = service.list_alerts(
-            session,
-            settings_of(request),
-            datetime.now(UTC),
-            grid_id=grid_id,
-            kinds=set(kind) if kind else None,
-        )
-        return page.slice(
+        after = page.after_key(_rank, TEXT, TEXT, TEXT, TEXT)
+        return page.keyed(
             response,
-            found,
+            service.list_alerts(
+                session,
+                settings_of(request),
+                datetime.now(UTC),
+                grid_id=grid_id,
+                kinds=set(kind) if kind else None,
+                after=None if after is None else (after[0], *after[1:]),
+                limit=page.fetch,
+            ),
             lambda a: a.kind.value,
             lambda a: a.party_id or "",
             lambda a: a.subject,
             lambda a: a.detail,
+            lambda a: "" if a.since is None else a.since.isoformat(),
         )
 
     @r.get(
@@ -88,3 +92,8 @@ def router(_: Settings) -> APIRouter:
         return service.escalate(get_log(request), sessions(request), settings_of(request))
 
     return r
+
+
+def _rank(value: Any) -> int:
+    """A token's kind, as its rank in the list's order (an unknown kind is refused)."""
+    return RANK[Kind(TEXT(value))]

@@ -180,37 +180,6 @@ class PageRequest:
             self.url.remove_query_params(TOKEN_PARAM).include_query_params(**{TOKEN_PARAM: token})
         )
 
-    def slice(
-        self,
-        response: Response,
-        items: list[T],
-        key: Callable[[T], int | str],
-        *more: Callable[[T], int | str],
-    ) -> list[T]:
-        """One page of ``items`` (a list in the service's order, each named uniquely by
-        ``key`` and ``more``, usually its entry index): the rows after the token's, at most
-        ``per_page``. For lists a service builds whole; the proofs, the costly part, are
-        then made only for the page."""
-        parts = (key, *more)
-
-        def key_of(item: T) -> Key:
-            return [part(item) for part in parts]
-
-        start = 0
-        if not items and self.token is not None:
-            decode_token(self.url.path, self.token, None)  # still refused if not ours
-        elif self.token is not None:
-            shape = tuple(type(v) for v in key_of(items[0]))
-            after = self.after(self.url.path, shape)
-            keys = [key_of(item) for item in items]
-            if after not in keys:
-                raise bad_page(
-                    f"/query/{TOKEN_PARAM}", "the row this token continues after is not listed"
-                )
-            start = keys.index(after) + 1
-        window = items[start : start + self.per_page + 1]
-        return self.page(response, self.url.path, window, key_of)
-
 
 def page_request(
     request: Request,

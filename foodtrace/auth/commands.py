@@ -124,7 +124,7 @@ def enrol_code_command(
 ) -> None:
     """Issue a new one-time enrolment code for a party (operator, on the server); earlier
     codes stop working. Logged as a ``token.event`` by ``operator``."""
-    from foodtrace.auth import flows
+    from foodtrace.auth import codes, flows
     from foodtrace.store.db import session_factory
     from foodtrace.store.log import MerkleLog
 
@@ -132,7 +132,7 @@ def enrol_code_command(
     with MerkleLog(db or None, settings=settings) as log:
         logger = flows.Logger(log, session_factory(log.engine), settings)
         try:
-            code = flows.issue_code(logger, None, party)
+            code = codes.issue_code(logger, None, party)
         except flows.UnknownParty as exc:
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None

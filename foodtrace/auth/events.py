@@ -74,9 +74,10 @@ def event_body(
 def project_token_event(session: Session, _index: int, entry: Entry) -> None:
     """Check the event, then make its change, in the log's transaction (under a plain
     :class:`~foodtrace.store.log.MerkleLog` and under the sequencer alike): a token becomes
-    live, a rotation's old token dies and an enrolment code is used up only together with
-    the entry that tells of it. Times are the entry's ``issued_at``, so a replay of the log
-    (:mod:`foodtrace.auth.rebuild`) sets the same ones.
+    live, a rotation's old token dies, an enrolment code becomes live (ending the party's
+    earlier ones) and is used up only together with the entry that tells of it. Times are
+    the entry's ``issued_at``, so a replay of the log (:mod:`foodtrace.auth.rebuild`) sets
+    the same ones.
 
     The credentials an event names must exist and belong to its party (the log cannot be
     made to tell of changes that never happened), and every change is a guarded UPDATE: a
@@ -117,6 +118,11 @@ def _apply(session: Session, body: TokenEventBody, at: datetime) -> None:
             raise missing("code_id", "an enrolment event names the code it used")
         if not service.use_enrolment_code(session, body.code_id, at):
             raise conflict("code_id", f"enrolment code {body.code_id} is used or superseded")
+    if body.action is TokenAction.CODE_ISSUE:
+        if body.code_id is None:
+            raise missing("code_id", "an enrolment code event names the code it issues")
+        if not service.activate_enrolment_code(session, body.code_id, at):
+            raise conflict("code_id", f"enrolment code {body.code_id} is live or withdrawn")
     if body.action is TokenAction.REVOKE and body.token_id is not None:
         service.revoke(session, body.token_id, now=at)
 

@@ -7,8 +7,9 @@ log's transaction, which also revokes the token a rotation replaces and uses up 
 enrolment trades: without its entry, nothing is live and nothing is half done. Should the
 log refuse the entry, the new token is withdrawn (never to come alive) and the error
 propagates. A revocation is made at once, before its entry, and stands even if the log
-refuses, because a credential that should be dead must stay dead. An enrolment code is still
-committed before its entry and revoked again if the log refuses it.
+refuses, because a credential that should be dead must stay dead. An enrolment code is
+written pending the same way, and made live (ending the party's earlier codes) by its event
+(:mod:`foodtrace.auth.codes`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -70,7 +70,7 @@ class Logger:
 
     def sign(self, type: str, body: Mapping[str, object]) -> Entry:
         """An entry signed by the platform (its key registered as an author first)."""
-        from foodtrace.complaint.service import ensure_platform_author, platform_key
+        from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 
         key = platform_key(self.settings)
         with self.writing() as session:
@@ -155,76 +155,6 @@ def list_tokens(
         return service.list_tokens(session, party_id, after=after, limit=limit)
 
 
-def issue_code(logger: Logger, principal: Principal | None, party_id: str) -> NewCode:
-    """A new enrolment code for ``party_id`` (registration, or recovery of a lost one):
-    only a regulator or an operator; earlier codes stop working."""
-    if principal is not None and principal.role is not Role.REGULATOR:
-        raise NotAllowed("only a regulator may issue an enrolment code")
-    ttl = timedelta(days=logger.settings.enrolment_code_ttl_days)
-    with logger.writing() as session:
-        _party(session, party_id)
-        issued = service.new_enrolment_code(session, party_id, ttl=ttl)
-    code = issued.row
-    body = event_body(TokenAction.CODE_ISSUE, party_id, _by(principal), code=code)
-    try:
-        logger.append(logger.entries([body]))
-    except BaseException:
-        with logger.writing() as session:
-            row = session.get(EnrolmentCode, code.id)
-            if row is not None and row.revoked_at is None:
-                row.revoked_at = datetime.now(UTC)
-        raise
-    return NewCode(party_id, issued.secret, code.expires_at)
-
-
-@dataclass(frozen=True)
-class PendingCode:
-    """An enrolment code whose ``token.event`` is to be logged in the group of another
-    write (a party's registration): its row, its secret and the signed event."""
-
-    code: NewCode
-    code_id: int
-    entry: Entry
-
-
-def pending_code(logger: Logger, principal: Principal | None, party_id: str) -> PendingCode:
-    """The enrolment code of a party that is registered in the same logged group as the
-    code's event, so that the party and its code are stored together or not at all.
-
-    The row is committed first (the event's projector, in the log's transaction, checks
-    that it exists), but its secret is handed out only once the group is logged: until
-    then it is known to nobody. It ends no other code (see
-    :func:`service.new_enrolment_code`). Call :func:`withdraw_code` if the group is refused.
-    """
-    if principal is not None and principal.role is not Role.REGULATOR:
-        raise NotAllowed("only a regulator may issue an enrolment code")
-    ttl = timedelta(days=logger.settings.enrolment_code_ttl_days)
-    with logger.writing() as session:
-        issued = service.new_enrolment_code(session, party_id, ttl=ttl, supersede=False)
-    code = issued.row
-    body = event_body(TokenAction.CODE_ISSUE, party_id, _by(principal), code=code)
-    return PendingCode(
-        NewCode(party_id, issued.secret, code.expires_at), code.id, logger.sign(ENTRY_TYPE, body)
-    )
-
-
-def withdraw_code(logger: Logger, pending: PendingCode) -> bool:
-    """Delete the row of a pending code whose group was refused; False if even that failed
-    (the database is gone or full): the row then stays, harmless, since its secret was never
-    handed out and a code issued later for the party supersedes it."""
-    try:
-        with logger.writing() as session:
-            session.execute(
-                delete(EnrolmentCode).where(
-                    EnrolmentCode.id == pending.code_id, EnrolmentCode.used_at.is_(None)
-                )
-            )
-    except SQLAlchemyError as exc:
-        _log.warning("pending enrolment code %s not withdrawn: %s", pending.code_id, exc)
-        return False
-    return True
-
-
 def _withdrawn(logger: Logger, token_id: int) -> bool:
     """Withdraw the new token of a group the log did not take, so that its entry cannot make
     it live later (a sequencer that integrates it after the worker gave up waiting); False
@@ -247,25 +177,46 @@ def _logged_token(
     refused: Callable[[Session, BaseException], None] | None = None,
     extra: Sequence[Entry] = (),
     where: Where | None = None,
+    append: Callable[[list[Entry]], object] | None = None,
 ) -> NewToken:
     """Make an inactive token (and its event bodies) in one transaction, then log them with
-    ``extra`` in one group: the events' projector makes the token live (and the rest of the
-    change) in the log's transaction. If the log refuses, the token is withdrawn and
-    ``refused`` may name the refusal in the flow's terms (raise) before it propagates; a
-    group integrated despite the error (the answer was lost, not the entries) succeeds."""
+    ``extra`` in one group (by ``append``, default :meth:`Logger.append`): the events'
+    projector makes the token live (and the rest of the change) in the log's transaction.
+    If the log refuses, the token is withdrawn and ``refused`` may name the refusal in the
+    flow's terms (raise) before it propagates; a group integrated despite the error (the
+    answer was lost, not the entries) succeeds."""
     with logger.writing() as session:
         issued, bodies = make(session)
     try:
-        logger.append([*logger.entries(bodies), *extra], where)
+        group = [*logger.entries(bodies), *extra]
+        if append is None:
+            logger.append(group, where)
+        else:
+            append(group)
     except BaseException as exc:
         if not _withdrawn(logger, issued.row.id) and isinstance(exc, Exception):
             _log.warning("token %s was logged despite %s", issued.row.id, type(exc).__name__)
-            return NewToken(issued.row, issued.secret)
+            return NewToken(_settled(logger, issued.row), issued.secret)
         if refused is not None:
             with logger.sessions() as session:
                 refused(session, exc)
         raise
-    return NewToken(issued.row, issued.secret)
+    return NewToken(_settled(logger, issued.row), issued.secret)
+
+
+def _settled(logger: Logger, row: ApiToken) -> ApiToken:
+    """``row`` as its event's projector left it (activated), read back for the answer's
+    metadata; ``row`` itself if it cannot be read (the answer then says pending)."""
+    try:
+        with logger.sessions() as session:
+            fresh = session.get(ApiToken, row.id)
+            if fresh is None:
+                return row
+            session.expunge(fresh)
+            return fresh
+    except SQLAlchemyError as exc:
+        _log.warning("token %s not read back: %s", row.id, type(exc).__name__)
+        return row
 
 
 def issue(
@@ -285,6 +236,33 @@ def issue(
         return issued, [body]
 
     return _logged_token(logger, make)
+
+
+def bootstrap(logger: Logger, registration: Entry, role: Role, name: str) -> tuple[int, NewToken]:
+    """The first regulator's token, logged in one group with ``registration``, its
+    self-signed ``party.register`` (no principal exists to authorise it, so the group goes
+    to the log as it is, projected by the registry): the party and its live token are stored
+    together or not at all. The platform key's registration, if the log has none yet, goes
+    in the same group before the token's event it signs. The index of the registration, and
+    the token."""
+    from foodtrace.platformkey.writes import registrations
+    from foodtrace.record.registry import project
+
+    party_id = registration.author
+    ttl = timedelta(days=logger.settings.token_ttl_days)
+    indices: list[int] = []
+
+    def make(session: Session) -> tuple[service.IssuedToken, list[dict[str, object]]]:
+        issued = service.new_token(session, party_id, role, name, ttl=ttl)
+        return issued, [event_body(TokenAction.ISSUE, party_id, OPERATOR, token=issued.row)]
+
+    def append(group: list[Entry]) -> None:
+        platform = registrations(logger.log, logger.sessions, group)
+        whole = [registration, *platform, *group]
+        indices.extend(logger.log.append(whole, projectors=[project]))
+
+    token = _logged_token(logger, make, append=append)
+    return indices[0], token
 
 
 def _revoked(session: Session, token_id: int) -> bool:

@@ -89,8 +89,11 @@ class EnrolmentCode(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # When it was exchanged for a token (set with the enrolment's entry): no longer usable.
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    # When it was superseded by a newer code, or withdrawn: no longer usable.
+    # When it was superseded by a newer code: no longer usable.
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # When its token.event was integrated into the log (set by the event's projector): until
+    # then the row opens nothing, so a code is never usable without its entry.
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 @dataclass(frozen=True)

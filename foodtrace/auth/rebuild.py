@@ -1,9 +1,10 @@
 """Rebuilding the credentials' state from the log, and comparing it with the live tables.
 
 What a ``token.event`` decides (when a token became live, when it was revoked, when an
-enrolment code was used) is a projection of the log: reset for every credential the log
-names and replayed through :func:`~foodtrace.auth.events.project_token_event` in log order,
-it comes out as the live projector left it, times included (they are the entries' own).
+enrolment code became live, was superseded or was used) is a projection of the log: reset
+for every credential the log names and replayed through
+:func:`~foodtrace.auth.events.project_token_event` in log order, it comes out as the live
+projector left it, times included (they are the entries' own).
 
 Credentials the log does not name are left as they are: setup tokens made with
 :func:`~foodtrace.auth.service.issue_token`, and tokens withdrawn because their entry was
@@ -23,7 +24,7 @@ from typing import Any, Final
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from foodtrace.auth.events import ENTRY_TYPE, TokenAction, TokenEventBody, project_token_event
+from foodtrace.auth.events import ENTRY_TYPE, TokenEventBody, project_token_event
 from foodtrace.auth.models import ApiToken, EnrolmentCode
 from foodtrace.store.authors import utc
 from foodtrace.store.models import LogEntry
@@ -58,13 +59,13 @@ def _events(session: Session) -> Iterator[tuple[int, Entry]]:
 
 
 def _named(session: Session) -> tuple[set[int], set[int]]:
-    """The tokens and the used enrolment codes the log's events name."""
+    """The tokens and the enrolment codes (issued or used) the log's events name."""
     tokens: set[int] = set()
     codes: set[int] = set()
     for _, entry in _events(session):
         body = TokenEventBody.model_validate(entry.body)
         tokens.update(t for t in (body.token_id, body.replaces) if t is not None)
-        if body.action is TokenAction.ENROL and body.code_id is not None:
+        if body.code_id is not None:
             codes.add(body.code_id)
     return tokens, codes
 
@@ -82,7 +83,11 @@ def rebuild(session: Session) -> Rebuilt:
     session.execute(
         update(ApiToken).where(ApiToken.id.in_(tokens)).values(activated_at=None, revoked_at=None)
     )
-    session.execute(update(EnrolmentCode).where(EnrolmentCode.id.in_(codes)).values(used_at=None))
+    session.execute(
+        update(EnrolmentCode)
+        .where(EnrolmentCode.id.in_(codes))
+        .values(activated_at=None, used_at=None, revoked_at=None)
+    )
     n = 0
     for index, entry in _events(session):
         project_token_event(session, index, entry)
@@ -109,11 +114,12 @@ def contents(session: Session) -> dict[str, list[tuple[Any, ...]]]:
         select(
             EnrolmentCode.id,
             EnrolmentCode.party_id,
+            EnrolmentCode.activated_at,
             EnrolmentCode.used_at,
             EnrolmentCode.revoked_at,
         )
     ).all()
     return {
         "api_tokens": sorted((i, p, utc(a), utc(r)) for i, p, a, r in tokens),
-        "enrolment_codes": sorted((i, p, utc(u), utc(r)) for i, p, u, r in codes),
+        "enrolment_codes": sorted((i, p, utc(a), utc(u), utc(r)) for i, p, a, u, r in codes),
     }

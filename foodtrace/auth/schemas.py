@@ -3,7 +3,8 @@ which are given once."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,6 +13,27 @@ from foodtrace.auth.service import aware
 from foodtrace.party.schemas import PartyId, PublicKey
 
 TokenName = Field(min_length=1, max_length=200, examples=["收银台手机"])
+
+
+class TokenState(StrEnum):
+    """Where a token is in its lifecycle (:func:`token_state`)."""
+
+    PENDING = "pending"  # written, its token.event not in the log yet: authenticates nothing
+    ACTIVE = "active"
+    REVOKED = "revoked"  # revoked, rotated away, or withdrawn because its entry was refused
+    EXPIRED = "expired"
+
+
+def token_state(row: ApiToken, now: datetime) -> TokenState:
+    """Revoked (or withdrawn) first, then pending, then expired: the first reason a token
+    does not authenticate, or active."""
+    if row.revoked_at is not None:
+        return TokenState.REVOKED
+    if row.activated_at is None:
+        return TokenState.PENDING
+    if aware(row.expires_at) <= now:
+        return TokenState.EXPIRED
+    return TokenState.ACTIVE
 
 
 class TokenOut(BaseModel):
@@ -27,9 +49,18 @@ class TokenOut(BaseModel):
     last_used_at: datetime | None = Field(description="Refreshed at most once a minute")
     revoked_at: datetime | None
     revoked: bool
+    activated_at: datetime | None = Field(
+        description="When its token.event was integrated into the log (null while pending)"
+    )
+    state: TokenState = Field(
+        description="pending: its token.event is not in the log yet (authenticates nothing); "
+        "active; revoked: revoked, rotated away or withdrawn (its entry was refused); "
+        "expired: past expires_at. Revoked wins over expired, pending over expired."
+    )
 
 
-def token_out(row: ApiToken) -> TokenOut:
+def token_out(row: ApiToken, now: datetime | None = None) -> TokenOut:
+    """``row``'s metadata and its state at ``now`` (default: the current time)."""
     return TokenOut(
         id=row.id,
         party_id=row.party_id,
@@ -41,6 +72,8 @@ def token_out(row: ApiToken) -> TokenOut:
         last_used_at=aware(row.last_used_at) if row.last_used_at else None,
         revoked_at=aware(row.revoked_at) if row.revoked_at else None,
         revoked=row.revoked_at is not None,
+        activated_at=aware(row.activated_at) if row.activated_at else None,
+        state=token_state(row, now or datetime.now(UTC)),
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -246,36 +246,74 @@ def new_enrolment_code(
     *,
     ttl: timedelta = CODE_TTL,
     now: datetime | None = None,
-    supersede: bool = True,
+    active: bool = False,
 ) -> IssuedCode:
-    """A fresh code for ``party_id``; any code it had before stops working, unless
-    ``supersede`` is False (a party being registered has none, and a registration that is
-    refused, a duplicate say, must not end the live code of the party already there)."""
+    """A fresh code for ``party_id``, pending (it opens nothing) until its logged event
+    activates it (:func:`activate_enrolment_code`), which also ends the party's earlier
+    codes; ``active``: live at once, ending none (setups and tests, which are not logged).
+    Nothing else changes here, so a code whose entry the log refuses leaves the party's
+    live code working."""
     now = _now(now)
-    if supersede:
-        session.execute(
-            update(EnrolmentCode)
-            .where(
-                EnrolmentCode.party_id == party_id,
-                EnrolmentCode.used_at.is_(None),
-                EnrolmentCode.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-        )
     code = CODE_SCHEME + secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
     row = EnrolmentCode(
-        party_id=party_id, code_hash=token_hash(code), created_at=now, expires_at=now + ttl
+        party_id=party_id,
+        code_hash=token_hash(code),
+        created_at=now,
+        expires_at=now + ttl,
+        activated_at=now if active else None,
     )
     session.add(row)
     session.flush()
     return IssuedCode(row, code)
 
 
+def activate_enrolment_code(session: Session, code_id: int, at: datetime) -> bool:
+    """Make a pending code live and supersede the party's earlier live codes (its event is
+    being logged); False if it was activated already or withdrawn before its event came in.
+    A guarded UPDATE, as :func:`activate` for tokens. Codes still pending are left alone:
+    each supersedes the others when its own event comes in, so the last logged one wins."""
+    row = session.get(EnrolmentCode, code_id)
+    pending = [
+        EnrolmentCode.id == code_id,
+        EnrolmentCode.activated_at.is_(None),
+        EnrolmentCode.revoked_at.is_(None),
+    ]
+    if row is None or not _changed(
+        session.execute(update(EnrolmentCode).where(*pending).values(activated_at=at))
+    ):
+        return False
+    session.execute(
+        update(EnrolmentCode)
+        .where(
+            EnrolmentCode.party_id == row.party_id,
+            EnrolmentCode.id != code_id,
+            EnrolmentCode.activated_at.is_not(None),
+            EnrolmentCode.used_at.is_(None),
+            EnrolmentCode.revoked_at.is_(None),
+        )
+        .values(revoked_at=at)
+    )
+    return True
+
+
+def withdraw_enrolment_code(session: Session, code_id: int) -> bool:
+    """Delete a code still pending, whose event was not logged, so that an entry coming in
+    late finds nothing to activate; False if it is live already (its event *was* logged)
+    or gone. Of this and :func:`activate_enrolment_code`, exactly one wins."""
+    return _changed(
+        session.execute(
+            delete(EnrolmentCode).where(
+                EnrolmentCode.id == code_id, EnrolmentCode.activated_at.is_(None)
+            )
+        )
+    )
+
+
 def live_enrolment_code(
     session: Session, party_id: str, code: str, now: datetime | None = None
 ) -> EnrolmentCode | None:
     """``party_id``'s live code ``code``; None if it is not a live one of that party
-    (unknown, used, superseded or expired alike). Reads only: the code is used up by the
+    (unknown, pending, used, superseded or expired alike). Reads only: the code is used up by the
     enrolment's logged event (:func:`use_enrolment_code`)."""
     if not _well_formed(code, CODE_SCHEME, _CODE_CHARS):
         return None
@@ -284,6 +322,7 @@ def live_enrolment_code(
     rows = session.scalars(
         select(EnrolmentCode).where(
             EnrolmentCode.party_id == party_id,
+            EnrolmentCode.activated_at.is_not(None),
             EnrolmentCode.used_at.is_(None),
             EnrolmentCode.revoked_at.is_(None),
         )
@@ -302,6 +341,7 @@ def use_enrolment_code(session: Session, code_id: int, at: datetime) -> bool:
             update(EnrolmentCode)
             .where(
                 EnrolmentCode.id == code_id,
+                EnrolmentCode.activated_at.is_not(None),
                 EnrolmentCode.used_at.is_(None),
                 EnrolmentCode.revoked_at.is_(None),
             )

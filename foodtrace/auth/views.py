@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Path, Request, Response
 
 from foodtrace.api.paging import PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
-from foodtrace.auth import flows
+from foodtrace.auth import codes, flows
 from foodtrace.auth.deps import PrincipalDep
 from foodtrace.auth.schemas import (
     EnrolmentCodeOut,
@@ -91,7 +91,7 @@ def router(_: Settings) -> APIRouter:
     )
     def new_code(request: Request, principal: PrincipalDep, party_id: PartyPath) -> Any:
         with problems():
-            code = flows.issue_code(logger_of(request), principal, party_id)
+            code = codes.issue_code(logger_of(request), principal, party_id)
         return EnrolmentCodeOut(
             party_id=code.party_id, enrolment_code=code.code, expires_at=code.expires_at
         )

@@ -13,7 +13,8 @@ from foodtrace.api.paging import TEXT, TIME, PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
-from foodtrace.complaint import owners
+from foodtrace.complaint import owned, owners
+from foodtrace.complaint.clocks import Clocks
 from foodtrace.complaint.owner_schemas import (
     CONFIRM_EXAMPLE,
     ConfirmBody,
@@ -21,7 +22,8 @@ from foodtrace.complaint.owner_schemas import (
     RatingIn,
     RouteOut,
 )
-from foodtrace.complaint.service import NotFound, normalize_tracking_number
+from foodtrace.complaint.service import NotFound
+from foodtrace.complaint.tracking import normalize_tracking_number
 from foodtrace.config import Settings
 from foodtrace.record.views import (
     API,
@@ -44,10 +46,10 @@ def router(_: Settings) -> APIRouter:
     def _owners(request: Request, tracking_number: str) -> RouteOut:
         with sessions(request)() as session:
             try:
-                return owners.route_out(
+                return owned.route_out(
                     session,
                     tracking_number,
-                    owners.Clocks.of(settings_of(request)),
+                    Clocks.of(settings_of(request)),
                     datetime.now(UTC),
                 )
             except NotFound as exc:
@@ -79,9 +81,9 @@ def router(_: Settings) -> APIRouter:
         open_only: Annotated[bool, Query(alias="open")] = False,
     ) -> Any:
         after = page.after_key(TIME, TEXT)
-        found = owners.owned_with_complaints(
+        found = owned.owned_with_complaints(
             session,
-            owners.Clocks.of(settings_of(request)),
+            Clocks.of(settings_of(request)),
             datetime.now(UTC),
             grid_ids=[grid_id] if grid_id else None,
             person=None if grid_id else principal.party_id,

@@ -1,5 +1,7 @@
 """Complaints with owners (所社联动): routing to the shop's grid, the two confirmations, the
-complainant's rating, escalation to the station head, and the grid's dashboard.
+complainant's rating and escalation to the station head (their projections and writes; the
+reads and the grid's dashboard are :mod:`foodtrace.complaint.owned`, the clocks
+:mod:`foodtrace.complaint.clocks`).
 
 A complaint is routed when it is projected: the shop's grid at that moment names the
 officer, the grid worker and the station head, kept in ``complaint_routes`` (rebuilt the same
@@ -13,13 +15,13 @@ clocks are configurable (``FOODTRACE_COMPLAINT_RESPONSE_MINUTES``/``_FEEDBACK_HO
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Principal, Role
+from foodtrace.complaint.clocks import Clocks, clock_state, due_escalations
 from foodtrace.complaint.models import Complaint
 from foodtrace.complaint.owner_schemas import (
     Capacity,
@@ -27,27 +29,16 @@ from foodtrace.complaint.owner_schemas import (
     EscalateBody,
     EscalationOut,
     RateBody,
-    RouteOut,
 )
 from foodtrace.complaint.routes import ComplaintRoute
 from foodtrace.complaint.schemas import Stage
-from foodtrace.complaint.service import (
-    FEEDBACK_DEADLINE,
-    RESPONSE_DEADLINE,
-    Deadlines,
-    NotFound,
-    deadlines,
-    ensure_platform_author,
-    platform_key,
-)
+from foodtrace.complaint.service import NotFound
 from foodtrace.config import Settings
 from foodtrace.grid.models import Grid, GridMember
-from foodtrace.grid.schemas import DashboardOut
 from foodtrace.party.models import Party
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.registry import ProjectionError, conflict, missing, register_type
 from foodtrace.record.service import RecordRef, submit
-from foodtrace.store.authors import utc
-from foodtrace.store.keyset import pair_after
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod
 from foodtrace.trace.entry import Entry
@@ -55,22 +46,8 @@ from foodtrace.trace.entry import Entry
 CONFIRM_TYPE = "complaint.confirm"
 RATE_TYPE = "complaint.rate"
 ESCALATE_TYPE = "complaint.escalate"
-SATISFIED_FROM = 4  # a rating of 4 or 5 of 5 counts as satisfied
 
 SessionFactory = Callable[[], Session]
-
-
-@dataclass(frozen=True)
-class Clocks:
-    response: timedelta = RESPONSE_DEADLINE
-    feedback: timedelta = FEEDBACK_DEADLINE
-
-    @classmethod
-    def of(cls, settings: Settings) -> Clocks:
-        return cls(
-            timedelta(minutes=settings.complaint_response_minutes),
-            timedelta(hours=settings.complaint_feedback_hours),
-        )
 
 
 class NotReady(Exception):
@@ -178,43 +155,6 @@ register_type(
 )
 
 
-# --- pure -----------------------------------------------------------------------------------
-
-
-def clock_state(complaint: Complaint, clocks: Clocks, now: datetime) -> Deadlines:
-    received = utc(complaint.received_at)
-    assert received is not None
-    return deadlines(
-        received,
-        utc(complaint.responded_at),
-        utc(complaint.feedback_at),
-        now,
-        response=clocks.response,
-        feedback=clocks.feedback,
-    )
-
-
-def due_escalations(
-    route_row: ComplaintRoute, d: Deadlines, now: datetime, answered: tuple[bool, bool]
-) -> list[tuple[Stage, datetime]]:
-    """The stages whose clock ran out unanswered and that were not escalated yet."""
-    responded, fed_back = answered
-    out = []
-    if not responded and now > d.response_due and route_row.response_escalated_entry_index is None:
-        out.append((Stage.RESPONSE, d.response_due))
-    if not fed_back and now > d.feedback_due and route_row.feedback_escalated_entry_index is None:
-        out.append((Stage.FEEDBACK, d.feedback_due))
-    return out
-
-
-def is_closed(row: ComplaintRoute) -> bool:
-    return (
-        row.officer_confirmed_at is not None
-        and row.worker_confirmed_at is not None
-        and row.rating is not None
-    )
-
-
 # --- writes ---------------------------------------------------------------------------------
 
 
@@ -299,115 +239,3 @@ def escalate_overdue(
         EscalationOut(tracking_number=t, stage=stage, to=head, entry_index=ref.index)
         for (t, stage, head, _), ref in zip(pending, refs, strict=True)
     ]
-
-
-# --- reads ----------------------------------------------------------------------------------
-
-
-def route_out(session: Session, tracking_number: str, clocks: Clocks, now: datetime) -> RouteOut:
-    row = session.get(ComplaintRoute, tracking_number)
-    complaint = session.get(Complaint, tracking_number)
-    if row is None or complaint is None:
-        raise NotFound(f"no routed complaint {tracking_number} is recorded")
-    return _out(row, complaint, clocks, now)
-
-
-def _out(row: ComplaintRoute, complaint: Complaint, clocks: Clocks, now: datetime) -> RouteOut:
-    d = clock_state(complaint, clocks, now)
-    escalated = [
-        s
-        for s, i in (
-            (Stage.RESPONSE, row.response_escalated_entry_index),
-            (Stage.FEEDBACK, row.feedback_escalated_entry_index),
-        )
-        if i is not None
-    ]
-    return RouteOut(
-        tracking_number=row.tracking_number,
-        grid_id=row.grid_id,
-        officer=row.officer,
-        grid_worker=row.grid_worker,
-        station_head=row.station_head,
-        officer_confirmed_at=utc(row.officer_confirmed_at),
-        worker_confirmed_at=utc(row.worker_confirmed_at),
-        rating=row.rating,
-        closed=is_closed(row),
-        response_due=d.response_due,
-        feedback_due=d.feedback_due,
-        response_overdue=d.response_overdue,
-        feedback_overdue=d.feedback_overdue,
-        escalated=escalated,
-    )
-
-
-def owned(
-    session: Session,
-    clocks: Clocks,
-    now: datetime,
-    *,
-    grid_ids: list[str] | None = None,
-    person: str | None = None,
-    open_only: bool = False,
-) -> list[RouteOut]:
-    """Routed complaints of these grids, or owned by ``person`` (officer, grid worker or
-    station head), newest first."""
-    found = owned_with_complaints(session, clocks, now, grid_ids, person, open_only=open_only)
-    return [route for route, _ in found]
-
-
-def owned_with_complaints(
-    session: Session,
-    clocks: Clocks,
-    now: datetime,
-    grid_ids: list[str] | None = None,
-    person: str | None = None,
-    *,
-    open_only: bool = False,
-    before: tuple[datetime, str] | None = None,
-    limit: int | None = None,
-) -> list[tuple[RouteOut, Complaint]]:
-    """:func:`owned`'s routes, each with the complaint row it was read with (one query),
-    newest first (ties: tracking number descending); ``before``/``limit``: one keyset page
-    (the API's) on (received_at, tracking_number)."""
-    r, c = ComplaintRoute, Complaint
-    query = select(r, c).join(c, c.tracking_number == r.tracking_number)
-    if grid_ids is not None:
-        query = query.where(r.grid_id.in_(grid_ids))
-    if person is not None:
-        query = query.where(
-            (r.officer == person) | (r.grid_worker == person) | (r.station_head == person)
-        )
-    if open_only:  # not closed (is_closed): a confirmation or the rating is still missing
-        query = query.where(
-            r.officer_confirmed_at.is_(None) | r.worker_confirmed_at.is_(None) | r.rating.is_(None)
-        )
-    if before is not None:
-        query = query.where(pair_after(c.received_at, c.tracking_number, before, desc=True))
-    query = query.order_by(c.received_at.desc(), c.tracking_number.desc())
-    rows = session.execute(query if limit is None else query.limit(limit))
-    return [(_out(row, complaint, clocks, now), complaint) for row, complaint in rows]
-
-
-def dashboard(session: Session, grid: Grid, clocks: Clocks, now: datetime) -> DashboardOut:
-    """Handled, on time and satisfied, over every complaint routed to ``grid``."""
-    items = owned(session, clocks, now, grid_ids=[grid.grid_id])
-    settled = [i for i in items if i.feedback_overdue or now > i.feedback_due or i.closed]
-    on_time = [i for i in settled if not i.response_overdue and not i.feedback_overdue]
-    rated = [i for i in items if i.rating is not None]
-    satisfied = [i for i in rated if (i.rating or 0) >= SATISFIED_FROM]
-
-    def pct(part: int, whole: int) -> float | None:
-        return round(100 * part / whole, 1) if whole else None
-
-    return DashboardOut(
-        grid_id=grid.grid_id,
-        name=grid.name,
-        complaints=len(items),
-        handled=sum(i.closed for i in items),
-        on_time=len(on_time),
-        on_time_pct=pct(len(on_time), len(settled)),
-        rated=len(rated),
-        satisfied=len(satisfied),
-        satisfaction_pct=pct(len(satisfied), len(rated)),
-        escalated=sum(bool(i.escalated) for i in items),
-    )

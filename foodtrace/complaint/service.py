@@ -1,4 +1,4 @@
-"""Filing complaints, answering them, their deadlines, and erasing the complainant's contact.
+"""Filing complaints, answering them, reading them, and erasing the complainant's contact.
 
 A complaint is logged as a ``complaint`` entry signed by the platform's own key (the public
 has no key; the server vouches that it received the complaint, and when): its body holds the
@@ -6,23 +6,23 @@ tracking number, merchant, category, receipt time and salted commitments only. T
 timestamp and order make the 30-minute response and 24-hour feedback deadlines accountable:
 each answer is a ``complaint.update`` entry of the same key.
 
-Deadlines and overdue flags come from :func:`deadlines`, a pure function of the times and
-``now``; nothing stores a flag that could go stale.
+Deadlines and overdue flags come from :func:`foodtrace.complaint.clocks.deadlines`, a pure
+function of the times and ``now``; nothing stores a flag that could go stale. Tracking
+numbers are :mod:`foodtrace.complaint.tracking`'s, the platform's key
+:mod:`foodtrace.platformkey.signer`'s.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Role
+from foodtrace.complaint.clocks import RESPONSE_DEADLINE, Deadlines, deadlines
 from foodtrace.complaint.models import Complaint
 from foodtrace.complaint.schemas import (
     CATEGORY_LABELS,
@@ -34,30 +34,20 @@ from foodtrace.complaint.schemas import (
     ComplaintStatusOut,
     ComplaintUpdateBody,
     Stage,
-    Status,
 )
-from foodtrace.config import PLATFORM_KEY_FILE as CONFIG_PLATFORM_KEY_FILE
+from foodtrace.complaint.tracking import new_tracking_number, normalize_tracking_number
 from foodtrace.config import Settings
 from foodtrace.health.models import PersonalData
 from foodtrace.party.models import Party
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.registry import conflict, missing, register_type
 from foodtrace.store.authors import utc
-from foodtrace.store.keyfiles import load_or_create_key
 from foodtrace.store.keyset import pair_after
 from foodtrace.store.log import MerkleLog
-from foodtrace.store.models import AuthorKey
 from foodtrace.trace import entry as entry_mod
-from foodtrace.trace import keys, personal
+from foodtrace.trace import personal
 from foodtrace.trace.entry import Entry
 
-RESPONSE_DEADLINE = timedelta(minutes=30)
-FEEDBACK_DEADLINE = timedelta(hours=24)
-TRACKING_PREFIX = "TS"
-# Crockford base32: no I, L, O, U, so a number read aloud or retyped is unambiguous.
-TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TRACKING_GROUPS = 2
-TRACKING_GROUP_CHARS = 4  # 2 x 4 characters: 40 random bits
-PLATFORM_KEY_FILE = CONFIG_PLATFORM_KEY_FILE  # under data_dir unless configured
 CONTACT_KIND = "contact"
 DESCRIPTION_KIND = "complaint"
 ERASED = "已删除"
@@ -70,99 +60,6 @@ SessionFactory = Callable[[], Session]
 
 class UnknownMerchant(LookupError):
     """No registered party answers to the complaint's merchant id."""
-
-
-# --- pure -------------------------------------------------------------------------------------
-
-
-def new_tracking_number(year: int, token: Callable[[int], bytes] = secrets.token_bytes) -> str:
-    """``TS-2026-7KQ2-M9XD``: the year, then 40 random bits in Crockford base32 groups."""
-    n = TRACKING_GROUPS * TRACKING_GROUP_CHARS
-    value = int.from_bytes(token(n * 5 // 8 + 1), "big")
-    chars = "".join(TRACKING_ALPHABET[(value >> (5 * i)) & 31] for i in range(n))
-    groups = [chars[i : i + TRACKING_GROUP_CHARS] for i in range(0, n, TRACKING_GROUP_CHARS)]
-    return "-".join([TRACKING_PREFIX, f"{year:04d}", *groups])
-
-
-def normalize_tracking_number(text: str) -> str:
-    """Upper case, with the look-alikes Crockford base32 folds (O→0, I/L→1) folded back."""
-    head, _, tail = text.strip().upper().partition("-")
-    return f"{head}-{tail.replace('O', '0').replace('I', '1').replace('L', '1')}"
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """When a complaint must be answered, and whether it was not answered in time.
-
-    A stage is overdue when it was not done by its deadline: still open after it, or done
-    late (a late answer stays on the record as late)."""
-
-    status: Status
-    response_due: datetime
-    feedback_due: datetime
-    response_overdue: bool
-    feedback_overdue: bool
-
-
-def deadlines(
-    received_at: datetime,
-    responded_at: datetime | None,
-    feedback_at: datetime | None,
-    now: datetime,
-    *,
-    response: timedelta = RESPONSE_DEADLINE,
-    feedback: timedelta = FEEDBACK_DEADLINE,
-) -> Deadlines:
-    response_due, feedback_due = received_at + response, received_at + feedback
-
-    def late(done: datetime | None, due: datetime) -> bool:
-        return (done if done is not None else now) > due
-
-    status = (
-        Status.CLOSED
-        if feedback_at is not None
-        else Status.RESPONDED
-        if responded_at is not None
-        else Status.RECEIVED
-    )
-    # Feedback also answers the complaint: a complaint closed in time was responded to.
-    first_answer = responded_at if responded_at is not None else feedback_at
-    return Deadlines(
-        status,
-        response_due,
-        feedback_due,
-        late(first_answer, response_due),
-        late(feedback_at, feedback_due),
-    )
-
-
-# --- the platform's key -----------------------------------------------------------------------
-
-
-def platform_key(settings: Settings) -> Ed25519PrivateKey:
-    return load_or_create_key(settings.resolved_platform_key_file)
-
-
-def ensure_platform_author(session: Session, author: str, key: Ed25519PrivateKey) -> None:
-    """Register the platform's public key as an author key (once) so its entries verify like
-    any other, and hand it to the write path, which logs its registration before the first
-    entry it signs (:mod:`foodtrace.platformkey.writes`). Flushes only."""
-    from foodtrace.platformkey.writes import remember
-
-    remember(author, key)
-    kid = keys.key_id(key)
-    if session.get(AuthorKey, (author, kid)) is None:
-        session.add(
-            AuthorKey(
-                author=author,
-                key_id=kid,
-                public_key=keys.public_bytes(key),
-                valid_from=datetime.now(UTC),
-                valid_until=None,
-                revoked_at=None,
-            )
-        )
-        session.flush()
 
 
 # --- projections ------------------------------------------------------------------------------

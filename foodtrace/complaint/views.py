@@ -22,6 +22,7 @@ from foodtrace.complaint.schemas import (
     ComplaintStatusOut,
     ComplaintUpdateIn,
 )
+from foodtrace.complaint.tracking import normalize_tracking_number
 from foodtrace.config import Settings
 from foodtrace.health import erasure
 from foodtrace.record.registry import ProjectionError
@@ -172,7 +173,7 @@ def router(settings: Settings) -> APIRouter:
         reason: str,
         contact: bool,
     ) -> Any:
-        number = service.normalize_tracking_number(tracking_number)
+        number = normalize_tracking_number(tracking_number)
         with sessions(request)() as session:
             row = session.get(Complaint, number)
             if row is None:

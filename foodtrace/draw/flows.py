@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.draw import sampling, service
 from foodtrace.draw.blocks import BlockSource
@@ -24,6 +23,7 @@ from foodtrace.draw.models import Draw
 from foodtrace.draw.schemas import DrawRequest
 from foodtrace.grading import policyfile
 from foodtrace.grading.flows import platform_principal
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.service import RecordRef, submit
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod

@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Principal, Role
-from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.grading import indicators as ind
 from foodtrace.grading import inputs, policyfile
@@ -31,6 +30,7 @@ from foodtrace.grading.models import ComputedGrade, GradingState
 from foodtrace.grading.policy import Decision, Indicator, Policy
 from foodtrace.grading.schemas import RecomputeOut
 from foodtrace.grading.service import GRADE_TYPE
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.service import submit
 from foodtrace.store.log import MerkleLog
 from foodtrace.trace import entry as entry_mod

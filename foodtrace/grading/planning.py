@@ -19,6 +19,8 @@ from foodtrace.inspection.schemas import InspectionResult
 from foodtrace.party.models import Party
 
 ORDER = {DueStatus.OVERDUE: 0, DueStatus.DUE: 1, DueStatus.SCHEDULED: 2}
+ScheduleKey = tuple[int, date, str]
+"""A business's place in the schedule (:func:`order_key`): a page's cursor."""
 
 
 def last_visits(
@@ -49,10 +51,15 @@ def schedule(
     party_id: str | None = None,
     party_ids: Collection[str] | None = None,
     status: DueStatus | None = None,
+    after: ScheduleKey | None = None,
+    limit: int | None = None,
 ) -> list[ScheduleOut]:
-    """Most overdue first, then by due day. Frequencies come from the policy the grade was
-    computed under (the current policy for hand-typed grades). ``party_id``/``party_ids``:
-    only those businesses (a grid's), each table read for them only."""
+    """Most overdue first, then by due day, then party id (:func:`order_key`). Frequencies
+    come from the policy the grade was computed under (the current policy for hand-typed
+    grades). ``party_id``/``party_ids``: only those businesses (a grid's), each table read
+    for them only. ``after``/``limit``: one keyset page (the API's), the businesses after
+    that place in the order; the due days are computed from every graded business's grade
+    and last visit first (in Python: the policies' intervals are not in the database)."""
     ids = [party_id] if party_id is not None else party_ids
     grades = current(session, today, ids)
     since = first_graded(session, today, ids)
@@ -91,4 +98,12 @@ def schedule(
                 reinspection=d.reinspection,
             )
         )
-    return sorted(out, key=lambda s: (ORDER[DueStatus(s.status)], s.due_on, s.party_id))
+    ordered = sorted(out, key=order_key)
+    if after is not None:
+        ordered = [s for s in ordered if order_key(s) > after]
+    return ordered if limit is None else ordered[:limit]
+
+
+def order_key(item: ScheduleOut) -> ScheduleKey:
+    """The schedule's order: most overdue first, then by due day, then by party id."""
+    return (ORDER[DueStatus(item.status)], item.due_on, item.party_id)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from foodtrace.api.app import SessionDep
-from foodtrace.api.paging import DAY, INT, PageDep, paged_responses
+from foodtrace.api.paging import DAY, INT, TEXT, PageDep, paged_responses
 from foodtrace.api.problems import FieldProblem, Problem, problem_responses, problem_type
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
@@ -216,8 +216,15 @@ def router(_: Settings) -> APIRouter:
         status: Annotated[DueStatus | None, Query()] = None,
         as_of: AsOf = None,
     ) -> Any:
-        found = planning.schedule(session, as_of or flows.local_day(), status=status)
-        return page.slice(response, found, lambda s: s.party_id)
+        after = page.after_key(_due_rank, DAY, TEXT)
+        found = planning.schedule(
+            session,
+            as_of or flows.local_day(),
+            status=status,
+            after=None if after is None else (after[0], after[1], after[2]),
+            limit=page.fetch,
+        )
+        return page.keyed(response, found, lambda s: s.status, lambda s: s.due_on, _party)
 
     @r.get(
         "/parties/{party_id}/schedule",
@@ -243,3 +250,13 @@ def _index(record: Any) -> int:
     """A listed record's page cursor: the entry it was projected from."""
     index: int = record.entry_index
     return index
+
+
+def _due_rank(value: Any) -> int:
+    """A token's due status, as its rank in the schedule's order (unknown: refused)."""
+    return planning.ORDER[DueStatus(TEXT(value))]
+
+
+def _party(item: Any) -> str:
+    party_id: str = item.party_id
+    return party_id

@@ -13,7 +13,8 @@ from foodtrace.api.paging import TEXT, PageDep, paged_responses
 from foodtrace.api.problems import problem_responses
 from foodtrace.auth import Principal, Role
 from foodtrace.auth.deps import PrincipalDep, require_roles
-from foodtrace.complaint import owners
+from foodtrace.complaint import owned
+from foodtrace.complaint.clocks import Clocks
 from foodtrace.config import Settings
 from foodtrace.grading.flows import local_day
 from foodtrace.grid import service
@@ -139,7 +140,7 @@ def router(_: Settings) -> APIRouter:
         grid_id: str,
         at: Annotated[datetime | None, Query(description="default: now")] = None,
     ) -> Any:
-        clocks = owners.Clocks.of(settings_of(request))
-        return owners.dashboard(session, _grid(session, grid_id), clocks, at or datetime.now(UTC))
+        clocks = Clocks.of(settings_of(request))
+        return owned.dashboard(session, _grid(session, grid_id), clocks, at or datetime.now(UTC))
 
     return r

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from foodtrace.auth.models import Principal, Role
-from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.inspection import rules
 from foodtrace.inspection.models import Inspection, InspectionAck, InspectionCode
 from foodtrace.inspection.schemas import AckBody, AckMethod, ConfirmationCodeOut
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.registry import Projector
 from foodtrace.record.service import RecordRef, submit
 from foodtrace.store.authors import utc

@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
 from foodtrace.api.problems import FieldProblem
-from foodtrace.auth import Principal, flows
+from foodtrace.auth import Principal, codes, flows
 from foodtrace.party.schemas import Position
 from foodtrace.record.models import CustodialKey
 from foodtrace.record.service import RecordRef, SessionFactory, _rejected, check, submit
@@ -64,7 +64,7 @@ def register(
     invalid += _photo_problems(logger, entry, where)
     if forbidden or invalid:
         raise _rejected(403 if forbidden else 422, forbidden + invalid)
-    pending = flows.pending_code(logger, principal, entry.body["party_id"])
+    pending = codes.pending_code(logger, principal, entry.body["party_id"])
     try:
         ref, *_ = submit(
             log,
@@ -75,7 +75,7 @@ def register(
             principals=[*([principal] * len(ours)), logger.principal],
         )
     except BaseException:
-        flows.withdraw_code(logger, pending)
+        codes.withdraw_code(logger, pending)
         raise
     return Registered(ref, pending.code)
 

@@ -38,7 +38,6 @@ from foodtrace.record.registry import (
     ProjectionError,
     conflict,
     missing,
-    project,
     register_type,
 )
 from foodtrace.store.db import session_factory
@@ -293,7 +292,9 @@ def init_regulator(
     region: str | None = None,
 ) -> Bootstrap:
     """Create the first regulator: key file, a self-signed ``party.register`` entry and an
-    API token. The only write not made through the API (nobody could authorise it)."""
+    API token, the entry, the platform key's registration (if the log has none yet) and the
+    token's ``token.event`` in one logged group. The only write not made through the API
+    (nobody could authorise it)."""
     with Session(log.engine) as session:
         if session.scalar(select(Party).where(Party.kind == PartyKind.REGULATOR)) is not None:
             raise ValueError("a regulator is already registered: register others through the API")
@@ -313,11 +314,10 @@ def init_regulator(
     ).model_dump(mode="json", exclude_none=True)
     keys.write_private(key_file, key)
     entry = entry_mod.sign(key, type="party.register", author=party_id, body=body)
-    [index] = log.append([entry], projectors=[project])
     from foodtrace.auth import flows
 
     logger = flows.Logger(log, session_factory(log.engine), log.settings)
-    token = flows.issue(logger, None, party_id, "init-regulator")
+    index, token = flows.bootstrap(logger, entry, Role.REGULATOR, "init-regulator")
     return Bootstrap(party_id, key_file, keys.key_id(key), token.secret, index)
 
 

@@ -1,6 +1,6 @@
 """At the first write a platform key signs, its registration is logged first.
 
-:func:`foodtrace.complaint.service.ensure_platform_author` (called before every write the
+:func:`foodtrace.platformkey.signer.ensure_platform_author` (called before every write the
 platform signs) hands the key here; :func:`foodtrace.record.service.submit` asks
 :func:`registrations` for the ``platform.key.register`` entries its group still needs and
 logs them, each as its own group, before the group itself. A restart or a rotated key file
@@ -71,7 +71,7 @@ def register(log: MerkleLog, session_factory: Callable[[], Session], settings: A
     database, a rotated key file): its index, or ``None`` when there was nothing to do."""
     from foodtrace.api.problems import Problem
     from foodtrace.auth.models import Principal, Role
-    from foodtrace.complaint.service import ensure_platform_author, platform_key
+    from foodtrace.platformkey.signer import ensure_platform_author, platform_key
     from foodtrace.record.service import submit
 
     key = platform_key(settings)

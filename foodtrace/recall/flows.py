@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import FieldProblem, Problem, problem_type
 from foodtrace.auth.models import Principal, Role
-from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.epcis import service as epcis
 from foodtrace.party.models import Party
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.product.models import Lot
 from foodtrace.provenance.service import trace
 from foodtrace.recall import service

@@ -13,8 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from foodtrace.api.problems import FieldProblem, Problem
 from foodtrace.auth.models import Principal
-from foodtrace.complaint import owners
+from foodtrace.complaint import owned, owners
 from foodtrace.complaint import service as complaints
+from foodtrace.complaint.clocks import Clocks
 from foodtrace.complaint.models import Complaint
 from foodtrace.complaint.owner_schemas import Capacity, RouteOut
 from foodtrace.complaint.schemas import CATEGORY_LABELS, Category, Stage
@@ -60,17 +61,15 @@ def routed(request: Request, principal: Principal) -> list[tuple[RouteOut, Compl
     """The complaints routed to my grids with what the page shows of each: one query."""
     with sessions(request)() as db:
         mine = [g.grid_id for g in access.my_grids(db, principal)]
-        clocks = owners.Clocks.of(settings_of(request))
-        found = owners.owned_with_complaints(db, clocks, now(), grid_ids=mine)
+        clocks = Clocks.of(settings_of(request))
+        found = owned.owned_with_complaints(db, clocks, now(), grid_ids=mine)
         return [(o, ComplaintLine.of(c)) for o, c in found]
 
 
 def route_in_scope(request: Request, principal: Principal, tracking_number: str) -> Any:
     with sessions(request)() as db:
         try:
-            route = owners.route_out(
-                db, tracking_number, owners.Clocks.of(settings_of(request)), now()
-            )
+            route = owned.route_out(db, tracking_number, Clocks.of(settings_of(request)), now())
         except complaints.NotFound:
             return None
         mine = {g.grid_id for g in access.my_grids(db, principal)}

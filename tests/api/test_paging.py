@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "record"))
 
 from recordharness import Env, assert_problem, env_fixture, pointers  # noqa: F401
 
-from foodtrace.api.paging import PageRequest, decode_token, encode_token
+from foodtrace.api.paging import INT, PageRequest, decode_token, encode_token
 from foodtrace.api.problems import Problem
 from foodtrace.config import LIST_MAX_PER_PAGE
 
@@ -36,14 +36,16 @@ def test_tokens_round_trip_and_refuse_what_they_were_not_made_for() -> None:
         assert [e.pointer for e in refused.value.errors] == ["/query/nextPageToken"]
 
 
-def test_slices_walk_a_list_once() -> None:
+def test_keyed_pages_walk_a_list_once() -> None:
     items = list(range(10, 17))
     seen: list[int] = []
     token: str | None = None
     while True:
         response = Response()
         page = PageRequest(3, token, URL("http://example.test/x?perPage=3"))
-        chunk = page.slice(response, items, lambda i: i)
+        after = page.after_key(INT)
+        rows = [i for i in items if after is None or i > after[0]][: page.fetch]
+        chunk = page.keyed(response, rows, lambda i: i)
         assert len(chunk) <= 3
         seen += chunk
         token = response.headers.get("Next-Page-Token")

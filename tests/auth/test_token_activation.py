@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from foodtrace.api.problems import Problem
-from foodtrace.auth import authenticate, flows, issue_token, rebuild, service
+from foodtrace.auth import authenticate, codes, flows, issue_token, rebuild, service
 from foodtrace.auth.models import ApiToken, EnrolmentCode, Role
 from foodtrace.record.service import submit
 from foodtrace.store.db import session_factory
@@ -59,7 +59,7 @@ def rows(env: Env, party_id: str) -> list[ApiToken]:
 
 
 def code_for(env: Env, party_id: str) -> flows.NewCode:
-    return flows.issue_code(logger(env), None, party_id)
+    return codes.issue_code(logger(env), None, party_id)
 
 
 def registered(env: Env) -> str:
@@ -271,7 +271,7 @@ def test_the_state_rebuilt_from_the_log_is_the_live_one(
         setup = issue_token(session, "gov-other", Role.INSPECTOR)  # not logged: kept as is
     with Session(env.log.engine) as session:
         live_state = rebuild.contents(session)
-    assert any(p == pending for _, p, _, _ in live_state["enrolment_codes"])
+    assert any(p == pending for _, p, *_ in live_state["enrolment_codes"])
 
     with Session(env.log.engine) as session, session.begin():
         session.execute(update(ApiToken).where(ApiToken.id == a_first).values(revoked_at=None))

@@ -106,7 +106,7 @@ def test_a_code_works_only_for_its_own_party(env: Env) -> None:
 def test_an_expired_code_is_refused(env: Env) -> None:
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     with Session(env.log.engine) as session, session.begin():
-        issued = service.new_enrolment_code(session, "p1", now=t0)
+        issued = service.new_enrolment_code(session, "p1", now=t0, active=True)
         code_id = issued.row.id
     with Session(env.log.engine) as session, session.begin():
         late = t0 + service.CODE_TTL + timedelta(seconds=1)

@@ -15,7 +15,7 @@ import pytest
 from seqharness import bootstrap, settings_for
 
 from foodtrace.api.problems import Problem
-from foodtrace.auth import authenticate, flows, rebuild
+from foodtrace.auth import authenticate, codes, flows, rebuild
 from foodtrace.auth.models import ApiToken
 from foodtrace.config import Settings
 from foodtrace.sequencer.client import SequencedLog
@@ -65,7 +65,7 @@ def world(pg_url: str, tmp_path: Path) -> Iterator[World]:
 
 
 def enrolled(world: World) -> flows.NewToken:
-    code = flows.issue_code(world.logger(), None, PARTY)
+    code = codes.issue_code(world.logger(), None, PARTY)
     new, _ = flows.enrol(world.logger(1), PARTY, code.code, "收银台")
     return new
 
@@ -94,7 +94,7 @@ def test_enrol_rotate_revoke_through_the_sequencer(world: World) -> None:
 def test_two_workers_enrolling_with_one_code_give_one_token(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code = flows.issue_code(world.logger(), None, PARTY)
+    code = codes.issue_code(world.logger(), None, PARTY)
     barrier = threading.Barrier(2, timeout=30)
 
     def held(real: Append) -> Append:

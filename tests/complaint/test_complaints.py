@@ -9,13 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from recordharness import Env, assert_problem
 
+from foodtrace.complaint.clocks import Deadlines, deadlines
 from foodtrace.complaint.schemas import Status
-from foodtrace.complaint.service import (
-    Deadlines,
-    deadlines,
-    new_tracking_number,
-    normalize_tracking_number,
-)
+from foodtrace.complaint.tracking import new_tracking_number, normalize_tracking_number
 from foodtrace.trace import bundle, personal
 
 PHONE = "13812345678"

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from foodtrace.api.problems import Problem
 from foodtrace.auth.models import Principal, Role
-from foodtrace.complaint.service import ensure_platform_author, platform_key
 from foodtrace.config import Settings
 from foodtrace.platformkey import writes
 from foodtrace.platformkey.service import registered, registration
+from foodtrace.platformkey.signer import ensure_platform_author, platform_key
 from foodtrace.record.service import submit
 from foodtrace.store.db import session_factory
 from foodtrace.store.log import MerkleLog

@@ -266,11 +266,13 @@ def test_the_html_lists_show_one_page_and_a_next_link(world: World) -> None:
         assert f"nextPageToken={token}" in first.text
 
 
-# Small lists converted from reading every row to a keyset in SQL (issue 13), each with a
-# key no row has (below the first): a keyset read continues after it, where a list cut in
-# memory (``PageRequest.slice``) refuses a token whose row it does not list.
+# Small lists converted from reading every row to a keyset (issue 13; in SQL, but for the
+# alerts), each with a key no row has (below the first): a keyset read continues after it,
+# where a list cut in memory after a listed row refused a token whose row it did not list.
 KEYSET_READ: dict[str, list[Any]] = {
     "/api/v1/parties/{party_id}/tokens": [0],
+    # by (kind, business, subject, detail, since): every alert sorts after the first kind's ""
+    "/api/v1/alerts": ["licence_expiring", "", "", "", ""],
     "/api/v1/prefixes": [""],  # in prefix order; every prefix sorts after ""
     # newest listing first by (since, party id): every row is before the last possible day
     # newest first by (received_at, tracking number): every row was received before 9999
