@@ -186,7 +186,7 @@ def test_init_regulator_logs_the_party_and_its_token_in_one_group(
         assert principal is not None and principal.party_id == "gov"
 
 
-def test_codes_from_before_0031_count_as_activated_and_pending_ones_stay_dead(
+def test_codes_from_before_0033_count_as_activated_and_pending_ones_stay_dead(
     db_url: str,
 ) -> None:
     migrate(db_url, "0030_token_activation")
@@ -199,7 +199,7 @@ def test_codes_from_before_0031_count_as_activated_and_pending_ones_stay_dead(
     try:
         with engine.begin() as conn:
             conn.execute(insert, {"h": "0" * 64, "c": created, "e": created + timedelta(days=7)})
-        migrate(db_url, "0031_enrolment_code_activation")
+        migrate(db_url, "0033_enrolment_code_activation")
         with Session(engine) as session, session.begin():
             [old] = session.scalars(select(EnrolmentCode)).all()
             assert old.activated_at is not None and service.aware(old.activated_at) == created

@@ -5,8 +5,8 @@ the log, as tokens do since 0030.
 (which also supersedes the party's earlier codes); rows from before this revision were
 committed live by the old flow, so they count as activated when they were created.
 
-Revision ID: 0031_enrolment_code_activation
-Revises: 0030_token_activation
+Revision ID: 0033_enrolment_code_activation
+Revises: 0032_grade_input_indexes
 Create Date: 2026-12-04
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031_enrolment_code_activation"
-down_revision = "0030_token_activation"
+revision = "0033_enrolment_code_activation"
+down_revision = "0032_grade_input_indexes"
 branch_labels = None
 depends_on = None
 
