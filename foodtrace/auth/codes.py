@@ -12,11 +12,9 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from foodtrace.auth import service
 from foodtrace.auth.events import ENTRY_TYPE, TokenAction, event_body
-from foodtrace.auth.flows import Logger, NewCode, NotAllowed, _by, _party
+from foodtrace.auth.flows import Logger, NewCode, NotAllowed, _by, _party, withdrawn_pending
 from foodtrace.auth.models import EnrolmentCode, Principal, Role
 from foodtrace.trace.entry import Entry
 
@@ -82,16 +80,4 @@ def withdraw_code(logger: Logger, pending: PendingCode) -> bool:
 
 
 def _code_withdrawn(logger: Logger, code_id: int) -> bool:
-    """Delete a pending code whose entry the log did not take, so that the entry cannot make
-    it live later; False if it is live already. If even the deletion fails (the database is
-    gone or full), the row stays pending, harmless (its secret was never handed out, and it
-    opens nothing): True, the error is the caller's."""
-    try:
-        with logger.writing() as session:
-            if service.withdraw_enrolment_code(session, code_id):
-                return True
-            row = session.get(EnrolmentCode, code_id)
-            return row is None or row.activated_at is None
-    except SQLAlchemyError as exc:
-        _log.warning("pending enrolment code %s not withdrawn: %s", code_id, exc)
-        return True
+    return withdrawn_pending(logger, EnrolmentCode, code_id, service.withdraw_enrolment_code)

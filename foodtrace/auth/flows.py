@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -155,20 +156,36 @@ def list_tokens(
         return service.list_tokens(session, party_id, after=after, limit=limit)
 
 
-def _withdrawn(logger: Logger, token_id: int) -> bool:
-    """Withdraw the new token of a group the log did not take, so that its entry cannot make
-    it live later (a sequencer that integrates it after the worker gave up waiting); False
-    if it is live already: the group was integrated after all. If even the withdrawal fails
-    (the database is gone), the token stays inactive: True, the error is the caller's."""
+Pending = TypeVar("Pending", ApiToken, EnrolmentCode)
+
+
+def withdrawn_pending(
+    logger: Logger,
+    model: type[Pending],
+    row_id: int,
+    withdraw: Callable[[Session, int], bool],
+) -> bool:
+    """Withdraw the pending token or enrolment code (``model``) of a group the log did not
+    take, so that its entry cannot make it live later (a sequencer that integrates it after
+    the worker gave up waiting); False if it is live already: the group was integrated after
+    all. If even the withdrawal fails (the database is gone or full), the row stays pending,
+    harmless (it opens nothing, and a code's secret was never handed out): True, the error
+    is the caller's."""
     try:
         with logger.writing() as session:
-            if service.withdraw(session, token_id):
+            if withdraw(session, row_id):
                 return True
-            row = session.get(ApiToken, token_id)
+            row = session.get(model, row_id)
             return row is None or row.activated_at is None
     except SQLAlchemyError as exc:
-        _log.warning("token %s of a refused group not withdrawn: %s", token_id, exc)
+        _log.warning(
+            "pending %s %s of a refused group not withdrawn: %s", model.__tablename__, row_id, exc
+        )
         return True
+
+
+def _withdrawn(logger: Logger, token_id: int) -> bool:
+    return withdrawn_pending(logger, ApiToken, token_id, service.withdraw)
 
 
 def _logged_token(
