@@ -13,16 +13,20 @@ from keysetharness import check_list, walk
 from recordharness import Actor, Env, assert_problem, pointers
 
 from foodtrace.api.paging import TOKEN_HEADER, encode_token
+from foodtrace.grading import policyfile
 from foodtrace.grading.flows import local_day
 
 TODAY = local_day()
 PATH = "/api/v1/inspections/schedule"
+POLICY = policyfile.load()
 
 
 def _graded(env: Env, on: date, grade: str = "C") -> Actor:
-    """A business never inspected, hand-graded ``on``: due that day."""
+    """A business never inspected, first graded one interval of its grade before ``on``
+    (by hand): due that day."""
     shop = env.add_party("restaurant")
-    body = {"party_id": shop.party_id, "grade": grade, "effective_on": on.isoformat()}
+    since = on - timedelta(days=POLICY.frequency[grade].inspection_interval_days)
+    body = {"party_id": shop.party_id, "grade": grade, "effective_on": since.isoformat()}
     r = env.regulator.post("/api/v1/grades", "grade.set", body | {"reason": "测试"})
     assert r.status_code == 201, r.text
     return shop
