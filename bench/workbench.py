@@ -39,6 +39,8 @@ PAGES = (
     ("my grid's businesses  /workbench/", "/workbench/"),
     ("alerts               /workbench/alerts", "/workbench/alerts"),
     ("complaints           /workbench/complaints", "/workbench/complaints"),
+    ("schedule and draw    /workbench/schedule", "/workbench/schedule"),
+    ("trace and recall     /workbench/trace", "/workbench/trace"),
 )
 REGULATOR_PAGES = (("扫街纳管 form + latest /workbench/street", "/workbench/street"),)
 
